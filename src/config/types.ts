@@ -1,0 +1,57 @@
+// The validated configuration every part of the service receives.
+// src/config/schema.ts builds it from environment variables, .env and an optional YAML file
+// (design.md §1 lists the variables; names in comments).
+
+export type Locale = "ru" | "en";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Who may press incident buttons: `users` = admins and personally allowed users; `chat` = any member of an allowed chat. */
+export type ActionPolicy = "users" | "chat";
+
+export interface SiemConfig {
+  url: string; // MPSIEM_URL, no trailing slash
+  authUrl: string; // MPSIEM_AUTH_URL, default MPSIEM_URL with port 3334
+  username?: string; // MPSIEM_USERNAME
+  password?: string; // MPSIEM_PASSWORD (secret)
+  clientId: string; // MPSIEM_CLIENT_ID, default "mpx"
+  clientSecret?: string; // MPSIEM_CLIENT_SECRET (secret)
+  token?: string; // MPSIEM_TOKEN (secret), personal access token used as the Bearer
+  caFile?: string; // MPSIEM_CA_FILE
+  tlsVerify: boolean; // MPSIEM_TLS_VERIFY, default true
+  timeoutMs: number; // MPSIEM_TIMEOUT (addition), default 30s: whole-request timeout of one call
+}
+
+export interface TelegramConfig {
+  botToken: string; // TELEGRAM_BOT_TOKEN (secret)
+  adminIds: number[]; // TELEGRAM_ADMIN_IDS
+  apiRoot: string; // TELEGRAM_API_ROOT, default https://api.telegram.org
+  proxy?: string; // TELEGRAM_PROXY
+  pingAnimation?: string; // BOT_PING_ANIMATION (addition): file_id or URL sent on /ping
+}
+
+export interface BotConfig {
+  dbPath: string; // BOT_DB_PATH, default ./data/bot.db
+  pollIntervalMs: number; // BOT_POLL_INTERVAL (seconds, fractions allowed), default 3
+  initialLookbackMs: number; // BOT_INITIAL_LOOKBACK, default 24h
+  overlapMs: number; // BOT_OVERLAP_WINDOW (addition), default 10m: re-read window behind the watermark
+  changeWindowMs: number; // BOT_CHANGE_WINDOW (addition), default 7d: how long sent incidents are watched for changes
+  timeZone: string; // BOT_TIME_ZONE, default Europe/Moscow
+  locale: Locale; // BOT_LOCALE, default ru
+  maxEvents: number; // BOT_MAX_EVENTS, default 5
+  httpPort: number; // BOT_HTTP_PORT, default 0 (off)
+  httpHost: string; // BOT_HTTP_HOST, default 127.0.0.1
+  actionPolicy: ActionPolicy; // BOT_ACTION_POLICY (addition), default users
+}
+
+export interface Config {
+  siem: SiemConfig;
+  telegram: TelegramConfig;
+  bot: BotConfig;
+  logLevel: LogLevel; // LOG_LEVEL, default info
+}
+
+/** The values that must never be printed: logs, /debug, error replies. */
+export function secretValues(config: Config): string[] {
+  return [config.siem.password, config.siem.clientSecret, config.siem.token, config.telegram.botToken].filter(
+    (v): v is string => typeof v === "string" && v.length > 0,
+  );
+}

@@ -1,0 +1,116 @@
+// The SIEM's vocabulary as the rest of the service sees it: plain, validated, UTC.
+// The client (src/siem/client.ts) turns MP SIEM answers into these; nothing else parses SIEM JSON.
+
+export const INCIDENT_STATUSES = ["New", "Approved", "InProgress", "Resolved", "Closed"] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const SEVERITIES = ["High", "Medium", "Low"] as const;
+/** MP SIEM knows High/Medium/Low; anything else (or nothing) is kept as the raw string or "". */
+export type Severity = (typeof SEVERITIES)[number] | (string & {});
+
+/** An incident as the list call returns it. */
+export interface IncidentSummary {
+  id: string; // UUID, used in links, details, events, transitions
+  key: string; // "INC-75"
+  name: string;
+  category: string;
+  type: string;
+  /** One of INCIDENT_STATUSES on a real SIEM; an unknown value is kept verbatim. */
+  status: string;
+  severity: Severity;
+  created: Date; // UTC
+  isConfirmed: boolean;
+}
+
+/** An incident as the details call returns it (a superset of the list item). */
+export interface IncidentDetails extends IncidentSummary {
+  description: string;
+  detected: Date | null;
+  modified: Date | null;
+  assigned: { id: string; name: string } | null;
+}
+
+export interface IncidentEvent {
+  id: string;
+  date: Date | null;
+  description: string;
+}
+
+export interface IncidentEvents {
+  /** The first events, as many as asked for. */
+  events: IncidentEvent[];
+  /** How many events the incident has in all (from /events/count, or the length of a full read). */
+  total: number;
+}
+
+export type TransitionTarget = Exclude<IncidentStatus, "New">;
+
+export type IncidentTimeFilter = "creation" | "lastModification";
+
+export interface ListIncidentsQuery {
+  /** Inclusive lower bound. */
+  from: Date;
+  /** Inclusive upper bound; open when absent. */
+  to?: Date;
+  timeType: IncidentTimeFilter;
+  /** Page size for the list call (MP SIEM caps it at 1000). */
+  pageSize?: number;
+}
+
+export interface SystemInfo {
+  productVersion: string;
+}
+
+/**
+ * Why a SIEM call failed. `transient` kinds are retried by callers with backoff;
+ * the others need a person (wrong password, wrong CA) or are a final answer (not_found, refused).
+ */
+export type SiemErrorKind =
+  | "credentials" // invalid_username_or_password or a refused token: fix MPSIEM_USERNAME/PASSWORD/CLIENT_SECRET/TOKEN
+  | "unauthorized" // 401 even after a fresh login
+  | "tls" // certificate not trusted: MPSIEM_CA_FILE or MPSIEM_TLS_VERIFY=false
+  | "network" // connection refused/reset, DNS
+  | "timeout"
+  | "server" // 5xx
+  | "malformed" // a body that does not parse or lacks what the call needs
+  | "not_found" // 404 for an incident id
+  | "refused" // 4xx on a transition (e.g. already in that status)
+  | "http"; // any other unexpected status
+
+export const TRANSIENT_SIEM_ERRORS: ReadonlySet<SiemErrorKind> = new Set([
+  "network",
+  "timeout",
+  "server",
+  "malformed",
+  "unauthorized",
+]);
+
+export class SiemError extends Error {
+  override readonly name = "SiemError";
+  constructor(
+    readonly kind: SiemErrorKind,
+    /** Which call failed, e.g. "list incidents", "login", "transition". */
+    readonly call: string,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${call}: ${message}`, options);
+  }
+
+  get transient(): boolean {
+    return TRANSIENT_SIEM_ERRORS.has(this.kind);
+  }
+}
+
+/** What the rest of the service needs from MP SIEM. Every method throws only SiemError. */
+export interface SiemClient {
+  /** Every incident in the window, all pages read, oldest `created` first. */
+  listIncidents(query: ListIncidentsQuery): Promise<IncidentSummary[]>;
+  getIncident(id: string): Promise<IncidentDetails>;
+  getEvents(id: string, limit: number): Promise<IncidentEvents>;
+  /** Not retried blindly: on an unclear failure, re-read the incident to learn what happened. */
+  transition(id: string, target: TransitionTarget, comment: { measures: string; message: string }): Promise<void>;
+  systemInfo(): Promise<SystemInfo>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+// The payload of every inline button the bot makes, and the one parser for what comes back.
+// Telegram allows 1–64 bytes; an incident UUID (36) or a chat id (≤ 21) plus a short prefix fits.
+// Anything that does not parse is answered as "unknown" and changes nothing.
+
+export type IncidentAction = "refresh" | "approve" | "close" | "close_yes" | "close_no";
+export type ChatDecision = "allow" | "ignore" | "block";
+
+export type CallbackData =
+  | { kind: "incident"; action: IncidentAction; incidentId: string }
+  | { kind: "chat"; decision: ChatDecision; chatId: number; threadId: number | null };
+
+const INCIDENT_CODES: Record<IncidentAction, string> = {
+  refresh: "r",
+  approve: "a",
+  close: "c",
+  close_yes: "cy",
+  close_no: "cn",
+};
+const CHAT_CODES: Record<ChatDecision, string> = { allow: "al", ignore: "ig", block: "bl" };
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CHAT_ID_RE = /^-?\d{1,20}$/;
+const THREAD_ID_RE = /^\d{1,12}$/;
+
+export const MAX_CALLBACK_BYTES = 64;
+
+export function encodeCallbackData(data: CallbackData): string {
+  const out =
+    data.kind === "incident"
+      ? `i:${INCIDENT_CODES[data.action]}:${data.incidentId}`
+      : `c:${CHAT_CODES[data.decision]}:${data.chatId}${data.threadId !== null ? `:${data.threadId}` : ""}`;
+  if (Buffer.byteLength(out, "utf8") > MAX_CALLBACK_BYTES) throw new Error(`callback data too long: ${out}`);
+  return out;
+}
+
+export function decodeCallbackData(raw: string | undefined | null): CallbackData | null {
+  if (typeof raw !== "string" || raw.length === 0 || Buffer.byteLength(raw, "utf8") > MAX_CALLBACK_BYTES) return null;
+  const parts = raw.split(":");
+  if (parts[0] === "i" && parts.length === 3) {
+    const action = (Object.keys(INCIDENT_CODES) as IncidentAction[]).find((a) => INCIDENT_CODES[a] === parts[1]);
+    const id = parts[2]!;
+    if (!action || !UUID_RE.test(id)) return null;
+    return { kind: "incident", action, incidentId: id.toLowerCase() };
+  }
+  if (parts[0] === "c" && (parts.length === 3 || parts.length === 4)) {
+    const decision = (Object.keys(CHAT_CODES) as ChatDecision[]).find((d) => CHAT_CODES[d] === parts[1]);
+    const chat = parts[2]!;
+    const thread = parts[3];
+    if (!decision || !CHAT_ID_RE.test(chat)) return null;
+    if (thread !== undefined && !THREAD_ID_RE.test(thread)) return null;
+    const chatId = Number(chat);
+    if (!Number.isSafeInteger(chatId)) return null;
+    return { kind: "chat", decision, chatId, threadId: thread === undefined ? null : Number(thread) };
+  }
+  return null;
+}
