@@ -1,0 +1,96 @@
+// Every figure the service exports on /metrics (Prometheus text) and shows in /debug.
+// Parts of the service receive a Metrics and only increment/observe; they never read each other's state.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly incidentsSeen = new Counter({
+    name: "mpsiem_incidents_seen_total",
+    help: "Incidents found in the SIEM for the first time",
+    registers: [this.registry],
+  });
+  readonly incidentChanges = new Counter({
+    name: "mpsiem_incident_changes_total",
+    help: "Changes to already delivered incidents found in the SIEM (status, events)",
+    registers: [this.registry],
+  });
+  readonly polls = new Counter({
+    name: "mpsiem_polls_total",
+    help: "SIEM polls by result",
+    labelNames: ["kind", "result"] as const, // kind: creation|lastModification; result: ok|error
+    registers: [this.registry],
+  });
+  readonly pollDuration = new Histogram({
+    name: "mpsiem_poll_duration_seconds",
+    help: "Duration of one SIEM poll (all pages)",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly siemErrors = new Counter({
+    name: "mpsiem_siem_errors_total",
+    help: "SIEM call failures by kind (network, timeout, server, malformed, credentials, tls, ...)",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: "mpsiem_deliveries_total",
+    help: "Telegram deliveries by result (sent, digest, plain_fallback, retry, cancelled) and chat kind",
+    labelNames: ["result", "chat_kind"] as const,
+    registers: [this.registry],
+  });
+  readonly edits = new Counter({
+    name: "mpsiem_message_edits_total",
+    help: "Edits of delivered incident messages by result (edited, not_modified, gone, retry)",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  readonly outboxDepth = new Gauge({
+    name: "mpsiem_outbox_depth",
+    help: "Deliveries waiting in the outbox, by chat kind",
+    labelNames: ["chat_kind"] as const,
+    registers: [this.registry],
+  });
+  readonly telegramErrors = new Counter({
+    name: "mpsiem_telegram_errors_total",
+    help: "Telegram API errors by HTTP code (0 = network)",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitWaits = new Counter({
+    name: "mpsiem_telegram_retry_after_seconds_total",
+    help: "Seconds spent honouring Telegram retry_after (429)",
+    registers: [this.registry],
+  });
+  readonly rateLimitHits = new Counter({
+    name: "mpsiem_telegram_429_total",
+    help: "429 Too Many Requests answers from Telegram",
+    registers: [this.registry],
+  });
+  readonly notificationLatency = new Histogram({
+    name: "mpsiem_notification_latency_seconds",
+    help: "From the incident's created time in the SIEM to the message sent",
+    buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+  readonly actions = new Counter({
+    name: "mpsiem_actions_total",
+    help: "Button presses and admin commands by action and result",
+    labelNames: ["action", "result"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Current value of a counter or gauge summed over labels (for /debug and tests). */
+  async total(metric: Counter | Gauge): Promise<number> {
+    const data = await metric.get();
+    return data.values.reduce((sum, v) => sum + v.value, 0);
+  }
+}

@@ -1,0 +1,174 @@
+// Chats the bot knows: who receives incidents, who is waiting for an admin, who is banned.
+import type { Kysely, Selectable } from "kysely";
+import type { ChatKind, ChatState, ChatsTable, Database } from "./schema.js";
+
+export type Chat = Selectable<ChatsTable>;
+
+export interface ChatIdentity {
+  id: number;
+  kind: ChatKind;
+  title?: string | null;
+  username?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+}
+
+export class ChatsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  async get(id: number): Promise<Chat | undefined> {
+    return this.db.selectFrom("chats").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /** Records what Telegram told us about a chat; a new chat starts as `pending`, a known one keeps its state. */
+  async remember(identity: ChatIdentity): Promise<Chat> {
+    const now = this.now();
+    await this.db
+      .insertInto("chats")
+      .values({
+        id: identity.id,
+        kind: identity.kind,
+        title: identity.title ?? null,
+        username: identity.username ?? null,
+        first_name: identity.firstName ?? null,
+        last_name: identity.lastName ?? null,
+        thread_id: null,
+        state: "pending",
+        active: 1,
+        inactive_reason: null,
+        created_at: now,
+        state_changed_at: now,
+        state_changed_by: null,
+      })
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet({
+          kind: identity.kind,
+          title: identity.title ?? null,
+          username: identity.username ?? null,
+          first_name: identity.firstName ?? null,
+          last_name: identity.lastName ?? null,
+        }),
+      )
+      .execute();
+    return (await this.get(identity.id))!;
+  }
+
+  /** Changes the state; returns the chat before the change (undefined if unknown). */
+  async setState(id: number, state: ChatState, by: number | null): Promise<Chat | undefined> {
+    const before = await this.get(id);
+    if (!before) return undefined;
+    const values: Partial<ChatsTable> = { state, state_changed_at: this.now(), state_changed_by: by };
+    // Allowing a chat means the admin wants it to receive: it is active again.
+    if (state === "allowed") Object.assign(values, { active: 1, inactive_reason: null });
+    await this.db.updateTable("chats").set(values).where("id", "=", id).execute();
+    return before;
+  }
+
+  /** Creates an unknown chat in the given state (admin commands may name a chat the bot never saw). */
+  async ensure(id: number, state: ChatState, by: number | null): Promise<Chat> {
+    const existing = await this.get(id);
+    if (existing) {
+      await this.setState(id, state, by);
+      return (await this.get(id))!;
+    }
+    const now = this.now();
+    await this.db
+      .insertInto("chats")
+      .values({
+        id,
+        kind: id > 0 ? "private" : "supergroup",
+        title: null,
+        username: null,
+        first_name: null,
+        last_name: null,
+        thread_id: null,
+        state,
+        active: 1,
+        inactive_reason: null,
+        created_at: now,
+        state_changed_at: now,
+        state_changed_by: by,
+      })
+      .execute();
+    return (await this.get(id))!;
+  }
+
+  async setActive(id: number, active: boolean, reason: string | null): Promise<Chat | undefined> {
+    const before = await this.get(id);
+    if (!before) return undefined;
+    await this.db
+      .updateTable("chats")
+      .set({ active: active ? 1 : 0, inactive_reason: active ? null : reason })
+      .where("id", "=", id)
+      .execute();
+    return before;
+  }
+
+  async setThread(id: number, threadId: number | null): Promise<void> {
+    await this.db.updateTable("chats").set({ thread_id: threadId }).where("id", "=", id).execute();
+  }
+
+  /**
+   * A group became a supergroup: its record (state, topic) and its undelivered and delivered
+   * outbox rows move to the new id. Returns false when the old chat is unknown.
+   */
+  async migrate(oldId: number, newId: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const old = await trx.selectFrom("chats").selectAll().where("id", "=", oldId).executeTakeFirst();
+      if (!old) return false;
+      const existing = await trx.selectFrom("chats").select("id").where("id", "=", newId).executeTakeFirst();
+      if (existing) {
+        await trx
+          .updateTable("chats")
+          .set({ state: old.state, active: old.active, thread_id: old.thread_id, kind: "supergroup" })
+          .where("id", "=", newId)
+          .execute();
+      } else {
+        await trx
+          .insertInto("chats")
+          .values({ ...old, id: newId, kind: "supergroup" })
+          .execute();
+      }
+      // Messages already in the old group cannot be edited from the new id: keep those rows where they are
+      // only if the new chat already has the incident; otherwise move them so nothing is sent twice.
+      await trx
+        .updateTable("outbox")
+        .set({ chat_id: newId })
+        .where("chat_id", "=", oldId)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("outbox as o2")
+                .select("o2.id")
+                .whereRef("o2.incident_id", "=", "outbox.incident_id")
+                .where("o2.chat_id", "=", newId),
+            ),
+          ),
+        )
+        .execute();
+      await trx.deleteFrom("chats").where("id", "=", oldId).execute();
+      return true;
+    });
+  }
+
+  async list(states?: ChatState[]): Promise<Chat[]> {
+    let q = this.db.selectFrom("chats").selectAll();
+    if (states && states.length > 0) q = q.where("state", "in", states);
+    return q.orderBy("state_changed_at").orderBy("id").execute();
+  }
+
+  /** Chats that receive incidents now. */
+  async recipients(): Promise<Chat[]> {
+    return this.db
+      .selectFrom("chats")
+      .selectAll()
+      .where("state", "=", "allowed")
+      .where("active", "=", 1)
+      .orderBy("id")
+      .execute();
+  }
+}

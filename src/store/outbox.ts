@@ -1,0 +1,203 @@
+// The outbox: one row per (incident, chat). A row is `pending` until Telegram returns a message id,
+// which is recorded at once and makes the row `sent` for good — it is never sent again.
+import type { Kysely } from "kysely";
+import type { ChatKind, Database, OutboxVia } from "./schema.js";
+
+export interface PendingDelivery {
+  id: number;
+  incidentId: string;
+  chatId: number;
+  chatKind: ChatKind;
+  threadId: number | null;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+}
+
+export interface DeliveredCopy {
+  id: number;
+  incidentId: string;
+  chatId: number;
+  messageId: number;
+  via: OutboxVia;
+  renderedVersion: number;
+}
+
+export interface StaleCopy extends DeliveredCopy {
+  version: number;
+  chatKind: ChatKind;
+}
+
+export class OutboxRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  private pendingQuery() {
+    return this.db
+      .selectFrom("outbox")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select([
+        "outbox.id as id",
+        "outbox.incident_id as incidentId",
+        "outbox.chat_id as chatId",
+        "chats.kind as chatKind",
+        "chats.thread_id as threadId",
+        "outbox.attempts as attempts",
+        "outbox.next_attempt_at as nextAttemptAt",
+        "outbox.created_at as createdAt",
+      ])
+      .where("outbox.state", "=", "pending")
+      .where("chats.state", "=", "allowed")
+      .where("chats.active", "=", 1);
+  }
+
+  /** Pending deliveries for chats that receive now, oldest first. */
+  async pending(limit = 1000): Promise<PendingDelivery[]> {
+    return this.pendingQuery().orderBy("outbox.id").limit(limit).execute();
+  }
+
+  async pendingForChat(chatId: number, limit = 1000): Promise<PendingDelivery[]> {
+    return this.pendingQuery()
+      .where("outbox.chat_id", "=", chatId)
+      .orderBy("outbox.id")
+      .limit(limit)
+      .execute();
+  }
+
+  /** Pending rows per chat that receives now. */
+  async pendingCounts(): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select(["outbox.chat_id as chatId", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("outbox.state", "=", "pending")
+      .where("chats.state", "=", "allowed")
+      .where("chats.active", "=", 1)
+      .groupBy("outbox.chat_id")
+      .execute();
+    return new Map(rows.map((r) => [r.chatId, Number(r.n)]));
+  }
+
+  /** Pending rows by chat kind (for metrics and /debug), including chats not receiving now. */
+  async depthByKind(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select(["chats.kind as kind", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("outbox.state", "=", "pending")
+      .groupBy("chats.kind")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
+  }
+
+  /** Records Telegram's message id for these rows: from now on they are never sent again. */
+  async markSent(ids: number[], messageId: number, via: OutboxVia, renderedVersion: number): Promise<void> {
+    if (ids.length === 0) return;
+    const now = this.now();
+    await this.db
+      .updateTable("outbox")
+      .set({
+        state: "sent",
+        message_id: messageId,
+        via,
+        rendered_version: renderedVersion,
+        sent_at: now,
+        last_error: null,
+      })
+      .where("id", "in", ids)
+      .where("state", "=", "pending")
+      .execute();
+  }
+
+  async retryLater(ids: number[], nextAttemptAt: number, error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable("outbox")
+      .set((eb) => ({
+        attempts: eb("attempts", "+", 1),
+        next_attempt_at: nextAttemptAt,
+        last_error: error.slice(0, 500),
+      }))
+      .where("id", "in", ids)
+      .where("state", "=", "pending")
+      .execute();
+  }
+
+  /** A chat stopped receiving (denied, banned, blocked the bot): its undelivered rows are dropped, with the reason. */
+  async cancelForChat(chatId: number, reason: string): Promise<number> {
+    const res = await this.db
+      .updateTable("outbox")
+      .set({ state: "cancelled", last_error: reason })
+      .where("chat_id", "=", chatId)
+      .where("state", "=", "pending")
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  /** Every delivered copy of an incident's message. */
+  async copies(incidentId: string): Promise<DeliveredCopy[]> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .select([
+        "id",
+        "incident_id as incidentId",
+        "chat_id as chatId",
+        "message_id as messageId",
+        "via",
+        "rendered_version as renderedVersion",
+      ])
+      .where("incident_id", "=", incidentId)
+      .where("state", "=", "sent")
+      .where("message_id", "is not", null)
+      .execute();
+    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+  }
+
+  /** The delivered copy of an incident in one chat, if any (used to check a button press is genuine). */
+  async copyIn(incidentId: string, chatId: number): Promise<DeliveredCopy | undefined> {
+    return (await this.copies(incidentId)).find((c) => c.chatId === chatId);
+  }
+
+  /** Single-message copies that show an older version of their incident than the store has. */
+  async staleCopies(limit = 500): Promise<StaleCopy[]> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .innerJoin("incidents", "incidents.id", "outbox.incident_id")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select([
+        "outbox.id as id",
+        "outbox.incident_id as incidentId",
+        "outbox.chat_id as chatId",
+        "outbox.message_id as messageId",
+        "outbox.via as via",
+        "outbox.rendered_version as renderedVersion",
+        "incidents.version as version",
+        "chats.kind as chatKind",
+      ])
+      .where("outbox.state", "=", "sent")
+      .where("outbox.via", "=", "single")
+      .where("outbox.message_id", "is not", null)
+      .whereRef("outbox.rendered_version", "<", "incidents.version")
+      .where("chats.active", "=", 1)
+      .orderBy("outbox.id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+  }
+
+  async setRenderedVersion(id: number, version: number): Promise<void> {
+    await this.db.updateTable("outbox").set({ rendered_version: version }).where("id", "=", id).execute();
+  }
+
+  /** Totals by state, for /debug and metrics. */
+  async totals(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .select(["state", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("state")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+}

@@ -1,0 +1,106 @@
+// Table types for Kysely. Times are integer milliseconds since the epoch (UTC).
+import type { Generated } from "kysely";
+
+export type ChatKind = "private" | "group" | "supergroup" | "channel";
+/**
+ * pending: asked the admins, no decision yet; allowed: receives incidents;
+ * denied: ignored or removed by an admin (may ask again); banned: ignored for good.
+ */
+export type ChatState = "pending" | "allowed" | "denied" | "banned";
+
+export interface ChatsTable {
+  id: number;
+  kind: ChatKind;
+  title: string | null;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  /** Forum topic the chat subscribed from; deliveries carry it as message_thread_id. */
+  thread_id: number | null;
+  state: ChatState;
+  /** 0 when the bot was removed or blocked; kept so /accepted can show it as inactive. */
+  active: number;
+  inactive_reason: string | null;
+  created_at: number;
+  state_changed_at: number;
+  state_changed_by: number | null;
+}
+
+export interface IncidentsTable {
+  id: string;
+  key: string;
+  name: string;
+  severity: string;
+  status: string;
+  type: string;
+  category: string;
+  description: string | null;
+  created_at: number;
+  modified_at: number | null;
+  first_seen_at: number;
+  /** JSON of IncidentEvent[] as last read (dates as ISO strings). */
+  events_json: string;
+  total_events: number;
+  /** JSON of ActionLine, or null. */
+  last_action_json: string | null;
+  /** When details and events were last read from the SIEM (null: only the list item is known). */
+  enriched_at: number | null;
+  /** Bumped whenever what a message shows changes; deliveries edit copies older than it. */
+  version: number;
+  updated_at: number;
+}
+
+export type OutboxState = "pending" | "sent" | "cancelled";
+export type OutboxVia = "single" | "digest";
+
+export interface OutboxTable {
+  id: Generated<number>;
+  incident_id: string;
+  chat_id: number;
+  state: OutboxState;
+  message_id: number | null;
+  via: OutboxVia | null;
+  /** Incident version the sent message shows. */
+  rendered_version: number;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor_id: number | null;
+  actor_name: string | null;
+  chat_id: number | null;
+  action: string;
+  target: string | null;
+  result: string;
+  detail: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+/** Each admin's copy of a new-chat request, so a decision can be shown in all of them. */
+export interface ApprovalMessagesTable {
+  id: Generated<number>;
+  chat_id: number;
+  admin_chat_id: number;
+  message_id: number;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface Database {
+  chats: ChatsTable;
+  incidents: IncidentsTable;
+  outbox: OutboxTable;
+  audit: AuditTable;
+  settings: SettingsTable;
+  approval_messages: ApprovalMessagesTable;
+}
