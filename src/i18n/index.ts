@@ -1,0 +1,29 @@
+// The one entry point to the texts: `t(locale)` gives the whole catalogue of that locale.
+// Every catalogue entry is plain text; escape it (render's escapeHtml) before using it in HTML.
+
+import type { Locale } from "../config/types.js";
+import { en } from "./en.js";
+import type { Messages } from "./messages.js";
+import { ru } from "./ru.js";
+
+export type {
+  AdminChatCommand,
+  ChatDecisionKind,
+  ChatKind,
+  ChatListEntry,
+  ChatRef,
+  DebugLabels,
+  Messages,
+  PersonRef,
+} from "./messages.js";
+export { pluralEn, pluralRu } from "./plural.js";
+export { en, ru };
+
+const CATALOGUES: Record<Locale, Messages> = { ru, en };
+
+export const DEFAULT_LOCALE: Locale = "ru";
+
+/** The catalogue for `locale`; anything unknown falls back to Russian, the default. */
+export function t(locale: Locale | string | undefined): Messages {
+  return (locale === "en" || locale === "ru" ? CATALOGUES[locale] : undefined) ?? CATALOGUES[DEFAULT_LOCALE];
+}

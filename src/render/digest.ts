@@ -1,0 +1,82 @@
+// A digest: many incidents as short lines (mark, key, linked name), used when a flood would
+// otherwise hit Telegram's rate limits. Split into as many messages as the 4096 limit needs.
+
+import { t } from "../i18n/index.js";
+import type { IncidentSummary } from "../siem/types.js";
+import { incidentUrl, severityMark } from "./incident.js";
+import { cleanInline, clipText, escapeHtml, TELEGRAM_TEXT_LIMIT, visibleLength } from "./text.js";
+import type { RenderOptions } from "./types.js";
+
+const KEY_MAX = 64;
+const NAME_MAX = 200;
+
+export interface DigestMessage {
+  html: string;
+  plain: string;
+  /** Ids of the incidents this message lists, in order. */
+  included: string[];
+}
+
+interface DigestLine {
+  id: string;
+  html: string;
+  plain: string;
+  htmlLength: number;
+}
+
+function digestLine(item: IncidentSummary, opts: RenderOptions): DigestLine {
+  const m = t(opts.locale);
+  const mark = severityMark(cleanInline(item.severity));
+  const key = clipText(cleanInline(item.key), KEY_MAX) || m.empty;
+  const name = clipText(cleanInline(item.name), NAME_MAX) || m.empty;
+  const url = incidentUrl(opts.siemUrl, item.id);
+  const html = `${mark} <b>${escapeHtml(key)}</b> <a href="${escapeHtml(url)}">${escapeHtml(name)}</a>`;
+  return { id: item.id, html, plain: `${mark} ${key} ${name} — ${url}`, htmlLength: visibleLength(html) };
+}
+
+/**
+ * Lists every item once, in the given order, over as few messages as fit (each ≤ 4096 visible
+ * UTF-16 units in HTML and in plain). Each message starts with the header "N новых инцидентов",
+ * with "(2/3)" when there are several. No items → no messages.
+ */
+export function renderDigest(items: IncidentSummary[], opts: RenderOptions): DigestMessage[] {
+  if (items.length === 0) return [];
+  const m = t(opts.locale);
+  const header = m.notices.digestHeader(items.length);
+  // Room for the longest header any part could get, plus its newline.
+  const reserve = header.length + m.notices.digestPart(items.length, items.length).length + 1;
+  const budget = TELEGRAM_TEXT_LIMIT - reserve;
+
+  const groups: DigestLine[][] = [];
+  let current: DigestLine[] = [];
+  let htmlUsed = 0;
+  let plainUsed = 0;
+  for (const item of items) {
+    const line = digestLine(item, opts);
+    const sep = current.length > 0 ? 1 : 0;
+    if (
+      current.length > 0 &&
+      (htmlUsed + sep + line.htmlLength > budget || plainUsed + sep + line.plain.length > budget)
+    ) {
+      groups.push(current);
+      current = [];
+      htmlUsed = 0;
+      plainUsed = 0;
+    }
+    const gap = current.length > 0 ? 1 : 0;
+    current.push(line);
+    htmlUsed += gap + line.htmlLength;
+    plainUsed += gap + line.plain.length;
+  }
+  groups.push(current);
+
+  return groups.map((lines, index) => {
+    const title = header + (groups.length > 1 ? m.notices.digestPart(index + 1, groups.length) : "");
+    return {
+      html: [`<b>${escapeHtml(title)}</b>`, ...lines.map((l) => l.html)].join("\n"),
+      // A single line longer than the limit can only come from an absurd MPSIEM_URL: cut it.
+      plain: clipText([title, ...lines.map((l) => l.plain)].join("\n"), TELEGRAM_TEXT_LIMIT),
+      included: lines.map((l) => l.id),
+    };
+  });
+}

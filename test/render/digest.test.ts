@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { renderDigest } from "../../src/render/index.js";
+import type { RenderOptions } from "../../src/render/types.js";
+import type { IncidentSummary } from "../../src/siem/types.js";
+import { hasLoneSurrogate, shownText } from "./telegram-html.js";
+
+const RU: RenderOptions = {
+  locale: "ru",
+  timeZone: "Europe/Moscow",
+  siemUrl: "https://siem.local",
+  maxEvents: 5,
+};
+const EN: RenderOptions = { ...RU, locale: "en" };
+
+function uuid(i: number): string {
+  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
+}
+
+function items(n: number, over: (i: number) => Partial<IncidentSummary> = () => ({})): IncidentSummary[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: uuid(i),
+    key: `INC-${i + 1}`,
+    name: `Incident number ${i + 1}`,
+    category: "",
+    type: "Undefined",
+    status: "New",
+    severity: ["High", "Medium", "Low"][i % 3]!,
+    created: new Date("2024-03-12T06:12:00Z"),
+    isConfirmed: false,
+    ...over(i),
+  }));
+}
+
+function check(parts: ReturnType<typeof renderDigest>) {
+  for (const p of parts) {
+    expect(shownText(p.html).length).toBeLessThanOrEqual(4096);
+    expect(p.plain.length).toBeLessThanOrEqual(4096);
+    expect(hasLoneSurrogate(p.html) || hasLoneSurrogate(p.plain)).toBe(false);
+  }
+}
+
+describe("renderDigest", () => {
+  it("gives nothing for no incidents", () => {
+    expect(renderDigest([], RU)).toEqual([]);
+  });
+
+  it("lists mark, key and a linked name under a counted header", () => {
+    const parts = renderDigest(items(3), RU);
+    check(parts);
+    expect(parts).toHaveLength(1);
+    const [part] = parts;
+    expect(part!.included).toEqual([uuid(0), uuid(1), uuid(2)]);
+    expect(shownText(part!.html).split("\n")).toEqual([
+      "3 новых инцидента",
+      "🔴 INC-1 Incident number 1",
+      "🟠 INC-2 Incident number 2",
+      "🟡 INC-3 Incident number 3",
+    ]);
+    expect(part!.html).toContain(
+      `<b>INC-1</b> <a href="https://siem.local/#/incident/incidents/view/${uuid(0)}">Incident number 1</a>`,
+    );
+    expect(part!.plain).toContain(
+      `🔴 INC-1 Incident number 1 — https://siem.local/#/incident/incidents/view/${uuid(0)}`,
+    );
+  });
+
+  it.each([
+    [1, "1 новый инцидент", "1 new incident"],
+    [2, "2 новых инцидента", "2 new incidents"],
+    [5, "5 новых инцидентов", "5 new incidents"],
+    [11, "11 новых инцидентов", "11 new incidents"],
+    [21, "21 новый инцидент", "21 new incidents"],
+  ])("headers %i incidents with the right plural", (n, ru, en) => {
+    expect(shownText(renderDigest(items(n), RU)[0]!.html).split("\n")[0]).toBe(ru);
+    expect(shownText(renderDigest(items(n), EN)[0]!.html).split("\n")[0]).toBe(en);
+  });
+
+  it("splits a flood into numbered parts, each incident exactly once and in order", () => {
+    const input = items(600, (i) => ({ name: `${"Имя ".repeat(40)}${i}` }));
+    const parts = renderDigest(input, RU);
+    check(parts);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flatMap((p) => p.included)).toEqual(input.map((i) => i.id));
+    parts.forEach((p, index) => {
+      const lines = shownText(p.html).split("\n");
+      expect(lines[0]).toBe(`600 новых инцидентов (${index + 1}/${parts.length})`);
+      expect(lines).toHaveLength(p.included.length + 1);
+    });
+    // Packed, not one per message: every part but the last is nearly full.
+    for (const p of parts.slice(0, -1)) expect(p.plain.length).toBeGreaterThan(3000);
+  });
+
+  it("escapes names and keys, shows unknown severity, and shortens long names", () => {
+    const [part] = renderDigest(
+      items(2, (i) =>
+        i === 0 ? { name: "<b>&_*[evil]", key: "<i>" } : { name: "😀".repeat(3000), severity: "" },
+      ),
+      EN,
+    );
+    check([part!]);
+    const lines = shownText(part!.html).split("\n");
+    expect(lines[1]).toBe("🔴 <i> <b>&_*[evil]");
+    expect(lines[2]!.startsWith("⚪ INC-2 😀😀")).toBe(true);
+    expect(lines[2]!.length).toBeLessThanOrEqual(220);
+  });
+});

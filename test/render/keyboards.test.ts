@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import type { Locale } from "../../src/config/types.js";
+import { chatRequestKeyboard, incidentKeyboard } from "../../src/render/index.js";
+import type { InlineKeyboard } from "../../src/render/types.js";
+import { decodeCallbackData, MAX_CALLBACK_BYTES } from "../../src/telegram/callback-data.js";
+
+const ID = "0f8e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+const labels = (kb: InlineKeyboard) => kb.flat().map((b) => b.text);
+const decoded = (kb: InlineKeyboard) => kb.flat().map((b) => decodeCallbackData(b.callbackData));
+
+/** design.md §2: the label is the contract word, optionally after an emoji and a space. */
+function expectLabel(label: string, word: string) {
+  expect(label.endsWith(word)).toBe(true);
+  const prefix = label.slice(0, label.length - word.length);
+  if (prefix !== "") expect(prefix).toMatch(/^\p{Extended_Pictographic}[\uFE0F\u20E3]? $/u);
+}
+
+describe("incidentKeyboard", () => {
+  it.each<[Locale, string, string, string]>([
+    ["ru", "Подтвердить", "Закрыть", "Обновить"],
+    ["en", "Approve", "Close", "Refresh"],
+  ])("a New incident (%s) gets Approve, Close and Refresh", (locale, approve, close, refresh) => {
+    const kb = incidentKeyboard(ID, "New", locale);
+    const [a, c, r] = labels(kb);
+    expectLabel(a!, approve);
+    expectLabel(c!, close);
+    expectLabel(r!, refresh);
+    expect(decoded(kb)).toEqual([
+      { kind: "incident", action: "approve", incidentId: ID },
+      { kind: "incident", action: "close", incidentId: ID },
+      { kind: "incident", action: "refresh", incidentId: ID },
+    ]);
+  });
+
+  it.each(["Approved", "InProgress", "Resolved", "Closed", "Weird", ""])(
+    "status %j gets Refresh only",
+    (status) => {
+      const kb = incidentKeyboard(ID, status, "ru");
+      expect(kb).toHaveLength(1);
+      expectLabel(labels(kb)[0]!, "Обновить");
+      expect(decoded(kb)).toEqual([{ kind: "incident", action: "refresh", incidentId: ID }]);
+    },
+  );
+
+  it.each<[Locale, string, string]>([
+    ["ru", "Да, закрыть", "Отмена"],
+    ["en", "Yes, close", "Cancel"],
+  ])("confirming a close (%s) shows Yes, close and Cancel", (locale, yes, no) => {
+    const kb = incidentKeyboard(ID, "New", locale, true);
+    const [y, n] = labels(kb);
+    expectLabel(y!, yes);
+    expectLabel(n!, no);
+    expect(decoded(kb).map((d) => (d?.kind === "incident" ? d.action : null))).toEqual([
+      "close_yes",
+      "close_no",
+    ]);
+  });
+
+  it("keeps every payload within 64 bytes", () => {
+    const kb = incidentKeyboard(ID.toUpperCase(), "New", "en");
+    for (const b of kb.flat()) {
+      expect(Buffer.byteLength(b.callbackData!, "utf8")).toBeLessThanOrEqual(MAX_CALLBACK_BYTES);
+      expect(b.url).toBeUndefined();
+    }
+  });
+});
+
+describe("chatRequestKeyboard", () => {
+  it.each<[Locale, string, string, string]>([
+    ["ru", "Разрешить", "Проигнорировать", "Заблокировать"],
+    ["en", "Allow", "Ignore", "Block"],
+  ])("offers Allow, Ignore, Block (%s)", (locale, allow, ignore, block) => {
+    const kb = chatRequestKeyboard(-1001234567890, null, locale);
+    const [a, i, b] = labels(kb);
+    expectLabel(a!, allow);
+    expectLabel(i!, ignore);
+    expectLabel(b!, block);
+  });
+
+  it("round-trips the chat id and the topic through the callback data", () => {
+    for (const [chatId, threadId] of [
+      [-1001234567890, null],
+      [-1001234567890, 5],
+      [123456789, null],
+      [-(2 ** 52), 999_999_999_999],
+    ] as const) {
+      const kb = chatRequestKeyboard(chatId, threadId, "ru");
+      expect(decoded(kb)).toEqual(
+        (["allow", "ignore", "block"] as const).map((decision) => ({
+          kind: "chat",
+          decision,
+          chatId,
+          threadId,
+        })),
+      );
+      for (const b of kb.flat()) expect(Buffer.byteLength(b.callbackData!, "utf8")).toBeLessThanOrEqual(64);
+    }
+  });
+});

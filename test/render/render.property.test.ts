@@ -1,0 +1,229 @@
+// Property tests: whatever the SIEM sends, the message is valid Telegram HTML within 4096 UTF-16
+// units, keeps its key line and link, and never holds a lone surrogate. Runs are bounded so the
+// file takes a few seconds.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Locale } from "../../src/config/types.js";
+import { t } from "../../src/i18n/index.js";
+import {
+  cleanInline,
+  clipText,
+  escapeHtml,
+  incidentUrl,
+  renderDigest,
+  renderIncident,
+  visibleLength,
+} from "../../src/render/index.js";
+import type { IncidentView, RenderOptions } from "../../src/render/types.js";
+import type { IncidentSummary } from "../../src/siem/types.js";
+import { decodeCallbackData } from "../../src/telegram/callback-data.js";
+import { checkTelegramHtml, hasLoneSurrogate } from "./telegram-html.js";
+
+const NUM_RUNS = 200;
+
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+const anyChar = fc.oneof(
+  loneSurrogate,
+  fc.constantFrom("<", ">", "&", '"', "\n", "\u0000", "😀", "ש", "&amp;"),
+);
+
+/** Any text: ASCII, full Unicode, graphemes, markup fragments, lone surrogates, and long repeats. */
+const text = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary", maxLength: 60 }),
+  fc.string({ unit: "grapheme", maxLength: 30 }),
+  fc.string({
+    unit: fc.oneof(anyChar, fc.string({ unit: "binary", minLength: 1, maxLength: 1 })),
+    maxLength: 40,
+  }),
+  fc
+    .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 700 }))
+    .map(([s, n]) => s.repeat(n)),
+  fc.constantFrom("", "<b>&_*[evil]", '</a><a href="x">', "High", "New", "INC-75"),
+);
+
+const date = fc.oneof(
+  fc.date(),
+  fc.date({ noInvalidDate: true, min: new Date("2000-01-01"), max: new Date("2100-01-01") }),
+  fc.constant(new Date(Number.NaN)),
+);
+
+const id = fc.oneof(fc.uuid(), text);
+
+const longText = fc
+  .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 6 }), fc.integer({ min: 20, max: 400 }))
+  .map(([s, n]) => s.repeat(n));
+
+const event = fc.record({ id: fc.string({ maxLength: 8 }), date: fc.option(date), description: text });
+const longEvent = fc.record({ id: fc.constant("e"), date, description: longText });
+
+/** Mostly a few events; often a flood of long ones, so the 4096 limit is actually hit. */
+const eventList = fc.oneof(
+  { arbitrary: fc.array(event, { maxLength: 400 }), weight: 1 },
+  {
+    arbitrary: fc.array(fc.oneof(event, longEvent), { minLength: 30, maxLength: 400, size: "max" }),
+    weight: 2,
+  },
+);
+
+const summary: fc.Arbitrary<IncidentSummary> = fc.record({
+  id,
+  key: fc.oneof(fc.constantFrom("INC-1", "INC-75"), text),
+  name: text,
+  category: text,
+  type: text,
+  status: fc.oneof(fc.constantFrom("New", "Approved", "InProgress", "Resolved", "Closed"), text),
+  severity: fc.oneof(fc.constantFrom("High", "Medium", "Low"), text),
+  created: date,
+  isConfirmed: fc.boolean(),
+});
+
+const options: fc.Arbitrary<RenderOptions> = fc.record({
+  locale: fc.constantFrom<Locale>("ru", "en"),
+  timeZone: fc.constantFrom("Europe/Moscow", "UTC", "Asia/Kolkata", "America/St_Johns", "Not/AZone"),
+  siemUrl: fc.oneof(fc.webUrl(), fc.constant("https://siem.example.local")),
+  maxEvents: fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: 50 }), weight: 1 },
+    { arbitrary: fc.integer({ min: 30, max: 50 }), weight: 2 },
+  ),
+});
+
+const incidentView: fc.Arbitrary<IncidentView> = fc.record({
+  incident: fc
+    .tuple(summary, fc.option(text, { nil: undefined }))
+    .map(([s, description]) => ({ ...s, description })),
+  events: eventList,
+  totalEvents: fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.constant(Number.NaN), fc.constant(-3)),
+  lastAction: fc.option(fc.record({ status: text, by: fc.oneof(fc.constant("SIEM"), text), at: date })),
+  confirmingClose: fc.option(fc.boolean(), { nil: undefined }),
+});
+
+describe("renderIncident properties", () => {
+  it("always fits, is valid Telegram HTML, and keeps the key line and the link", () => {
+    fc.assert(
+      fc.property(incidentView, options, (view, opts) => {
+        const out = renderIncident(view, opts);
+        const check = checkTelegramHtml(out.html);
+        if (!check.ok) throw new Error(check.error);
+
+        // The limit, measured by the independent checker and by the renderer's own measure.
+        expect(check.text.length).toBeLessThanOrEqual(4096);
+        expect(visibleLength(out.html)).toBe(check.text.length);
+        expect(out.plain.length).toBeLessThanOrEqual(4096);
+        expect(hasLoneSurrogate(out.html)).toBe(false);
+        expect(hasLoneSurrogate(out.plain)).toBe(false);
+
+        // The key line and the link.
+        const m = t(opts.locale);
+        const key = clipText(cleanInline(view.incident.key), 64) || m.empty;
+        expect(check.text.split("\n")[0]).toContain(m.incident.title(key));
+        const url = incidentUrl(opts.siemUrl, view.incident.id);
+        expect(out.html).toContain(`<a href="${escapeHtml(url)}">`);
+        expect(out.plain).toContain(url);
+
+        // Plain carries the same lines as the HTML, with the URL in place of the link text.
+        expect(out.plain).toBe(check.text.replace(`🔗 ${m.incident.openInSiem}`, () => `🔗 ${url}`));
+
+        // Shown events never exceed maxEvents, and shown + "more" accounts for every event.
+        const eventLines = check.text.split("\n").filter((l) => l.startsWith("• ")).length;
+        expect(eventLines).toBeLessThanOrEqual(opts.maxEvents);
+
+        // Buttons, when present, parse back to this incident.
+        for (const button of out.keyboard.flat()) {
+          const data = decodeCallbackData(button.callbackData);
+          expect(data?.kind).toBe("incident");
+          expect(Buffer.byteLength(button.callbackData!, "utf8")).toBeLessThanOrEqual(64);
+        }
+        if (/^[0-9a-f-]{36}$/i.test(view.incident.id)) expect(out.keyboard.length).toBeGreaterThan(0);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("shows every event or says how many more there are", () => {
+    const plain = (s: string) => s.split("\n");
+    fc.assert(
+      fc.property(
+        eventList,
+        fc.integer({ min: 1, max: 50 }),
+        fc.constantFrom<Locale>("ru", "en"),
+        (events, maxEvents, locale) => {
+          const view: IncidentView = {
+            incident: {
+              id: "0f8e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+              key: "INC-1",
+              name: "n",
+              category: "",
+              type: "",
+              status: "New",
+              severity: "High",
+              created: new Date(0),
+              isConfirmed: false,
+            },
+            events,
+            totalEvents: events.length,
+            lastAction: null,
+          };
+          const out = renderIncident(view, { locale, timeZone: "UTC", siemUrl: "https://s", maxEvents });
+          const lines = plain(out.plain);
+          const shown = lines.filter((l) => l.startsWith("• ")).length;
+          const more = lines.map((l) => /^…(?:и ещё|and) (\d+)/.exec(l)).find(Boolean);
+          expect(shown + (more ? Number(more[1]) : 0)).toBe(events.length);
+          if (events.length > 0) expect(shown).toBeGreaterThan(0); // one short event always fits
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe("renderDigest properties", () => {
+  it("lists every incident once, in order, in valid messages within the limit", () => {
+    fc.assert(
+      fc.property(fc.array(summary, { maxLength: 300 }), options, (items, opts) => {
+        const parts = renderDigest(items, opts);
+        expect(parts.flatMap((p) => p.included)).toEqual(items.map((i) => i.id));
+        for (const p of parts) {
+          const check = checkTelegramHtml(p.html);
+          if (!check.ok) throw new Error(check.error);
+          expect(check.text.length).toBeLessThanOrEqual(4096);
+          expect(p.plain.length).toBeLessThanOrEqual(4096);
+          expect(hasLoneSurrogate(p.html) || hasLoneSurrogate(p.plain)).toBe(false);
+          expect(p.included.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("the HTML checker itself", () => {
+  it.each([
+    ["<b>x", "unclosed"],
+    ["<b><i>x</b></i>", "closes"],
+    ["<div>x</div>", "unsupported"],
+    ["a & b", "bare &"],
+    ["a > b", "bare >"],
+    ['<a href="x" target="y">z</a>', "bad <a>"],
+    ["<b class=x>y</b>", "unexpected attributes"],
+    ["&#x110000;", "bare &"],
+  ])("rejects %j", (html, reason) => {
+    const check = checkTelegramHtml(html);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.error).toContain(reason);
+  });
+
+  it("accepts what Telegram accepts and decodes the text", () => {
+    expect(checkTelegramHtml('<b>a</b> <a href="https://x/?a=1&amp;b=2">l&lt;</a> &#x1F600;')).toEqual({
+      ok: true,
+      text: "a l< 😀",
+    });
+  });
+
+  it("finds lone surrogates", () => {
+    expect(hasLoneSurrogate("a\uD800")).toBe(true);
+    expect(hasLoneSurrogate("\uDC00a")).toBe(true);
+    expect(hasLoneSurrogate("😀")).toBe(false);
+  });
+});
