@@ -110,7 +110,11 @@ export interface SiemClient {
   getIncident(id: string): Promise<IncidentDetails>;
   getEvents(id: string, limit: number): Promise<IncidentEvents>;
   /** Not retried blindly: on an unclear failure, re-read the incident to learn what happened. */
-  transition(id: string, target: TransitionTarget, comment: { measures: string; message: string }): Promise<void>;
+  transition(
+    id: string,
+    target: TransitionTarget,
+    comment: { measures: string; message: string },
+  ): Promise<void>;
   systemInfo(): Promise<SystemInfo>;
   close(): Promise<void>;
 }
