@@ -87,6 +87,18 @@ export class IncidentsRepository {
     return row ? toStored(row) : undefined;
   }
 
+  /** Several incidents in one read (delivery's digests); unknown ids are simply absent. */
+  async getMany(ids: string[]): Promise<Map<string, StoredIncident>> {
+    const out = new Map<string, StoredIncident>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await this.db.selectFrom("incidents").selectAll().where("id", "in", chunk).execute();
+      for (const row of rows) out.set(row.id, toStored(row));
+    }
+    return out;
+  }
+
   async count(): Promise<number> {
     const row = await this.db
       .selectFrom("incidents")
@@ -109,18 +121,27 @@ export class IncidentsRepository {
   /**
    * Stores incidents not seen before and queues one outbox row per (new incident, chat receiving now),
    * then moves the watermark forward (never back) — all in one transaction.
+   * `queue: false` records them as seen without queuing anything: the first start with
+   * BOT_INITIAL_LOOKBACK=0, where what existed before the service must not be sent.
    */
-  async ingest(incidents: IncidentSummary[], watermark: number | null): Promise<IngestResult> {
+  async ingest(
+    incidents: IncidentSummary[],
+    watermark: number | null,
+    opts: { queue?: boolean } = {},
+  ): Promise<IngestResult> {
     const now = this.now();
     return this.db.transaction().execute(async (trx) => {
       const added: string[] = [];
       let queued = 0;
-      const recipients = await trx
-        .selectFrom("chats")
-        .select("id")
-        .where("state", "=", "allowed")
-        .where("active", "=", 1)
-        .execute();
+      const recipients =
+        opts.queue === false
+          ? []
+          : await trx
+              .selectFrom("chats")
+              .select("id")
+              .where("state", "=", "allowed")
+              .where("active", "=", 1)
+              .execute();
       // Oldest first, so the outbox (drained by id) sends in creation order.
       const ordered = [...incidents].sort((a, b) => timeOrZero(a.created) - timeOrZero(b.created));
       for (const inc of ordered) {

@@ -1,0 +1,487 @@
+// The SIEM poller. Every BOT_POLL_INTERVAL it lists the incidents created since the watermark minus an
+// overlap window (all pages), stores the unseen ones together with their outbox rows and the new
+// watermark in one transaction, and then looks at incidents modified since its change cursor to
+// refresh the ones already delivered. Failures never leave the loop: it backs off, and tells the
+// admins once when the SIEM has been unreachable for a minute and once when it is back.
+
+import type { Logger } from "pino";
+import type { Config } from "../config/types.js";
+import type { Metrics } from "../http/metrics.js";
+import { t } from "../i18n/index.js";
+import { formatTimeNear } from "../render/time.js";
+import type { ActionLine } from "../render/types.js";
+import { type IncidentSummary, type SiemClient, SiemError, type SiemErrorKind } from "../siem/types.js";
+import type { Store } from "../store/index.js";
+import { backoffDelayMs } from "./backoff.js";
+import { needsReread } from "./changes.js";
+
+export { type BackoffPolicy, backoffDelayMs } from "./backoff.js";
+export { needsReread } from "./changes.js";
+
+export interface IntakeDeps {
+  config: Config;
+  store: Store;
+  siem: SiemClient;
+  logger: Logger;
+  metrics: Metrics;
+  notifyAdmins: (text: string) => Promise<void>;
+  /** Kicks delivery: new outbox rows, or incidents whose messages must be edited. */
+  onQueued: () => void;
+  now?: () => number;
+  /** Waits `ms`, or less when `signal` aborts (it may resolve or reject then). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface IntakeStatus {
+  lastSuccessAt: number | null;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  /** When the current SIEM outage began (local clock); null while the SIEM answers. */
+  outageSince: number | null;
+  /** Newest `created` stored (SIEM time, ms). */
+  watermark: number | null;
+  consecutiveFailures: number;
+}
+
+export interface PollResult {
+  added: number;
+  changed: number;
+}
+
+/** settings key of the lastModification cursor (SIEM time, ms). */
+export const CHANGE_CURSOR_KEY = "intake.changeCursor";
+/** The admins hear about an outage once it has lasted this long. */
+export const OUTAGE_NOTICE_AFTER_MS = 60_000;
+/** Longest wait between attempts while the SIEM fails. */
+export const BACKOFF_CAP_MS = 60_000;
+/**
+ * How far behind its cursor the change check looks again: covers a modification that becomes visible
+ * in the SIEM's read model a little after its timestamp, and the time a check itself takes.
+ */
+export const CHANGE_OVERLAP_MS = 2 * 60_000;
+/** Re-reads per poll (three SIEM calls each); the rest wait for the next poll, the cursor waits with them. */
+export const MAX_REREADS_PER_POLL = 50;
+const STOP_WAIT_MS = 5_000;
+/** Incidents re-read without a modification time, remembered so that they are not re-read every poll. */
+const SETTLED_IDS_LIMIT = 10_000;
+
+type PollKind = "creation" | "lastModification";
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Newest readable `created` among the incidents; the epoch stands for "unknown" and never counts. */
+function newestCreated(incidents: IncidentSummary[]): number | null {
+  let newest: number | null = null;
+  for (const incident of incidents) {
+    const ms = incident.created.getTime();
+    if (Number.isFinite(ms) && ms > 0 && (newest === null || ms > newest)) newest = ms;
+  }
+  return newest;
+}
+
+function errorKind(error: unknown): SiemErrorKind | "other" {
+  return error instanceof SiemError ? error.kind : "other";
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** A failed step of a poll, with the kind of poll it belongs to (for the metrics). */
+class StepFailure extends Error {
+  constructor(
+    readonly step: PollKind,
+    readonly original: unknown,
+  ) {
+    super(describe(original));
+  }
+}
+
+export class Intake {
+  private readonly deps: IntakeDeps;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private loop: Promise<void> | null = null;
+  private abort = new AbortController();
+  private stopping = false;
+  /** Polls run one at a time; a pollOnce() while the loop polls waits for that poll first. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private lastFailureKind: SiemErrorKind | "other" = "other";
+  /** The first start (no watermark yet) is fixed at the first attempt, so a failing start keeps its window. */
+  private firstStartAt: number | null = null;
+  private outageNoticeSent = false;
+  /** Incidents added while the SIEM was failing (partly), reported with the recovery. */
+  private caughtUp = 0;
+  private readonly settledIds = new Set<string>();
+  private readonly state: IntakeStatus = {
+    lastSuccessAt: null,
+    lastAttemptAt: null,
+    lastError: null,
+    outageSince: null,
+    watermark: null,
+    consecutiveFailures: 0,
+  };
+
+  constructor(deps: IntakeDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? defaultSleep;
+  }
+
+  /** Starts polling at once, then every BOT_POLL_INTERVAL (longer after failures). */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  /** Stops polling and waits for the poll in flight, at most 5 s (a SIEM call may still be hanging). */
+  async stop(): Promise<void> {
+    const loop = this.loop;
+    if (!loop) return;
+    this.stopping = true;
+    this.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+    });
+    await Promise.race([loop, timeout]);
+    clearTimeout(timer);
+    this.loop = null;
+  }
+
+  status(): IntakeStatus {
+    return { ...this.state };
+  }
+
+  /**
+   * One poll: new incidents, then changes. Resolves with what it found; rejects with the failure
+   * (already logged, counted and reported to the admins when due) — the loop catches it.
+   */
+  pollOnce(): Promise<PollResult> {
+    const run = this.chain.then(
+      () => this.poll(),
+      () => this.poll(),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.pollOnce();
+      } catch {
+        // Logged and counted in poll(); the loop only decides how long to wait.
+      }
+      if (signal.aborted) break;
+      try {
+        await this.sleep(this.nextDelayMs(), signal);
+      } catch {
+        // An aborted sleep may reject; the loop condition ends it.
+      }
+    }
+  }
+
+  /** Poll interval while things work; backoff after failures, shortened to meet the outage notice. */
+  private nextDelayMs(): number {
+    const { pollIntervalMs } = this.deps.config.bot;
+    if (this.state.consecutiveFailures === 0) return pollIntervalMs;
+    let delay = backoffDelayMs(this.state.consecutiveFailures, this.lastFailureKind, {
+      baseMs: Math.max(pollIntervalMs, 500),
+      capMs: Math.max(BACKOFF_CAP_MS, pollIntervalMs),
+    });
+    // Try again right when the outage turns one minute old, so the notice is not late by a whole backoff.
+    if (this.state.outageSince !== null && !this.outageNoticeSent) {
+      const noticeDueIn = this.state.outageSince + OUTAGE_NOTICE_AFTER_MS - this.now();
+      delay = Math.min(delay, Math.max(10, noticeDueIn));
+    }
+    return delay;
+  }
+
+  private async poll(): Promise<PollResult> {
+    const { metrics, logger } = this.deps;
+    const startedAt = this.now();
+    this.state.lastAttemptAt = startedAt;
+    const endTimer = metrics.pollDuration.startTimer();
+    let added = 0;
+    try {
+      added = await this.step("creation", () => this.pollCreated());
+      const changed = await this.step("lastModification", () => this.checkChanges());
+      endTimer();
+      await this.recordSuccess(added);
+      const fields = { added, changed, watermark: this.state.watermark };
+      if (added > 0 || changed > 0) logger.info(fields, "SIEM poll found new or changed incidents");
+      else logger.debug(fields, "SIEM poll");
+      return { added, changed };
+    } catch (error) {
+      endTimer();
+      const failure = error instanceof StepFailure ? error : new StepFailure("creation", error);
+      await this.recordFailure(failure, startedAt, added);
+      throw failure.original;
+    }
+  }
+
+  private async step<T>(kind: PollKind, work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await work();
+      this.deps.metrics.polls.inc({ kind, result: "ok" });
+      return result;
+    } catch (error) {
+      this.deps.metrics.polls.inc({ kind, result: "error" });
+      throw new StepFailure(kind, error);
+    }
+  }
+
+  // --- new incidents -------------------------------------------------------------------------------
+
+  private async pollCreated(): Promise<number> {
+    const { store, siem, config } = this.deps;
+    const watermark = await store.incidents.watermark();
+    if (watermark === undefined) return this.firstPoll();
+    this.state.watermark = watermark;
+    const listed = await siem.listIncidents({
+      from: new Date(watermark - config.bot.overlapMs),
+      timeType: "creation",
+    });
+    const newest = newestCreated(listed);
+    return this.store(listed, newest !== null && newest > watermark ? newest : null, true);
+  }
+
+  /**
+   * The very first start (no watermark): look back BOT_INITIAL_LOOKBACK. With 0, what already exists
+   * (created before the start, within the overlap window) is recorded as seen but not sent, so that
+   * the next polls, which re-read the overlap window, do not send it either.
+   */
+  private async firstPoll(): Promise<number> {
+    const { siem, config, logger } = this.deps;
+    this.firstStartAt ??= this.now();
+    const startAt = this.firstStartAt;
+    const lookback = config.bot.initialLookbackMs;
+    const listed = await siem.listIncidents({
+      from: new Date(startAt - (lookback > 0 ? lookback : config.bot.overlapMs)),
+      timeType: "creation",
+    });
+    // The SIEM's own timestamps when there are any; the local clock only when the SIEM has none.
+    const watermark = newestCreated(listed) ?? startAt;
+    let added: number;
+    if (lookback > 0) {
+      added = await this.store(listed, watermark, true);
+    } else {
+      const fresh = listed.filter((i) => i.created.getTime() >= startAt);
+      const existing = listed.filter((i) => i.created.getTime() < startAt);
+      // Fresh first and without the watermark: a crash in between leaves a first start again, not a gap.
+      added = fresh.length > 0 ? await this.store(fresh, null, true) : 0;
+      await this.store(existing, watermark, false);
+    }
+    logger.info(
+      { lookbackMs: lookback, listed: listed.length, added, watermark },
+      "first SIEM poll: watermark set",
+    );
+    this.firstStartAt = null;
+    return added;
+  }
+
+  /** One ingest transaction; returns how many incidents were queued for delivery. */
+  private async store(
+    incidents: IncidentSummary[],
+    watermark: number | null,
+    queue: boolean,
+  ): Promise<number> {
+    const { store, metrics } = this.deps;
+    // Most of a list is the overlap window again; only unseen ids need a write.
+    const known = await store.incidents.known(incidents.map((i) => i.id));
+    const unseen = incidents.filter((i) => !known.has(i.id));
+    if (unseen.length === 0 && watermark === null) return 0;
+    const result = await store.incidents.ingest(unseen, watermark, { queue });
+    if (watermark !== null && (this.state.watermark === null || watermark > this.state.watermark)) {
+      this.state.watermark = watermark;
+    }
+    if (!queue) return 0;
+    metrics.incidentsSeen.inc(result.added.length);
+    if (result.queued > 0) this.kickDelivery();
+    return result.added.length;
+  }
+
+  // --- changes of known incidents --------------------------------------------------------------------
+
+  private async checkChanges(): Promise<number> {
+    const { store, siem, config, logger, metrics } = this.deps;
+    const watermark = await store.incidents.watermark();
+    if (watermark === undefined) return 0;
+    const saved = await store.settings.getNumber(CHANGE_CURSOR_KEY);
+    const cursor = saved ?? watermark;
+    const windowStart = cursor - CHANGE_OVERLAP_MS;
+    const checkStartedAt = this.now();
+
+    const listed = await siem.listIncidents({ from: new Date(windowStart), timeType: "lastModification" });
+    const known = await store.incidents.known(listed.map((i) => i.id));
+    const watchedSince = this.now() - config.bot.changeWindowMs;
+    const candidates: string[] = [];
+    for (const item of listed) {
+      if (!known.has(item.id)) continue;
+      const stored = await store.incidents.get(item.id);
+      if (!stored || stored.firstSeenAt < watchedSince) continue;
+      if (needsReread(item, stored, windowStart, this.settledIds)) candidates.push(item.id);
+    }
+
+    let changed = 0;
+    let newestModified: number | null = null;
+    for (const id of candidates.slice(0, MAX_REREADS_PER_POLL)) {
+      const result = await this.reread(id);
+      if (result.changed) changed++;
+      if (result.modified !== null && (newestModified === null || result.modified > newestModified)) {
+        newestModified = result.modified;
+      }
+    }
+    if (changed > 0) {
+      metrics.incidentChanges.inc(changed);
+      this.kickDelivery();
+    }
+
+    const deferred = candidates.length - Math.min(candidates.length, MAX_REREADS_PER_POLL);
+    if (deferred > 0) {
+      logger.info({ deferred }, "more changed incidents than one poll re-reads; the rest follow next poll");
+    } else {
+      // Only SIEM timestamps move the cursor. A modification time read long after the listing could
+      // skip changes made meanwhile, so it counts only when the check was quick.
+      let next = Math.max(cursor, watermark);
+      if (newestModified !== null && this.now() - checkStartedAt < CHANGE_OVERLAP_MS / 2) {
+        next = Math.max(next, newestModified);
+      }
+      if (saved === undefined || next > saved) await store.settings.set(CHANGE_CURSOR_KEY, String(next));
+    }
+    return changed;
+  }
+
+  /** Re-reads one incident and stores it; a status that differs from the store's gets a "SIEM" action line. */
+  private async reread(id: string): Promise<{ changed: boolean; modified: number | null }> {
+    const { store, siem, config, logger } = this.deps;
+    let details: Awaited<ReturnType<SiemClient["getIncident"]>>;
+    let events: Awaited<ReturnType<SiemClient["getEvents"]>>;
+    try {
+      details = await siem.getIncident(id);
+      events = await siem.getEvents(id, config.bot.maxEvents);
+    } catch (error) {
+      if (error instanceof SiemError && error.kind === "not_found") {
+        logger.warn({ incident: id }, "incident listed as modified is gone from the SIEM; left as it was");
+        return { changed: false, modified: null };
+      }
+      throw error;
+    }
+    // Read the stored status as late as possible: our own button may have just changed it.
+    const current = await store.incidents.get(id);
+    if (!current) return { changed: false, modified: null };
+    const lastAction: ActionLine | undefined =
+      details.status !== current.status
+        ? { status: details.status, by: "SIEM", at: details.modified ?? new Date(this.now()) }
+        : undefined;
+    const result = await store.incidents.refresh(details, events, lastAction);
+    if (details.modified === null) {
+      if (this.settledIds.size >= SETTLED_IDS_LIMIT) this.settledIds.clear();
+      this.settledIds.add(id);
+    }
+    if (result?.changed) {
+      logger.debug(
+        { incident: id, key: details.key, status: details.status, statusChanged: lastAction !== undefined },
+        "incident changed in the SIEM",
+      );
+    }
+    return { changed: result?.changed ?? false, modified: details.modified?.getTime() ?? null };
+  }
+
+  // --- outcome of a poll ---------------------------------------------------------------------------
+
+  private async recordSuccess(added: number): Promise<void> {
+    const now = this.now();
+    const outageSince = this.state.outageSince;
+    this.state.lastSuccessAt = now;
+    this.state.lastError = null;
+    this.state.consecutiveFailures = 0;
+    this.lastFailureKind = "other";
+    if (outageSince === null) return;
+    const caughtUp = this.caughtUp + added;
+    const downFor = now - outageSince;
+    this.state.outageSince = null;
+    this.caughtUp = 0;
+    this.deps.logger.info({ downForMs: downFor, caughtUp }, "SIEM reachable again");
+    if (this.outageNoticeSent) {
+      this.outageNoticeSent = false;
+      const texts = t(this.deps.config.bot.locale);
+      await this.notify(texts.notices.siemRecovered({ downFor: texts.formatDuration(downFor), caughtUp }));
+    }
+  }
+
+  private async recordFailure(failure: StepFailure, startedAt: number, added: number): Promise<void> {
+    const { logger, metrics, config } = this.deps;
+    const error = failure.original;
+    const kind = errorKind(error);
+    const reason = describe(error);
+    this.state.consecutiveFailures++;
+    this.state.lastError = reason;
+    this.lastFailureKind = kind;
+
+    if (error instanceof SiemError) metrics.siemErrors.inc({ kind });
+    if (this.stopping) {
+      logger.debug({ step: failure.step, error: reason }, "SIEM poll interrupted by stop");
+      return;
+    }
+    if (!(error instanceof SiemError)) {
+      // Not the SIEM (the database, a bug): no outage notice, but the loop still backs off.
+      logger.error({ step: failure.step, err: error }, "SIEM poll failed");
+      return;
+    }
+
+    const needsPerson = kind === "credentials" || kind === "tls";
+    const fields = { step: failure.step, kind, failures: this.state.consecutiveFailures, error: reason };
+    if (needsPerson) logger.error(fields, "SIEM poll failed; this needs a configuration fix");
+    else logger.warn(fields, "SIEM poll failed; backing off");
+
+    if (this.state.outageSince === null) {
+      this.state.outageSince = startedAt;
+      this.caughtUp = 0;
+    }
+    this.caughtUp += added;
+    const now = this.now();
+    if (!this.outageNoticeSent && now - this.state.outageSince >= OUTAGE_NOTICE_AFTER_MS) {
+      this.outageNoticeSent = true;
+      const texts = t(config.bot.locale);
+      const since = formatTimeNear(
+        new Date(this.state.outageSince),
+        new Date(now),
+        config.bot.timeZone,
+        config.bot.locale,
+      );
+      await this.notify(texts.notices.siemDown({ since, reason }));
+    }
+  }
+
+  private async notify(text: string): Promise<void> {
+    try {
+      await this.deps.notifyAdmins(text);
+    } catch (error) {
+      this.deps.logger.warn({ err: describe(error) }, "could not tell the admins about the SIEM connection");
+    }
+  }
+
+  private kickDelivery(): void {
+    try {
+      this.deps.onQueued();
+    } catch (error) {
+      this.deps.logger.warn({ err: describe(error) }, "delivery kick failed");
+    }
+  }
+}

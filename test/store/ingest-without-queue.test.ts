@@ -1,0 +1,49 @@
+// ingest(..., { queue: false }): incidents recorded as seen (and the watermark moved) without outbox rows.
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { IncidentSummary } from "../../src/siem/types.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { tempDir } from "../helpers/tmp.js";
+
+function incident(n: number, createdMs: number): IncidentSummary {
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    key: `INC-${n}`,
+    name: `Rule_${n}`,
+    category: "Undefined",
+    type: "Undefined",
+    status: "New",
+    severity: "Low",
+    created: new Date(createdMs),
+    isConfirmed: false,
+  };
+}
+
+let tmp: ReturnType<typeof tempDir> | undefined;
+let store: Store | undefined;
+afterEach(async () => {
+  await store?.close();
+  tmp?.cleanup();
+  store = undefined;
+  tmp = undefined;
+});
+
+describe("ingest without queuing", () => {
+  it("records incidents and the watermark but queues nothing; a later normal ingest does not queue them either", async () => {
+    tmp = tempDir();
+    store = await openStore(join(tmp.dir, "bot.db"));
+    await store.chats.remember({ id: 5, kind: "private" });
+    await store.chats.setState(5, "allowed", 1);
+
+    const result = await store.incidents.ingest([incident(1, 1000), incident(2, 2000)], 2000, {
+      queue: false,
+    });
+    expect(result).toEqual({ added: [incident(1, 0).id, incident(2, 0).id], queued: 0 });
+    expect(await store.incidents.watermark()).toBe(2000);
+    expect(await store.outbox.pending()).toEqual([]);
+
+    const later = await store.incidents.ingest([incident(1, 1000), incident(3, 3000)], 3000);
+    expect(later).toEqual({ added: [incident(3, 0).id], queued: 1 });
+    expect((await store.outbox.pending()).map((p) => p.incidentId)).toEqual([incident(3, 0).id]);
+  });
+});

@@ -1,0 +1,75 @@
+// The outbox methods delivery added: per-chat stale copies and giving up on single rows.
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { IncidentSummary } from "../../src/siem/types.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { tempDir } from "../helpers/tmp.js";
+
+function incident(n: number): IncidentSummary {
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    key: `INC-${n}`,
+    name: `Rule_${n}`,
+    category: "Undefined",
+    type: "Undefined",
+    status: "New",
+    severity: "High",
+    created: new Date(1_700_000_000_000 + n),
+    isConfirmed: false,
+  };
+}
+
+let tmp: ReturnType<typeof tempDir>;
+let store: Store;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  store = await openStore(join(tmp.dir, "bot.db"));
+  for (const id of [11, -22]) {
+    await store.chats.remember({ id, kind: id > 0 ? "private" : "supergroup" });
+    await store.chats.setState(id, "allowed", null);
+  }
+});
+afterEach(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
+describe("outbox additions for delivery", () => {
+  it("lists stale single copies of one chat only", async () => {
+    await store.incidents.ingest([incident(1), incident(2)], null);
+    const rows = await store.outbox.pending();
+    expect(rows).toHaveLength(4);
+    for (const [i, row] of rows.entries()) await store.outbox.markSent([row.id], 100 + i, "single", 1);
+    expect(await store.outbox.staleCopiesForChat(11)).toEqual([]);
+    expect(await store.outbox.staleChatIds()).toEqual([]);
+    await store.incidents.refresh({ ...incident(1), status: "Approved" });
+    const stale = await store.outbox.staleCopiesForChat(11);
+    expect(stale.map((c) => [c.chatId, c.incidentId, c.version])).toEqual([[11, incident(1).id, 2]]);
+    expect((await store.outbox.staleCopiesForChat(-22)).map((c) => c.chatId)).toEqual([-22]);
+    expect(await store.outbox.staleCopies()).toHaveLength(2);
+    expect((await store.outbox.staleChatIds()).sort((a, b) => a - b)).toEqual([-22, 11]);
+    await store.chats.setActive(-22, false, "kicked");
+    expect(await store.outbox.staleChatIds()).toEqual([11]);
+  });
+
+  it("reads several incidents at once", async () => {
+    await store.incidents.ingest([incident(1), incident(2)], null);
+    const found = await store.incidents.getMany([incident(2).id, "no-such-id", incident(1).id]);
+    expect([...found.keys()].sort()).toEqual([incident(1).id, incident(2).id]);
+    expect(found.get(incident(2).id)).toMatchObject({ key: "INC-2", name: "Rule_2", version: 1 });
+    expect((await store.incidents.getMany([])).size).toBe(0);
+  });
+
+  it("cancels given pending rows with a reason and leaves sent ones alone", async () => {
+    await store.incidents.ingest([incident(1), incident(2)], null);
+    const [first, second, third] = await store.outbox.pending();
+    await store.outbox.markSent([third!.id], 5, "single", 1);
+    expect(await store.outbox.cancel([first!.id, third!.id], "Bad Request: message is too long")).toBe(1);
+    const left = await store.outbox.pending();
+    expect(left.map((r) => r.id)).not.toContain(first!.id);
+    expect(left.map((r) => r.id)).toContain(second!.id);
+    expect(await store.outbox.totals()).toMatchObject({ cancelled: 1, sent: 1, pending: 2 });
+    expect(await store.outbox.cancel([], "nothing")).toBe(0);
+  });
+});
