@@ -33,6 +33,8 @@ export interface IngestResult {
 }
 
 const WATERMARK_KEY = "intake.watermark";
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (17 columns each). */
+const INSERT_CHUNK = 500;
 
 function toStored(row: Selectable<IncidentsTable>): StoredIncident {
   const events = (
@@ -144,53 +146,71 @@ export class IncidentsRepository {
               .execute();
       // Oldest first, so the outbox (drained by id) sends in creation order.
       const ordered = [...incidents].sort((a, b) => timeOrZero(a.created) - timeOrZero(b.created));
-      for (const inc of ordered) {
-        const result = await trx
-          .insertInto("incidents")
-          .values({
-            id: inc.id,
-            key: inc.key,
-            name: inc.name,
-            severity: inc.severity,
-            status: inc.status,
-            type: inc.type,
-            category: inc.category,
-            description: null,
-            created_at: timeOrZero(inc.created),
-            modified_at: null,
-            first_seen_at: now,
-            events_json: "[]",
-            total_events: 0,
-            last_action_json: null,
-            enriched_at: null,
-            version: 1,
-            updated_at: now,
-          })
-          .onConflict((oc) => oc.column("id").doNothing())
-          .executeTakeFirst();
-        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) continue;
-        added.push(inc.id);
-        for (const chat of recipients) {
-          await trx
-            .insertInto("outbox")
-            .values({
-              incident_id: inc.id,
-              chat_id: chat.id,
-              state: "pending",
-              message_id: null,
-              via: null,
-              rendered_version: 0,
-              attempts: 0,
-              next_attempt_at: 0,
-              last_error: null,
-              created_at: now,
-              sent_at: null,
-            })
-            .onConflict((oc) => oc.columns(["incident_id", "chat_id"]).doNothing())
-            .execute();
-          queued++;
-        }
+      // Multi-row inserts in chunks: a burst of thousands costs a few statements, not one per row.
+      const known = new Set<string>();
+      for (let i = 0; i < ordered.length; i += INSERT_CHUNK) {
+        const ids = ordered.slice(i, i + INSERT_CHUNK).map((inc) => inc.id);
+        const rows = await trx.selectFrom("incidents").select("id").where("id", "in", ids).execute();
+        for (const r of rows) known.add(r.id);
       }
+      const fresh: IncidentSummary[] = [];
+      for (const inc of ordered) {
+        if (known.has(inc.id)) continue;
+        known.add(inc.id); // the same id twice in one batch is one incident
+        fresh.push(inc);
+      }
+      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+        const chunk = fresh.slice(i, i + INSERT_CHUNK);
+        await trx
+          .insertInto("incidents")
+          .values(
+            chunk.map((inc) => ({
+              id: inc.id,
+              key: inc.key,
+              name: inc.name,
+              severity: inc.severity,
+              status: inc.status,
+              type: inc.type,
+              category: inc.category,
+              description: null,
+              created_at: timeOrZero(inc.created),
+              modified_at: null,
+              first_seen_at: now,
+              events_json: "[]",
+              total_events: 0,
+              last_action_json: null,
+              enriched_at: null,
+              version: 1,
+              updated_at: now,
+            })),
+          )
+          .onConflict((oc) => oc.column("id").doNothing())
+          .execute();
+        for (const inc of chunk) added.push(inc.id);
+      }
+      const rows = fresh.flatMap((inc) =>
+        recipients.map((chat) => ({
+          incident_id: inc.id,
+          chat_id: chat.id,
+          state: "pending" as const,
+          message_id: null,
+          via: null,
+          rendered_version: 0,
+          attempts: 0,
+          next_attempt_at: 0,
+          last_error: null,
+          created_at: now,
+          sent_at: null,
+        })),
+      );
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto("outbox")
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .onConflict((oc) => oc.columns(["incident_id", "chat_id"]).doNothing())
+          .execute();
+      }
+      queued = rows.length;
       if (watermark !== null) {
         const current = await trx
           .selectFrom("settings")
