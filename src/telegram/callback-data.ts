@@ -34,10 +34,13 @@ export function encodeCallbackData(data: CallbackData): string {
 }
 
 export function decodeCallbackData(raw: string | undefined | null): CallbackData | null {
-  if (typeof raw !== "string" || raw.length === 0 || Buffer.byteLength(raw, "utf8") > MAX_CALLBACK_BYTES) return null;
+  if (typeof raw !== "string" || raw.length === 0 || Buffer.byteLength(raw, "utf8") > MAX_CALLBACK_BYTES)
+    return null;
   const parts = raw.split(":");
   if (parts[0] === "i" && parts.length === 3) {
-    const action = (Object.keys(INCIDENT_CODES) as IncidentAction[]).find((a) => INCIDENT_CODES[a] === parts[1]);
+    const action = (Object.keys(INCIDENT_CODES) as IncidentAction[]).find(
+      (a) => INCIDENT_CODES[a] === parts[1],
+    );
     const id = parts[2]!;
     if (!action || !UUID_RE.test(id)) return null;
     return { kind: "incident", action, incidentId: id.toLowerCase() };

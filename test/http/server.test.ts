@@ -21,7 +21,9 @@ describe("http server", () => {
     report = { ok: false, reasons: ["SIEM: last successful poll 40 s ago"] };
     res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
-    expect((await res.json()).reasons).toEqual(["SIEM: last successful poll 40 s ago"]);
+    expect(((await res.json()) as { reasons: string[] }).reasons).toEqual([
+      "SIEM: last successful poll 40 s ago",
+    ]);
 
     metrics.incidentsSeen.inc(3);
     res = await fetch(`${server.url}/metrics`);
@@ -46,6 +48,6 @@ describe("http server", () => {
     });
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
-    expect((await res.json()).reasons[0]).toContain("store closed");
+    expect(((await res.json()) as { reasons: string[] }).reasons[0]).toContain("store closed");
   });
 });

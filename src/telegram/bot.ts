@@ -1,0 +1,310 @@
+// Builds the grammY bot and composes its parts, in this order:
+//   1. group migrations and the bot's own membership (state upkeep, before any access check),
+//   2. access (access.ts): resolves who is asking and drops banned chats and people,
+//   3. button presses (incidents: incident-actions.ts; new-chat requests: approval.ts),
+//   4. commands, under a per-person rate limit (admin-commands.ts, public-commands.ts).
+// Long polling runs with @grammyjs/runner, so commands and presses are handled concurrently with each other
+// and with the incident work elsewhere in the service.
+import { autoRetry } from "@grammyjs/auto-retry";
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { Bot, GrammyError, type Transformer } from "grammy";
+import type { BotCommand } from "grammy/types";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import type { Logger } from "pino";
+import { SocksProxyAgent } from "socks-proxy-agent";
+import type { Config } from "../config/types.js";
+import type { Metrics } from "../http/metrics.js";
+import { t } from "../i18n/index.js";
+import type { SiemClient } from "../siem/types.js";
+import type { Store } from "../store/index.js";
+import { accessMiddleware, isAdmin } from "./access.js";
+import { handleAdminCommand, reply } from "./admin-commands.js";
+import { handleChatDecision } from "./approval.js";
+import { decodeCallbackData } from "./callback-data.js";
+import {
+  ADMIN_COMMANDS,
+  type AdminCommandName,
+  type CommandName,
+  isAdminCommand,
+  type ParsedCommand,
+  PUBLIC_COMMANDS,
+  parseCommand,
+} from "./commands.js";
+import type { BotContext, BotServices } from "./context.js";
+import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
+import { handleMembershipChange, handleMigration } from "./membership.js";
+import { actorLabel } from "./names.js";
+import { AdminNotifier, describeError } from "./notify.js";
+import { handlePublicCommand } from "./public-commands.js";
+import { CommandRateLimiter } from "./rate-limit.js";
+import { botTexts } from "./texts.js";
+
+export interface TelegramDeps {
+  config: Config;
+  store: Store;
+  siem: SiemClient;
+  logger: Logger;
+  metrics: Metrics;
+  /** Called after an action changed an incident in the store, so delivery edits every copy now. */
+  onIncidentChanged: (incidentId: string) => void;
+  /** Figures for /debug (shown one per line; secrets are never in them). */
+  debugInfo: () => Promise<Record<string, string | number>>;
+  /** The recent log lines (already redacted) for /debug. */
+  recentLogLines: () => string[];
+  startedAt?: number;
+  /** Clock for uptime and decision times (tests). */
+  now?: () => number;
+  /**
+   * Installed on the bot's Api before auto-retry, so they see every attempt: the shared Telegram
+   * pacer goes here, and a retry is then paced and never sent inside a retry_after.
+   */
+  apiTransformers?: Transformer[];
+  /** Per-person command budget; default 10 commands per 10 s. */
+  commandRateLimit?: { limit: number; windowMs: number };
+}
+
+export interface TelegramBot {
+  bot: Bot<BotContext>;
+  notifier: AdminNotifier;
+  /** getMe, tells the admins the bot is up, publishes the command menus, then starts long polling. */
+  start(): Promise<void>;
+  /** Stops long polling (within 5 s). */
+  stop(): Promise<void>;
+}
+
+/** The updates the bot handles; my_chat_member must be asked for explicitly. */
+export const ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"] as const;
+const STOP_TIMEOUT_MS = 5_000;
+/** How long start() waits for the SIEM version to put in the "bot is up" notice. */
+const SIEM_VERSION_WAIT_MS = 3_000;
+const GET_ME_BACKOFF_MS = { first: 1_000, max: 30_000 };
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function proxyAgent(proxy: string): HttpsProxyAgent<string> | SocksProxyAgent {
+  return /^socks/i.test(proxy) ? new SocksProxyAgent(proxy) : new HttpsProxyAgent(proxy);
+}
+
+export function createTelegramBot(deps: TelegramDeps): TelegramBot {
+  const { config, store, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const bot = new Bot<BotContext>(config.telegram.botToken, {
+    client: {
+      apiRoot: config.telegram.apiRoot,
+      ...(config.telegram.proxy ? { baseFetchConfig: { agent: proxyAgent(config.telegram.proxy) } } : {}),
+    },
+  });
+  for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
+  // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
+  // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
+  // polling (the runner) has its own backoff for them.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 60, rethrowHttpErrors: true }));
+
+  const notifier = new AdminNotifier(bot.api, config.telegram.adminIds, logger);
+  const s: BotServices = {
+    config,
+    store,
+    siem: deps.siem,
+    logger,
+    metrics: deps.metrics,
+    api: bot.api,
+    notifier,
+    texts: t(config.bot.locale),
+    extra: botTexts(config.bot.locale),
+    onIncidentChanged: (id) => {
+      try {
+        deps.onIncidentChanged(id);
+      } catch (err) {
+        logger.warn({ err: describeError(err), incidentId: id }, "onIncidentChanged failed");
+      }
+    },
+    debugInfo: deps.debugInfo,
+    recentLogLines: deps.recentLogLines,
+    startedAt: deps.startedAt ?? now(),
+    now,
+    asking: new Set(),
+    audit: async (entry) => {
+      try {
+        await store.audit.record(entry);
+      } catch (err) {
+        logger.error({ err: describeError(err), action: entry.action }, "could not write the audit log");
+      }
+    },
+  };
+  const limiter = new CommandRateLimiter({ ...deps.commandRateLimit, now });
+  const inFlight: InFlight = new Set();
+
+  // Updates being handled now, so stop() can let them finish before the caller closes the store.
+  let handling = 0;
+  bot.use(async (_ctx, next) => {
+    handling++;
+    try {
+      await next();
+    } finally {
+      handling--;
+    }
+  });
+
+  bot.catch((err) => {
+    logger.warn(
+      { err: describeError(err.error), updateId: err.ctx.update.update_id },
+      "a Telegram update failed",
+    );
+  });
+
+  // 1. State upkeep that must not depend on access (a banned group's migration keeps its ban).
+  bot.on(["message:migrate_to_chat_id", "message:migrate_from_chat_id"], (ctx) => handleMigration(s, ctx));
+  bot.on("my_chat_member", (ctx) => handleMembershipChange(s, ctx));
+
+  // 2. Access.
+  bot.use(
+    accessMiddleware<BotContext>({
+      store,
+      adminIds: config.telegram.adminIds,
+      onDropped: (ctx) =>
+        logger.debug({ chatId: ctx.chat?.id, userId: ctx.from?.id }, "update from a banned chat dropped"),
+    }),
+  );
+
+  // 3. Button presses.
+  bot.on("callback_query", async (ctx) => {
+    const data = decodeCallbackData(ctx.callbackQuery.data);
+    if (!data) return handleUnknownPress(s, ctx, "unreadable data");
+    if (data.kind === "incident") return handleIncidentPress(s, ctx, inFlight, data);
+    return handleChatDecision(s, ctx, data);
+  });
+
+  // 4. Commands.
+  bot.on(["message:text", "channel_post:text"], async (ctx) => {
+    const cmd = parseCommand(ctx.msg.text, ctx.me.username);
+    if (!cmd) return;
+    const sender = ctx.from?.id ?? ctx.chat.id;
+    const verdict = limiter.check(sender);
+    if (verdict !== "ok") {
+      s.metrics.actions.inc({ action: `command.${cmd.name}`, result: "rate_limited" });
+      if (verdict === "warn") await reply(s, ctx, s.extra.tooManyCommands);
+      return;
+    }
+    const result = await dispatchCommand(s, ctx, cmd);
+    s.metrics.actions.inc({ action: `command.${cmd.name}`, result });
+  });
+
+  let runner: RunnerHandle | undefined;
+  const stopping = new AbortController();
+
+  async function initWithRetry(): Promise<void> {
+    let wait = GET_ME_BACKOFF_MS.first;
+    for (;;) {
+      try {
+        await bot.init();
+        return;
+      } catch (err) {
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
+          throw new Error(
+            `Telegram refused the bot token (${err.error_code} ${err.description}): check TELEGRAM_BOT_TOKEN`,
+          );
+        }
+        if (stopping.signal.aborted) throw new Error("stopped before the bot could reach Telegram");
+        logger.warn({ err: describeError(err), retryInMs: wait }, "Telegram getMe failed; retrying");
+        await sleep(wait, stopping.signal);
+        wait = Math.min(wait * 2, GET_ME_BACKOFF_MS.max);
+      }
+    }
+  }
+
+  async function siemVersion(): Promise<string | null> {
+    const timeout = sleep(SIEM_VERSION_WAIT_MS).then(() => null);
+    const info = deps.siem
+      .systemInfo()
+      .then((i) => i.productVersion || null)
+      .catch(() => null);
+    return Promise.race([info, timeout]);
+  }
+
+  async function publishCommands(): Promise<void> {
+    const menu = s.extra.commandMenu;
+    const entry = (command: CommandName): BotCommand => ({ command, description: menu[command] });
+    try {
+      await bot.api.setMyCommands(PUBLIC_COMMANDS.map(entry));
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, "could not publish the command menu");
+    }
+    const adminMenu = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS].map(entry);
+    for (const adminId of config.telegram.adminIds) {
+      try {
+        await bot.api.setMyCommands(adminMenu, { scope: { type: "chat", chat_id: adminId } });
+      } catch (err) {
+        // An admin who never opened the bot has no chat with it yet: their menu comes with the next start.
+        logger.info({ adminId, err: describeError(err) }, "could not publish the admin command menu");
+      }
+    }
+  }
+
+  return {
+    bot,
+    notifier,
+    async start() {
+      await initWithRetry();
+      const [version, recipients] = await Promise.all([siemVersion(), store.chats.recipients()]);
+      await notifier.notify(
+        s.texts.notices.botStarted({
+          siemUrl: config.siem.url,
+          siemVersion: version,
+          chats: recipients.length,
+        }),
+      );
+      await publishCommands();
+      if (stopping.signal.aborted) return;
+      runner = run(bot, { runner: { fetch: { allowed_updates: ALLOWED_UPDATES } } });
+      logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
+    },
+    async stop() {
+      stopping.abort();
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      const current = runner;
+      runner = undefined;
+      if (current?.isRunning()) {
+        await Promise.race([current.stop().catch(() => undefined), sleep(STOP_TIMEOUT_MS)]);
+      }
+      // Let updates already being handled finish (they write to the store), within the same 5 s.
+      while (handling > 0 && Date.now() < deadline) await sleep(10);
+    },
+  };
+}
+
+async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedCommand): Promise<string> {
+  // Channel posts have no sender: only the commands that make sense for a whole chat.
+  if (!ctx.from) {
+    if (cmd.name === "start" || cmd.name === "id")
+      return handlePublicCommand(s, ctx, { ...cmd, name: cmd.name });
+    return "ignored";
+  }
+  if (cmd.name === "help" && !isAdmin(ctx.access))
+    return handlePublicCommand(s, ctx, { ...cmd, name: "help" });
+  if (isAdminCommand(cmd.name)) {
+    if (!isAdmin(ctx.access)) {
+      // Polite, and the same for every admin command: it tells nothing about chats or the service.
+      await reply(s, ctx, s.texts.commands.adminsOnly);
+      await s.audit({
+        actorId: ctx.from.id,
+        actorName: actorLabel(ctx.from),
+        chatId: ctx.chat?.id ?? null,
+        action: `command.${cmd.name}`,
+        target: null,
+        result: "not_allowed",
+        detail: ctx.access.role,
+      });
+      return "not_allowed";
+    }
+    return handleAdminCommand(s, ctx, { ...cmd, name: cmd.name as AdminCommandName });
+  }
+  return handlePublicCommand(s, ctx, { ...cmd, name: cmd.name as Exclude<CommandName, AdminCommandName> });
+}

@@ -1,0 +1,86 @@
+// Parsing of the bot's commands (design.md §2). Pure: no I/O, so it can be property-tested.
+// Accepted forms: `/accept-100123`, `/accept -100123`, `/accept@BotName 123`, `/accept123@BotName`.
+
+export const ADMIN_COMMANDS = [
+  "accepted",
+  "accept",
+  "deny",
+  "ban",
+  "unban",
+  "banned",
+  "debug",
+  "help",
+] as const;
+export const PUBLIC_COMMANDS = ["start", "id", "ping"] as const;
+export type AdminCommandName = (typeof ADMIN_COMMANDS)[number];
+export type PublicCommandName = (typeof PUBLIC_COMMANDS)[number];
+export type CommandName = AdminCommandName | PublicCommandName;
+
+/** Commands that take a chat id argument. */
+export const CHAT_ID_COMMANDS = ["accept", "deny", "ban", "unban"] as const;
+export type ChatIdCommandName = (typeof CHAT_ID_COMMANDS)[number];
+
+export interface ParsedCommand {
+  name: CommandName;
+  /** What followed the command: the glued part, or the rest of the text, trimmed. */
+  arg: string;
+}
+
+// Longest names first, so `/accepted` never parses as `/accept` + "ed" and `/banned` not as `/ban` + "ned".
+const NAMES_LONGEST_FIRST: readonly CommandName[] = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS].sort(
+  (a, b) => b.length - a.length,
+);
+const GLUED_ARG_START = /^[-+0-9]/;
+/** Telegram limits a message to 4096 characters; a command line longer than this is not one of ours. */
+const MAX_COMMAND_TEXT = 4096;
+
+export function isChatIdCommand(name: CommandName): name is ChatIdCommandName {
+  return (CHAT_ID_COMMANDS as readonly string[]).includes(name);
+}
+
+export function isAdminCommand(name: CommandName): name is AdminCommandName {
+  return (ADMIN_COMMANDS as readonly string[]).includes(name);
+}
+
+/**
+ * Recognises one of the bot's commands at the start of `text`. Returns null for ordinary text, for
+ * commands the bot does not know, and for commands addressed to another bot (`/start@OtherBot`).
+ * `botUsername` is compared without case; when it is unknown, any `@name` is accepted.
+ */
+export function parseCommand(text: string | undefined | null, botUsername?: string): ParsedCommand | null {
+  if (typeof text !== "string" || !text.startsWith("/") || text.length > MAX_COMMAND_TEXT) return null;
+  const firstSpace = text.search(/\s/);
+  const token = firstSpace === -1 ? text.slice(1) : text.slice(1, firstSpace);
+  const rest = firstSpace === -1 ? "" : text.slice(firstSpace).trim();
+
+  let head = token;
+  const at = token.indexOf("@");
+  if (at !== -1) {
+    const mention = token.slice(at + 1);
+    head = token.slice(0, at);
+    if (mention.length === 0) return null;
+    if (botUsername && mention.toLowerCase() !== botUsername.toLowerCase()) return null;
+  }
+  const lowered = head.toLowerCase();
+  for (const name of NAMES_LONGEST_FIRST) {
+    if (!lowered.startsWith(name)) continue;
+    const glued = head.slice(name.length);
+    if (glued.length === 0) return { name, arg: rest };
+    // Only a chat id may be glued; `/acceptx` is not `/accept x`.
+    if (!isChatIdCommand(name) || !GLUED_ARG_START.test(glued)) return null;
+    return { name, arg: rest.length > 0 ? `${glued} ${rest}` : glued };
+  }
+  return null;
+}
+
+export type ChatIdArg = { ok: true; chatId: number } | { ok: false; reason: "missing" | "invalid" };
+
+/** A Telegram chat id: a non-zero whole number that fits a double exactly (ids go up to 52 bits). */
+export function parseChatIdArg(arg: string): ChatIdArg {
+  const trimmed = arg.trim();
+  if (trimmed.length === 0) return { ok: false, reason: "missing" };
+  if (!/^[-+]?\d{1,16}$/.test(trimmed)) return { ok: false, reason: "invalid" };
+  const id = Number(trimmed);
+  if (!Number.isSafeInteger(id) || id === 0) return { ok: false, reason: "invalid" };
+  return { ok: true, chatId: id };
+}

@@ -1,0 +1,44 @@
+// What every handler of the bot shares: its context type and the services it works with.
+import type { Api, Context } from "grammy";
+import type { Logger } from "pino";
+import type { Config } from "../config/types.js";
+import type { Metrics } from "../http/metrics.js";
+import type { Messages } from "../i18n/index.js";
+import type { SiemClient } from "../siem/types.js";
+import type { AuditRecord, Store } from "../store/index.js";
+import type { AccessFlavor } from "./access.js";
+import type { AdminNotifier } from "./notify.js";
+import type { BotTexts } from "./texts.js";
+
+export type BotContext = Context & AccessFlavor;
+
+export interface BotServices {
+  config: Config;
+  store: Store;
+  siem: SiemClient;
+  logger: Logger;
+  metrics: Metrics;
+  api: Api;
+  notifier: AdminNotifier;
+  /** The shared catalogue in BOT_LOCALE, and the bot's own few extra texts. */
+  texts: Messages;
+  extra: BotTexts;
+  onIncidentChanged: (incidentId: string) => void;
+  debugInfo: () => Promise<Record<string, string | number>>;
+  recentLogLines: () => string[];
+  startedAt: number;
+  now: () => number;
+  /** Chats whose request is being sent to the admins right now. */
+  asking: Set<number>;
+  /** Writes to the audit log; a failure is logged, never thrown (the action itself already happened). */
+  audit: (entry: AuditRecord) => Promise<void>;
+}
+
+/** The forum topic a message was sent in, so replies land in the same topic. */
+export function threadOf(ctx: Context): number | null {
+  const msg = ctx.msg;
+  if (msg && msg.is_topic_message === true && typeof msg.message_thread_id === "number") {
+    return msg.message_thread_id;
+  }
+  return null;
+}

@@ -1,0 +1,237 @@
+// Button presses under incident messages: Refresh, Approve, Close (confirmed in place with Yes / Cancel).
+// A press counts only when it is genuine — the incident was delivered to this very chat as this very
+// message — and the presser may act (BOT_ACTION_POLICY). Every press is answered, audited and counted.
+// After a change the store is refreshed and delivery is told, which edits every copy of the message.
+import type { User } from "grammy/types";
+import { incidentKeyboard, isActionableStatus } from "../render/index.js";
+import { SiemError, type TransitionTarget } from "../siem/types.js";
+import { mayActOnIncidents } from "./access.js";
+import { redactSecrets } from "./admin-commands.js";
+import type { IncidentAction } from "./callback-data.js";
+import type { BotContext, BotServices } from "./context.js";
+import { actorLabel, siemActor } from "./names.js";
+import { describeError } from "./notify.js";
+import { PressAnswer } from "./press-answer.js";
+import { toReplyMarkup } from "./send.js";
+
+/** Incidents with a press being worked on: a second press on the same incident waits its turn. */
+export type InFlight = Set<string>;
+
+interface Press {
+  s: BotServices;
+  ctx: BotContext;
+  answer: PressAnswer;
+  actor: User;
+  chatId: number;
+  messageId: number;
+  incidentId: string;
+  action: IncidentAction;
+}
+
+async function record(p: Press, result: string, detail?: string): Promise<void> {
+  p.s.metrics.actions.inc({ action: `incident.${p.action}`, result });
+  await p.s.audit({
+    actorId: p.actor.id,
+    actorName: actorLabel(p.actor),
+    chatId: p.chatId,
+    action: `incident.${p.action}`,
+    target: p.incidentId,
+    result,
+    detail: detail ?? null,
+  });
+}
+
+/**
+ * A press whose data did not parse, or that does not belong to the message it came from (forged,
+ * copied from another chat's message, expired). Answered, audited, nothing changed.
+ */
+export async function handleUnknownPress(s: BotServices, ctx: BotContext, reason: string): Promise<void> {
+  const from = ctx.from;
+  s.metrics.actions.inc({ action: "unknown", result: "unknown" });
+  const data = ctx.callbackQuery?.data ?? "";
+  await s.audit({
+    actorId: from?.id ?? null,
+    actorName: from ? actorLabel(from) : null,
+    chatId: ctx.callbackQuery?.message?.chat.id ?? null,
+    action: "button.unknown",
+    target: null,
+    result: "unknown",
+    // Whatever a stranger put there, only a clipped, printable form is kept.
+    detail: `${reason}: ${JSON.stringify(data.slice(0, 80))}`,
+  });
+  await new PressAnswer(ctx, s.extra.working, s.logger).answer(s.texts.actions.unknownButton);
+}
+
+export async function handleIncidentPress(
+  s: BotServices,
+  ctx: BotContext,
+  inFlight: InFlight,
+  data: { action: IncidentAction; incidentId: string },
+): Promise<void> {
+  const message = ctx.callbackQuery?.message;
+  const actor = ctx.from;
+  if (!message || !actor) return handleUnknownPress(s, ctx, "no message");
+  const copy = await s.store.outbox.copyIn(data.incidentId, message.chat.id);
+  if (!copy || copy.messageId !== message.message_id) {
+    return handleUnknownPress(s, ctx, copy ? "not the delivered message" : "not delivered to this chat");
+  }
+  const p: Press = {
+    s,
+    ctx,
+    answer: new PressAnswer(ctx, s.extra.working, s.logger),
+    actor,
+    chatId: message.chat.id,
+    messageId: message.message_id,
+    incidentId: data.incidentId,
+    action: data.action,
+  };
+  try {
+    if (!mayActOnIncidents(ctx.access, s.config.bot.actionPolicy)) {
+      await record(p, "not_allowed", ctx.access.role);
+      await p.answer.answer(s.texts.actions.notAllowed);
+      return;
+    }
+    if (inFlight.has(p.incidentId)) {
+      await record(p, "busy");
+      await p.answer.answer(s.texts.actions.busy);
+      return;
+    }
+    inFlight.add(p.incidentId);
+    try {
+      await perform(p);
+    } finally {
+      inFlight.delete(p.incidentId);
+    }
+  } finally {
+    await p.answer.answer(); // whatever happened above, the press is answered
+  }
+}
+
+async function perform(p: Press): Promise<void> {
+  const { s } = p;
+  const a = s.texts.actions;
+  switch (p.action) {
+    case "refresh": {
+      const outcome = await reread(p);
+      if (outcome.ok) {
+        await record(p, "ok", outcome.changed ? "changed" : "unchanged");
+        await p.answer.answer(a.refreshed);
+      } else {
+        await record(p, "failed", outcome.reason);
+        await p.answer.answer(a.failed(outcome.reason));
+      }
+      return;
+    }
+    case "close": {
+      const stored = await s.store.incidents.get(p.incidentId);
+      if (!stored || !isActionableStatus(stored.status)) {
+        // The buttons were stale: delivery brings the message up to date.
+        s.onIncidentChanged(p.incidentId);
+        await record(p, "already_changed", stored?.status);
+        await p.answer.answer(a.alreadyChanged(stored?.status ?? ""));
+        return;
+      }
+      await setKeyboard(p, stored.status, true);
+      await record(p, "confirm_asked");
+      await p.answer.answer(a.confirmClose);
+      return;
+    }
+    case "close_no": {
+      const stored = await s.store.incidents.get(p.incidentId);
+      await setKeyboard(p, stored?.status ?? "", false);
+      await record(p, "ok");
+      await p.answer.answer(a.cancelled);
+      return;
+    }
+    case "approve":
+      return change(p, "Approved");
+    case "close_yes":
+      return change(p, "Closed");
+  }
+}
+
+/** Approve or Close in the SIEM, with a comment naming the person and the bot; then re-read and refresh. */
+async function change(p: Press, target: TransitionTarget): Promise<void> {
+  const { s } = p;
+  const a = s.texts.actions;
+  const c = s.texts.siemComment;
+  const who = siemActor(p.actor);
+  const comment =
+    target === "Approved"
+      ? { measures: c.approveMeasures, message: c.approveMessage(who) }
+      : { measures: c.closeMeasures, message: c.closeMessage(who) };
+  try {
+    await s.siem.transition(p.incidentId, target, comment);
+  } catch (err) {
+    const reason = reasonOf(s, err);
+    if (err instanceof SiemError && err.kind === "refused") {
+      // Most often someone else changed it first: show what it is now.
+      const now = await reread(p);
+      if (now.ok && now.status !== "New") {
+        await record(p, "already_changed", `${now.status}; ${reason}`);
+        await p.answer.answer(a.alreadyChanged(now.status));
+        if (p.action === "close_yes" && !now.changed) await setKeyboard(p, now.status, false);
+        return;
+      }
+    }
+    await record(p, "failed", reason);
+    await p.answer.answer(a.failed(reason));
+    if (p.action === "close_yes") {
+      const stored = await s.store.incidents.get(p.incidentId);
+      await setKeyboard(p, stored?.status ?? "New", false);
+    }
+    return;
+  }
+  const action = { status: target, by: actorLabel(p.actor), at: new Date(s.now()) };
+  const outcome = await reread(p, action);
+  await record(p, "ok", outcome.ok ? undefined : `changed in the SIEM; re-read failed: ${outcome.reason}`);
+  await p.answer.answer(target === "Approved" ? a.approved : a.closed);
+  if (!outcome.ok) {
+    // The change happened; show it with what the store knows until the next read succeeds.
+    const stored = await s.store.incidents.get(p.incidentId);
+    if (stored) {
+      const { id, key, name, category, type, severity, created } = stored;
+      const summary = { id, key, name, category, type, severity, created, status: target, isConfirmed: true };
+      await s.store.incidents.refresh(summary, undefined, action);
+      s.onIncidentChanged(p.incidentId);
+    }
+  }
+}
+
+type Reread = { ok: true; status: string; changed: boolean } | { ok: false; reason: string };
+
+/** Reads the incident and its first events again, stores them (with the action, if any) and tells delivery. */
+async function reread(p: Press, lastAction?: { status: string; by: string; at: Date }): Promise<Reread> {
+  const { s } = p;
+  try {
+    const [details, events] = await Promise.all([
+      s.siem.getIncident(p.incidentId),
+      s.siem.getEvents(p.incidentId, s.config.bot.maxEvents),
+    ]);
+    const result = await s.store.incidents.refresh(details, events, lastAction);
+    s.onIncidentChanged(p.incidentId);
+    return { ok: true, status: details.status, changed: result?.changed ?? false };
+  } catch (err) {
+    return { ok: false, reason: reasonOf(s, err) };
+  }
+}
+
+async function setKeyboard(p: Press, status: string, confirmingClose: boolean): Promise<void> {
+  const markup = toReplyMarkup(
+    incidentKeyboard(p.incidentId, status, p.s.config.bot.locale, confirmingClose),
+  );
+  try {
+    await p.s.api.editMessageReplyMarkup(p.chatId, p.messageId, { reply_markup: markup });
+  } catch (err) {
+    const text = describeError(err);
+    if (!/message is not modified/i.test(text)) {
+      p.s.logger.info({ chatId: p.chatId, err: text }, "could not change an incident message's buttons");
+    }
+  }
+}
+
+/** Why a SIEM call failed, for the person who pressed: the kind and the message, never a secret. */
+function reasonOf(s: BotServices, err: unknown): string {
+  const text = err instanceof SiemError ? `${err.kind}: ${err.message}` : describeError(err);
+  return redactSecrets(s.config, text);
+}
