@@ -187,6 +187,66 @@ export class OutboxRepository {
     return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
   }
 
+  /** Chats (active) that hold at least one stale single-message copy. */
+  async staleChatIds(): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .innerJoin("incidents", "incidents.id", "outbox.incident_id")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select("outbox.chat_id as chatId")
+      .distinct()
+      .where("outbox.state", "=", "sent")
+      .where("outbox.via", "=", "single")
+      .where("outbox.message_id", "is not", null)
+      .whereRef("outbox.rendered_version", "<", "incidents.version")
+      .where("chats.active", "=", 1)
+      .execute();
+    return rows.map((r) => r.chatId);
+  }
+
+  /** The same as staleCopies, for one chat (delivery edits each chat's copies in its own lane). */
+  async staleCopiesForChat(chatId: number, limit = 100): Promise<StaleCopy[]> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .innerJoin("incidents", "incidents.id", "outbox.incident_id")
+      .innerJoin("chats", "chats.id", "outbox.chat_id")
+      .select([
+        "outbox.id as id",
+        "outbox.incident_id as incidentId",
+        "outbox.chat_id as chatId",
+        "outbox.message_id as messageId",
+        "outbox.via as via",
+        "outbox.rendered_version as renderedVersion",
+        "incidents.version as version",
+        "chats.kind as chatKind",
+      ])
+      .where("outbox.chat_id", "=", chatId)
+      .where("outbox.state", "=", "sent")
+      .where("outbox.via", "=", "single")
+      .where("outbox.message_id", "is not", null)
+      .whereRef("outbox.rendered_version", "<", "incidents.version")
+      .where("chats.active", "=", 1)
+      .orderBy("outbox.id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+  }
+
+  /**
+   * Gives up on these undelivered rows (Telegram refuses the message for good, e.g. a 400 even as
+   * plain text): they leave the queue with the reason, so a bad row can never block its chat.
+   */
+  async cancel(ids: number[], reason: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const res = await this.db
+      .updateTable("outbox")
+      .set({ state: "cancelled", last_error: reason.slice(0, 500) })
+      .where("id", "in", ids)
+      .where("state", "=", "pending")
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
   async setRenderedVersion(id: number, version: number): Promise<void> {
     await this.db.updateTable("outbox").set({ rendered_version: version }).where("id", "=", id).execute();
   }

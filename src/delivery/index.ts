@@ -1,0 +1,15 @@
+// Delivery: the outbox sender, Telegram pacing, digests and edits of delivered copies.
+export {
+  DEFAULT_PACER_LIMITS,
+  isGroupChat,
+  isPacedMethod,
+  Pacer,
+  type PacerHealth,
+  type PacerLimits,
+  type PacerOptions,
+  PacerStoppedError,
+  pacingTransformer,
+} from "./pacer.js";
+export { DEFAULT_DELIVERY_TUNING, Delivery, type DeliveryDeps, type DeliveryTuning } from "./sender.js";
+export { classifyTelegramError, type TelegramFailure } from "./telegram-errors.js";
+export { chatRef, incidentView, replyMarkup, storedSummary } from "./view.js";
