@@ -1,0 +1,242 @@
+// Wires the parts of the service together: SIEM → intake → store → delivery → Telegram,
+// plus the bot (commands, buttons), /healthz and /metrics. Each part only sees the small
+// interface it needs; this file is the only one that knows them all.
+
+import { Api, type Transformer } from "grammy";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import type pino from "pino";
+import { SocksProxyAgent } from "socks-proxy-agent";
+import { formatDuration } from "./config/load.js";
+import type { Config } from "./config/types.js";
+import {
+  Delivery,
+  type DeliveryTuning,
+  Pacer,
+  type PacerLimits,
+  pacingTransformer,
+} from "./delivery/index.js";
+import { Metrics } from "./http/metrics.js";
+import { type HealthReport, type RunningHttpServer, startHttpServer } from "./http/server.js";
+import { Intake } from "./intake/index.js";
+import { type LogRing, recentProblems } from "./log/logger.js";
+import { createSiemClient } from "./siem/client.js";
+import type { SiemClient } from "./siem/types.js";
+import { openStore, type Store } from "./store/index.js";
+import { createTelegramBot, type TelegramBot } from "./telegram/bot.js";
+
+export interface Service {
+  /** Stops polling and sending, lets in-flight work finish, closes the database. */
+  stop(): Promise<void>;
+  /** The same report /healthz serves. */
+  health(): Promise<HealthReport>;
+  /** Where /healthz and /metrics listen, when BOT_HTTP_PORT is set. */
+  readonly httpUrl: string | null;
+  /** The parts, for the demo, the benchmark and tests in this process. */
+  readonly parts: {
+    store: Store;
+    siem: SiemClient;
+    intake: Intake;
+    delivery: Delivery;
+    telegram: TelegramBot;
+    metrics: Metrics;
+    pacer: Pacer;
+  };
+}
+
+export interface ServiceDeps {
+  logger: pino.Logger;
+  /** Recent redacted log lines, for /debug. */
+  ring: LogRing;
+  /** Tests and the benchmark may scale Telegram pacing (the fake enforces the same numbers). */
+  pacerLimits?: Partial<PacerLimits>;
+  deliveryTuning?: Partial<DeliveryTuning>;
+  /** Prometheus process metrics (on by default; off when several services share one process). */
+  processMetrics?: boolean;
+}
+
+/** Telegram must have answered within this long for /healthz (long polls return at least every 30 s). */
+const TELEGRAM_HEALTHY_WITHIN_MS = 90_000;
+
+function proxyAgent(proxy: string): HttpsProxyAgent<string> | SocksProxyAgent {
+  return /^socks/i.test(proxy) ? new SocksProxyAgent(proxy) : new HttpsProxyAgent(proxy);
+}
+
+export async function startService(config: Config, deps: ServiceDeps): Promise<Service> {
+  const { logger, ring } = deps;
+  const startedAt = Date.now();
+  // The CLI has already warned about MPSIEM_TLS_VERIFY=false.
+
+  const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
+  const store = await openStore(config.bot.dbPath);
+  const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
+  const pacer = new Pacer({ limits: deps.pacerLimits, metrics });
+  const pacing: Transformer = pacingTransformer(pacer);
+
+  // Lazily bound: the bot and intake are created before delivery exists.
+  let delivery: Delivery | undefined;
+  const kickDelivery = () => delivery?.kick();
+
+  let intake: Intake | undefined;
+  const telegram = createTelegramBot({
+    config,
+    store,
+    siem,
+    logger: logger.child({ part: "telegram" }),
+    metrics,
+    apiTransformers: [pacing],
+    onIncidentChanged: kickDelivery,
+    debugInfo: () => debugInfo(),
+    recentLogLines: () => recentProblems(ring),
+    startedAt,
+  });
+
+  const deliveryApi = new Api(config.telegram.botToken, {
+    apiRoot: config.telegram.apiRoot,
+    ...(config.telegram.proxy ? { baseFetchConfig: { agent: proxyAgent(config.telegram.proxy) } } : {}),
+  });
+  deliveryApi.config.use(pacing);
+  // Not awaited: a notice may wait out Telegram's retry_after, and the poller or sender must not wait with it.
+  const notifyAdmins = async (text: string) => {
+    void telegram.notifier.notify(text);
+  };
+  delivery = new Delivery({
+    config,
+    store,
+    api: deliveryApi,
+    pacer,
+    siem,
+    logger: logger.child({ part: "delivery" }),
+    metrics,
+    notifyAdmins,
+    tuning: deps.deliveryTuning,
+  });
+  intake = new Intake({
+    config,
+    store,
+    siem,
+    logger: logger.child({ part: "intake" }),
+    metrics,
+    notifyAdmins,
+    onQueued: kickDelivery,
+  });
+
+  async function health(): Promise<HealthReport> {
+    const now = Date.now();
+    const reasons: string[] = [];
+    const status = intake!.status();
+    const siemWindow = Math.max(3 * config.bot.pollIntervalMs, 10_000);
+    if (status.lastSuccessAt === null) {
+      reasons.push(`SIEM: no successful poll yet${status.lastError ? ` (${status.lastError})` : ""}`);
+    } else if (now - status.lastSuccessAt > siemWindow) {
+      reasons.push(
+        `SIEM: last successful poll ${formatDuration(now - status.lastSuccessAt)} ago${status.lastError ? ` (${status.lastError})` : ""}`,
+      );
+    }
+    const tg = pacer.health();
+    if (tg.lastOkAt === null) reasons.push("Telegram: no successful call yet");
+    else if (now - tg.lastOkAt > TELEGRAM_HEALTHY_WITHIN_MS) {
+      reasons.push(`Telegram: last answer ${formatDuration(now - tg.lastOkAt)} ago`);
+    }
+    const depth = await store.outbox.depthByKind();
+    return {
+      ok: reasons.length === 0,
+      reasons,
+      uptimeSeconds: Math.round((now - startedAt) / 1000),
+      siem: {
+        lastSuccessAt: iso(status.lastSuccessAt),
+        lastError: status.lastError,
+        outageSince: iso(status.outageSince),
+        watermark: iso(status.watermark),
+      },
+      telegram: {
+        lastOkAt: iso(tg.lastOkAt),
+        lastErrorAt: iso(tg.lastErrorAt),
+        lastErrorCode: tg.lastErrorCode,
+        bannedUntil: iso(tg.bannedUntil),
+      },
+      outbox: depth,
+    };
+  }
+
+  async function debugInfo(): Promise<Record<string, string | number>> {
+    const report = await health();
+    const status = intake!.status();
+    const totals = await store.outbox.totals();
+    const depth = await store.outbox.depthByKind();
+    const tg = pacer.health();
+    return {
+      health: report.ok ? "ok" : report.reasons.join("; "),
+      uptime: formatDuration(Date.now() - startedAt),
+      "SIEM URL": config.siem.url,
+      watermark: iso(status.watermark) ?? "—",
+      "last successful poll": iso(status.lastSuccessAt) ?? "—",
+      "SIEM outage since": iso(status.outageSince) ?? "—",
+      "SIEM last error": status.lastError ?? "—",
+      "Telegram last answer": iso(tg.lastOkAt) ?? "—",
+      "Telegram last error code": tg.lastErrorCode ?? "—",
+      "incidents seen": await metrics.total(metrics.incidentsSeen),
+      "incidents in store": await store.incidents.count(),
+      "messages sent": totals.sent ?? 0,
+      "outbox pending": Object.values(depth).reduce((a, b) => a + b, 0),
+      "outbox by chat kind":
+        Object.entries(depth)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ") || "—",
+      "429 answers": await metrics.total(metrics.rateLimitHits),
+      "SIEM errors": await metrics.total(metrics.siemErrors),
+    };
+  }
+
+  let http: RunningHttpServer | null = null;
+  try {
+    if (config.bot.httpPort > 0) {
+      http = await startHttpServer({ host: config.bot.httpHost, port: config.bot.httpPort, metrics, health });
+      logger.info({ url: http.url }, "health and metrics listening");
+    }
+  } catch (error) {
+    await siem.close();
+    await store.close();
+    throw new Error(
+      `BOT_HTTP_PORT: cannot listen on ${config.bot.httpHost}:${config.bot.httpPort}: ${(error as Error).message}`,
+    );
+  }
+
+  // Intake and delivery start at once: incidents are queued even while Telegram is still unreachable.
+  delivery.start();
+  intake.start();
+  // The bot retries getMe until Telegram answers; only a refused token is final.
+  const telegramStarted = telegram.start().catch((error: unknown) => {
+    logger.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      "Telegram bot could not start",
+    );
+  });
+  logger.info(
+    { siem: config.siem.url, pollIntervalMs: config.bot.pollIntervalMs, db: store.path },
+    "mpsiem-telegram started",
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    health,
+    httpUrl: http?.url ?? null,
+    parts: { store, siem, intake, delivery, telegram, metrics, pacer },
+    stop() {
+      stopping ??= (async () => {
+        await Promise.allSettled([intake!.stop(), telegram.stop()]);
+        await delivery!.stop();
+        pacer.stop();
+        await telegramStarted;
+        await http?.close();
+        await siem.close();
+        await store.close();
+        logger.info("mpsiem-telegram stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
