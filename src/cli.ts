@@ -225,6 +225,7 @@ async function demoCommand(opts: { follow?: boolean; config?: string }): Promise
     return;
   }
   const result = await demo.runDemo({ follow: opts.follow === true, configFile: opts.config });
+  if (typeof result === "number") process.exitCode = result;
   // If the demo hands back something to stop, stop it on Ctrl+C; otherwise it manages its own lifetime.
   const handle = result as { stop?: () => Promise<void>; close?: () => Promise<void> } | undefined;
   const stop = handle?.stop ?? handle?.close;

@@ -272,7 +272,10 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       const current = runner;
       runner = undefined;
       if (current?.isRunning()) {
-        await Promise.race([current.stop().catch(() => undefined), sleep(STOP_TIMEOUT_MS)]);
+        // The timer is cancelled once the runner has stopped, so it cannot keep the process alive.
+        const limit = new AbortController();
+        await Promise.race([current.stop().catch(() => undefined), sleep(STOP_TIMEOUT_MS, limit.signal)]);
+        limit.abort();
       }
       // Let updates already being handled finish (they write to the store), within the same 5 s.
       while (handling > 0 && Date.now() < deadline) await sleep(10);

@@ -218,8 +218,28 @@ describe("mpsiem-telegram CLI against the emulator and a fake Bot API", () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("✓ configuration valid");
     expect(lines).toContain("✓ admin 111: reachable (Admin)");
+    expect(lines.find((l) => l.startsWith("✓ SIEM"))).toContain("MaxPatrol SIEM 26.1.7351");
+    expect(lines.find((l) => l.startsWith("✓ Telegram"))).toMatch(/^✓ Telegram: bot @\S+/);
     expect(result.stdout).not.toMatch(/^✗/m);
     expect(result.code).toBe(0);
+  });
+
+  it("check with a wrong SIEM password prints the reason and the settings to fix, and exits 1", async () => {
+    const wrong = "definitely-not-the-password";
+    const result = await runCli(["check"], cleanEnv({ ...liveEnv(), MPSIEM_PASSWORD: wrong }));
+    const failed = result.stdout.split("\n").find((l) => l.startsWith("✗ SIEM"));
+    expect(failed).toBeDefined();
+    expect(failed).toMatch(/MPSIEM_USERNAME and MPSIEM_PASSWORD/);
+    expect(result.stdout).toContain("✓ Telegram");
+    expect(result.stdout + result.stderr).not.toContain(wrong);
+    expect(result.code).toBe(1);
+  });
+
+  it("check with an admin who never opened the bot says what to do, and exits 1", async () => {
+    const result = await runCli(["check"], cleanEnv({ ...liveEnv(), TELEGRAM_ADMIN_IDS: "111,999" }));
+    expect(result.stdout).toContain("✓ admin 111: reachable (Admin)");
+    expect(result.stdout).toMatch(/^✗ admin 999: .*press Start/m);
+    expect(result.code).toBe(1);
   });
 
   it("run starts with a valid configuration and exits 0 on SIGTERM, never printing secrets", async () => {

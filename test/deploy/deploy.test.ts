@@ -1,0 +1,97 @@
+// No Docker engine or systemd runs here, so these tests check what can be checked: the unit and the
+// image start the very command the other tests start (the package's bin with `run`), and that
+// command, started the way they start it, is the real service (it validates its configuration).
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { tempDir } from "../helpers/tmp.js";
+
+const REPO = resolve(import.meta.dirname, "../..");
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> };
+const BIN = pkg.bin["mpsiem-telegram"]!;
+
+function unitDirectives(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith("[")) continue;
+    const eq = line.indexOf("=");
+    const key = line.slice(0, eq);
+    out.set(key, [...(out.get(key) ?? []), line.slice(eq + 1)]);
+  }
+  return out;
+}
+
+function dockerInstruction(text: string, name: string): string[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name} `))
+    .map((l) => l.slice(name.length + 1).trim());
+}
+
+/** Runs `node <script> run` from the repository with an empty configuration. */
+function runWithoutConfig(script: string): Promise<{ code: number | null; stderr: string }> {
+  const tmp = tempDir();
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [join(REPO, script), "run"],
+      { cwd: tmp.dir, env: { PATH: process.env.PATH ?? "", HOME: tmp.dir }, timeout: 20_000 },
+      (error, _stdout, stderr) => {
+        tmp.cleanup();
+        done({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr });
+      },
+    );
+  });
+}
+
+describe("deployment files", () => {
+  it("the systemd unit runs the package's bin with `run`, restarts always, as its own user, with an EnvironmentFile", async () => {
+    const unit = unitDirectives(readFileSync(join(REPO, "deploy/mpsiem-telegram.service"), "utf8"));
+    const [execStart] = unit.get("ExecStart") ?? [];
+    const [node, script, command, ...rest] = execStart!.split(/\s+/);
+    expect(node).toMatch(/\/node$/);
+    expect(script).toMatch(new RegExp(`/${BIN.replace(".", "\\.")}$`));
+    expect(command).toBe("run");
+    expect(rest).toEqual([]);
+    expect(unit.get("Restart")).toEqual(["always"]);
+    expect(unit.get("User")?.[0]).toBe("mpsiem-telegram");
+    expect(unit.get("EnvironmentFile")?.[0]).toMatch(/^\/etc\/mpsiem-telegram\//);
+    expect(unit.get("UMask")).toEqual(["0077"]);
+
+    // The same script path inside this repository is the real, built service.
+    expect(existsSync(join(REPO, BIN)), "npm run build first").toBe(true);
+    const result = await runWithoutConfig(BIN);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^config error: MPSIEM_URL: required$/m);
+  });
+
+  it("the image is multi-stage on a Node 20 slim base, runs as a non-root user with /data as a volume, and starts the bin with `run`", () => {
+    const dockerfile = readFileSync(join(REPO, "Dockerfile"), "utf8");
+    const froms = dockerInstruction(dockerfile, "FROM");
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^node:20[\w.-]*slim/);
+    expect(dockerInstruction(dockerfile, "USER")).toEqual(["node"]);
+    expect(dockerInstruction(dockerfile, "VOLUME")).toEqual(['["/data"]']);
+    const entrypoint = JSON.parse(dockerInstruction(dockerfile, "ENTRYPOINT")[0]!) as string[];
+    const cmd = JSON.parse(dockerInstruction(dockerfile, "CMD")[0]!) as string[];
+    expect([...entrypoint, ...cmd]).toEqual(["node", BIN, "run"]);
+    expect(dockerfile).toMatch(/BOT_DB_PATH=\/data\/bot\.db/);
+  });
+
+  it("the compose example restarts always, keeps the database in a volume and reads settings from .env", () => {
+    const compose = parseYaml(readFileSync(join(REPO, "docker-compose.yml"), "utf8")) as {
+      services: Record<
+        string,
+        { restart: string; env_file: string; volumes: string[]; environment: Record<string, string> }
+      >;
+    };
+    const service = compose.services["mpsiem-telegram"]!;
+    expect(service.restart).toBe("always");
+    expect(service.env_file).toBe(".env");
+    expect(service.environment.BOT_DB_PATH).toBe("/data/bot.db");
+    expect(service.volumes.some((v) => v.endsWith(":/data"))).toBe(true);
+  });
+});
