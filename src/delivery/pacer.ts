@@ -49,6 +49,11 @@ export interface PacerOptions {
   metrics?: Metrics;
   /** Extra wait after a retry_after, against clock and latency differences. Default 100 ms. */
   banMarginMs?: number;
+  /**
+   * Told of every retry_after ban (chat null: bot-wide) with its end (ms), so that the service can keep
+   * it across a restart: Telegram still enforces it, and a new process must not send early.
+   */
+  onBan?: (chatId: ChatKey | null, untilMs: number) => void;
 }
 
 export class PacerStoppedError extends Error {
@@ -102,6 +107,7 @@ export class Pacer {
   private readonly sleepFn: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly metrics: Metrics | undefined;
   private readonly banMarginMs: number;
+  private readonly onBan: ((chatId: ChatKey | null, untilMs: number) => void) | undefined;
   private readonly chats = new Map<string, ChatPace>();
   private botSends: number[] = [];
   private botBannedUntil = 0;
@@ -120,6 +126,7 @@ export class Pacer {
     this.sleepFn = opts.sleep ?? abortableSleep;
     this.metrics = opts.metrics;
     this.banMarginMs = opts.banMarginMs ?? 100;
+    this.onBan = opts.onBan;
   }
 
   get stopped(): boolean {
@@ -232,10 +239,28 @@ export class Pacer {
     this.metrics?.rateLimitWaits.inc(seconds);
     this.botSends = this.botSends.filter((t) => t > now - BOT_WINDOW_MS);
     const botBusy = this.botSends.length >= this.limits.perBotPerSec * BOT_BUSY_SHARE;
-    if (chatId === null || botBusy) this.botBannedUntil = Math.max(this.botBannedUntil, until);
+    if (chatId === null || botBusy) {
+      this.botBannedUntil = Math.max(this.botBannedUntil, until);
+      this.onBan?.(null, this.botBannedUntil);
+    }
     if (chatId !== null) {
       const pace = this.pace(chatId, now);
       pace.bannedUntil = Math.max(pace.bannedUntil, until);
+      this.onBan?.(chatId, pace.bannedUntil);
+    }
+  }
+
+  /**
+   * A ban that started before this pacer existed (a retry_after the previous run of the service got):
+   * nothing goes to the chat (null: to any chat) until `untilMs`. Past ends are ignored.
+   */
+  restoreBan(chatId: ChatKey | null, untilMs: number): void {
+    const now = this.now();
+    if (!(Number.isFinite(untilMs) && untilMs > now)) return;
+    if (chatId === null) this.botBannedUntil = Math.max(this.botBannedUntil, untilMs);
+    else {
+      const pace = this.pace(chatId, now);
+      pace.bannedUntil = Math.max(pace.bannedUntil, untilMs);
     }
   }
 
@@ -245,6 +270,21 @@ export class Pacer {
     const chatBan = chatId === null ? 0 : (this.chats.get(String(chatId))?.bannedUntil ?? 0);
     const until = Math.max(chatBan, this.botBannedUntil);
     return until > now ? until : 0;
+  }
+
+  /**
+   * A message sent at `at` (ms), before this pacer existed (the previous run of the service). Telegram
+   * still counts it: it takes its place in the group's minute window and what is left of its token.
+   */
+  recordPastSend(chatId: ChatKey, at: number): void {
+    const now = this.now();
+    if (!(at > now - GROUP_WINDOW_MS && at <= now)) return;
+    const pace = this.pace(chatId, now);
+    pace.tokens -= Math.max(0, 1 - ((now - at) / 1000) * this.limits.perChatPerSec);
+    if (isGroupChat(chatId)) {
+      pace.groupSends.push(at);
+      pace.groupSends.sort((a, b) => a - b);
+    }
   }
 
   recordOk(): void {

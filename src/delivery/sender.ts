@@ -223,6 +223,7 @@ export class Delivery {
   // ---- the loop ---------------------------------------------------------------------------------
 
   private async loop(): Promise<void> {
+    await this.rememberRecentSends();
     let failures = 0;
     while (!this.stopping) {
       let delay = this.tuning.idleIntervalMs;
@@ -235,6 +236,20 @@ export class Delivery {
         this.log.error({ err: error }, "delivery loop failed; trying again in %d ms", delay);
       }
       await this.pause(delay);
+    }
+  }
+
+  /**
+   * Telegram's windows outlive a restart (20 messages a minute per group): the pacer first learns the
+   * messages the previous run sent within the last minute, so a restart does not earn a 429.
+   */
+  private async rememberRecentSends(): Promise<void> {
+    try {
+      for (const sent of await this.store.outbox.sentSince(this.now() - 60_000)) {
+        this.pacer.recordPastSend(sent.chatId, sent.sentAt);
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, "could not read the recent sends; pacing starts afresh");
     }
   }
 

@@ -112,8 +112,8 @@ export class ChatsRepository {
   }
 
   /**
-   * A group became a supergroup: its record (state, topic) and its undelivered and delivered
-   * outbox rows move to the new id. Returns false when the old chat is unknown.
+   * A group became a supergroup: its record (state, topic) and its undelivered outbox rows move to the
+   * new id. Returns false when the old chat is unknown.
    */
   async migrate(oldId: number, newId: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
@@ -132,12 +132,14 @@ export class ChatsRepository {
           .values({ ...old, id: newId, kind: "supergroup" })
           .execute();
       }
-      // Messages already in the old group cannot be edited from the new id: keep those rows where they are
-      // only if the new chat already has the incident; otherwise move them so nothing is sent twice.
+      // Only undelivered rows move (unless the new chat already has the incident). Delivered ones stay with
+      // the old id, where nothing edits them: the old group's messages cannot be edited any more, and the
+      // same message ids in the supergroup belong to other messages.
       await trx
         .updateTable("outbox")
         .set({ chat_id: newId })
         .where("chat_id", "=", oldId)
+        .where("state", "=", "pending")
         .where((eb) =>
           eb.not(
             eb.exists(

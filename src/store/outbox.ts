@@ -251,6 +251,23 @@ export class OutboxRepository {
     await this.db.updateTable("outbox").set({ rendered_version: version }).where("id", "=", id).execute();
   }
 
+  /**
+   * Telegram messages sent since `sinceMs`, oldest first: one entry per message (a digest's rows count
+   * once). After a restart the pacer learns from these what Telegram still counts in its windows.
+   */
+  async sentSince(sinceMs: number): Promise<Array<{ chatId: number; sentAt: number }>> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .select(["chat_id as chatId", (eb) => eb.fn.max("sent_at").as("sentAt")])
+      .where("state", "=", "sent")
+      .where("sent_at", ">=", sinceMs)
+      .groupBy(["chat_id", "message_id"])
+      .execute();
+    return rows
+      .map((r) => ({ chatId: r.chatId, sentAt: Number(r.sentAt) }))
+      .sort((a, b) => a.sentAt - b.sentAt);
+  }
+
   /** Totals by state, for /debug and metrics. */
   async totals(): Promise<Record<string, number>> {
     const rows = await this.db
