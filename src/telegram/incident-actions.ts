@@ -131,16 +131,17 @@ async function perform(p: Press): Promise<void> {
         await p.answer.answer(a.alreadyChanged(stored?.status ?? ""));
         return;
       }
+      // Answer first: the keyboard edit is paced like any message and may wait for the chat's turn.
+      await p.answer.answer(a.confirmClose);
       await setKeyboard(p, stored.status, true);
       await record(p, "confirm_asked");
-      await p.answer.answer(a.confirmClose);
       return;
     }
     case "close_no": {
       const stored = await s.store.incidents.get(p.incidentId);
+      await p.answer.answer(a.cancelled);
       await setKeyboard(p, stored?.status ?? "", false);
       await record(p, "ok");
-      await p.answer.answer(a.cancelled);
       return;
     }
     case "approve":
