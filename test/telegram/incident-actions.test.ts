@@ -83,11 +83,7 @@ describe("incident buttons (default policy: users)", () => {
 
     expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Cancel"))).toBe(tx.actions.cancelled);
     await h.until(() => texts()[0] === tx.buttons.approve);
-    expect(texts()).toEqual([
-      tx.buttons.approve,
-      tx.buttons.close,
-      tx.buttons.refresh,
-    ]);
+    expect(texts()).toEqual([tx.buttons.approve, tx.buttons.close, tx.buttons.refresh]);
 
     await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Close"));
     await h.until(() => texts()[0] === tx.buttons.closeYes);
