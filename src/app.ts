@@ -69,7 +69,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
   const store = await openStore(config.bot.dbPath);
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
-  const pacer = new Pacer({ limits: deps.pacerLimits, metrics });
+  // Telegram keeps enforcing a retry_after across our restarts: bans are kept in the store and restored.
+  const bans = retryAfterBans(store, logger);
+  const pacer = new Pacer({ limits: deps.pacerLimits, metrics, onBan: bans.record });
+  for (const [chatId, untilMs] of await bans.load()) pacer.restoreBan(chatId, untilMs);
   const pacing: Transformer = pacingTransformer(pacer);
 
   // Lazily bound: the bot and intake are created before delivery exists.
@@ -229,11 +232,46 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
         await telegramStarted;
         await http?.close();
         await siem.close();
+        await bans.flushed();
         await store.close();
         logger.info("mpsiem-telegram stopped");
       })();
       return stopping;
     },
+  };
+}
+
+const RETRY_AFTER_BANS_KEY = "telegram.retryAfterBans";
+
+/** retry_after bans still running, kept in the settings table as {chat id or "*" (bot-wide): end ms}. */
+function retryAfterBans(store: Store, logger: pino.Logger) {
+  const bans = new Map<string, number>();
+  let writes: Promise<void> = Promise.resolve();
+  return {
+    async load(): Promise<Array<[number | string | null, number]>> {
+      try {
+        const saved = JSON.parse((await store.settings.get(RETRY_AFTER_BANS_KEY)) ?? "{}") as unknown;
+        for (const [key, until] of Object.entries(saved ?? {})) {
+          if (typeof until === "number" && until > Date.now()) bans.set(key, until);
+        }
+      } catch (error) {
+        logger.warn({ err: error }, "could not read the retry_after bans of the previous run; ignoring them");
+      }
+      return [...bans].map(([key, until]) => [
+        key === "*" ? null : /^-?\d+$/.test(key) ? Number(key) : key,
+        until,
+      ]);
+    },
+    record: (chatId: number | string | null, untilMs: number): void => {
+      const now = Date.now();
+      for (const [key, until] of bans) if (until <= now) bans.delete(key);
+      bans.set(chatId === null ? "*" : String(chatId), untilMs);
+      const value = JSON.stringify(Object.fromEntries(bans));
+      writes = writes
+        .then(() => store.settings.set(RETRY_AFTER_BANS_KEY, value))
+        .catch((error: unknown) => logger.warn({ err: error }, "could not save a retry_after ban"));
+    },
+    flushed: (): Promise<void> => writes,
   };
 }
 

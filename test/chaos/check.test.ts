@@ -1,0 +1,209 @@
+// The chaos verdict must catch what it is there to catch: a zero-violation chaos run means
+// something only if these cases are reported.
+import { describe, expect, it } from "vitest";
+import {
+  type CallRecord,
+  type ChatGroup,
+  type IncidentRecord,
+  type InstanceRecord,
+  judge,
+  type MessageRecord,
+  type Observations,
+  retryAfterBreaches,
+} from "./check.js";
+
+const A: IncidentRecord = { id: "aaaaaaaa-0000-4000-8000-000000000001", key: "INC-1", appearedAt: 100 };
+const B: IncidentRecord = { id: "bbbbbbbb-0000-4000-8000-000000000002", key: "INC-2", appearedAt: 200 };
+const CHAT = 42;
+const status = (s: string) => `Status: ${s}`;
+
+function message(partial: Partial<MessageRecord> & Pick<MessageRecord, "messageId" | "at">): MessageRecord {
+  const ids = partial.sentIds ?? [A.id];
+  return {
+    chatId: CHAT,
+    instance: 0,
+    sentIds: ids,
+    currentIds: ids,
+    digest: false,
+    statusLine: status("New"),
+    answerLost: false,
+    ...partial,
+  };
+}
+
+const killedFirst: InstanceRecord[] = [
+  { index: 0, startedAt: 0, endedAt: 1_000, endedBy: "SIGKILL", exitCode: null, signal: "SIGKILL" },
+  { index: 1, startedAt: 1_500, endedAt: null, endedBy: null, exitCode: null, signal: null },
+];
+
+function observations(over: Partial<Observations> = {}): Observations {
+  const group: ChatGroup = { name: "chat", chatIds: [CHAT], duty: () => "owed", editableChatIds: [CHAT] };
+  return {
+    incidents: [A],
+    messages: [message({ messageId: 1, at: 500 })],
+    instances: killedFirst,
+    groups: [group],
+    siemStatus: new Map([
+      [A.id, "New"],
+      [B.id, "New"],
+    ]),
+    expectedStatusLine: status,
+    retryAfterBreaches: [],
+    ...over,
+  };
+}
+
+describe("chaos verdict", () => {
+  it("passes a clean run: every owed incident once, status current", () => {
+    const verdict = judge(observations());
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.delivered).toBe(1);
+    expect(verdict.singles).toBe(1);
+  });
+
+  it("reports an owed incident that never arrived", () => {
+    const verdict = judge(observations({ incidents: [A, B] }));
+    expect(verdict.missing).toBe(1);
+    expect(verdict.violations.join("\n")).toContain("INC-2");
+  });
+
+  it("accepts a repeat of the last message a killed process sent to the chat", () => {
+    const verdict = judge(
+      observations({
+        messages: [message({ messageId: 1, at: 900 }), message({ messageId: 2, at: 2_000, instance: 1 })],
+      }),
+    );
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.repeats).toEqual([
+      { group: "chat", incidentKey: "INC-1", cause: "kill", instance: 0, orphan: `${CHAT}:1` },
+    ]);
+  });
+
+  it("rejects a repeat no kill explains: same process, or not the last message before the kill", () => {
+    const sameProcess = judge(
+      observations({ messages: [message({ messageId: 1, at: 500 }), message({ messageId: 2, at: 700 })] }),
+    );
+    expect(sameProcess.violations.join("\n")).toContain("repeats no kill or lost answer explains: INC-1 ×2");
+
+    const notLast = judge(
+      observations({
+        incidents: [A, B],
+        messages: [
+          message({ messageId: 1, at: 500 }),
+          message({ messageId: 2, at: 600, sentIds: [B.id] }),
+          message({ messageId: 3, at: 2_000, instance: 1 }),
+        ],
+      }),
+    );
+    expect(notLast.violations.join("\n")).toContain("INC-1 ×2");
+
+    const gracefulStop: InstanceRecord[] = [
+      { ...killedFirst[0]!, endedBy: "SIGTERM", exitCode: 0, signal: null },
+      killedFirst[1]!,
+    ];
+    const afterCleanStop = judge(
+      observations({
+        instances: gracefulStop,
+        messages: [message({ messageId: 1, at: 900 }), message({ messageId: 2, at: 2_000, instance: 1 })],
+      }),
+    );
+    expect(afterCleanStop.violations.join("\n")).toContain("INC-1 ×2");
+  });
+
+  it("accepts a repeat after a lost answer (the send took effect, its reply never came)", () => {
+    const verdict = judge(
+      observations({
+        messages: [message({ messageId: 1, at: 500, answerLost: true }), message({ messageId: 2, at: 700 })],
+      }),
+    );
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.repeats[0]?.cause).toBe("lost answer");
+  });
+
+  it("reports a single message whose status is not the SIEM's, but not a digest", () => {
+    const stale = judge(observations({ siemStatus: new Map([[A.id, "Closed"]]) }));
+    expect(stale.staleStatus).toBe(1);
+    expect(stale.violations.join("\n")).toContain('shows "Status: New" but the SIEM says "Status: Closed"');
+
+    const digest = judge(
+      observations({
+        siemStatus: new Map([[A.id, "Closed"]]),
+        messages: [message({ messageId: 1, at: 500, digest: true, statusLine: null })],
+      }),
+    );
+    expect(digest.violations).toEqual([]);
+    expect(digest.digests).toBe(1);
+  });
+
+  it("reports an edit that turned one incident's message into another's", () => {
+    const verdict = judge(
+      observations({
+        incidents: [A, B],
+        messages: [
+          message({ messageId: 1, at: 500, currentIds: [B.id] }),
+          message({ messageId: 2, at: 600, sentIds: [B.id] }),
+        ],
+      }),
+    );
+    expect(verdict.violations.join("\n")).toContain("was sent for INC-1 but now shows INC-2");
+  });
+
+  it("reports incidents in a chat that does not receive them, and ones a chat must not get", () => {
+    const stray = judge(observations({ messages: [message({ messageId: 1, at: 500, chatId: 7 })] }));
+    expect(stray.violations.join("\n")).toContain("incidents sent to chats that do not receive them");
+
+    const never = judge(
+      observations({
+        groups: [{ name: "blocked", chatIds: [CHAT], duty: () => "never", editableChatIds: [] }],
+      }),
+    );
+    expect(never.violations.join("\n")).toContain("blocked: got incidents it must not: INC-1");
+  });
+
+  it("reports requests inside a retry_after window and a process that exited by itself", () => {
+    const verdict = judge(
+      observations({
+        retryAfterBreaches: [{ method: "sendMessage", chatId: CHAT, at: 1_234, excused: false }],
+        instances: [{ index: 0, startedAt: 0, endedAt: 800, endedBy: "self", exitCode: 1, signal: null }],
+      }),
+    );
+    const text = verdict.violations.join("\n");
+    expect(text).toContain("sendMessage to chat 42 inside a retry_after window at +1234 ms");
+    expect(text).toContain("service process #0 exited by itself (code 1, signal null)");
+  });
+
+  it("excuses a request inside a retry_after window only when the 429 that opened it never reached the service", () => {
+    const call = (over: Partial<CallRecord>): CallRecord => ({
+      at: 0,
+      method: "sendMessage",
+      chatId: CHAT,
+      errorCode: null,
+      retryAfter: null,
+      answerLost: false,
+      duringRetryAfter: false,
+      ...over,
+    });
+    // A 429 the service got, then a request 2 s into its 5 s window: a violation.
+    const ignored = retryAfterBreaches([
+      call({ at: 1_000, errorCode: 429, retryAfter: 5 }),
+      call({ at: 3_000, duringRetryAfter: true, errorCode: 429, retryAfter: 3 }),
+    ]);
+    expect(ignored).toEqual([{ method: "sendMessage", chatId: CHAT, at: 3_000, excused: false }]);
+    // The answer of the call that opened the window was lost: nobody could have honoured it.
+    const lost = retryAfterBreaches([
+      call({ at: 1_000, answerLost: true }),
+      call({ at: 3_000, duringRetryAfter: true, errorCode: 429, retryAfter: 3 }),
+      call({ at: 4_000, duringRetryAfter: true, errorCode: 429, retryAfter: 2 }),
+    ]);
+    expect(lost.map((b) => b.excused)).toEqual([true, false]);
+    // A lost answer in another chat explains nothing here.
+    const elsewhere = retryAfterBreaches([
+      call({ at: 1_000, answerLost: true, chatId: 7 }),
+      call({ at: 3_000, duringRetryAfter: true }),
+    ]);
+    expect(elsewhere[0]?.excused).toBe(false);
+    expect(judge(observations({ retryAfterBreaches: lost })).violations).toEqual([
+      "sendMessage to chat 42 inside a retry_after window at +4000 ms",
+    ]);
+  });
+});

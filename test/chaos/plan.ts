@@ -1,0 +1,157 @@
+// The chaos plan: every action of a run, drawn from the seed before the run starts. Nothing drawn
+// depends on what the service does, so a seed always replays the same actions at the same offsets
+// (the service's own timing still varies a little from run to run).
+
+import type { IncidentStatus } from "../../src/siem/types.js";
+import { Prng } from "./prng.js";
+
+export type TelegramFaultMethod = "sendMessage" | "editMessageText" | "*";
+
+export type ChaosAction =
+  /** One new incident, created now. */
+  | { kind: "incident"; severity: "High" | "Medium" | "Low"; events: number }
+  /** Many at once (a correlation storm). */
+  | { kind: "burst"; count: number }
+  /** An incident that shows up now with a `created` time in the past (within the overlap window). */
+  | { kind: "late"; ageMs: number }
+  /** A status change made in the SIEM UI: the `pick` fraction selects one of the incidents so far. */
+  | { kind: "siemStatus"; pick: number; choice: number }
+  | { kind: "siem503"; seconds: number }
+  | { kind: "siemMalformed"; count: number }
+  | { kind: "siemHang"; count: number }
+  | { kind: "siemLatency"; ms: number }
+  | { kind: "tokenExpiry" }
+  | { kind: "tg429"; method: TelegramFaultMethod; retryAfter: number; times: number }
+  | { kind: "tg5xx"; method: TelegramFaultMethod; code: 500 | 502 | 503; times: number }
+  /** Connections dropped before the call takes effect, or (afterProcessing) after: a send that "maybe happened". */
+  | { kind: "tgReset"; count: number; afterProcessing: boolean }
+  | { kind: "tgOutage"; ms: number; mode: "bad-gateway" | "drop" }
+  /** The watched private chat blocks the bot (with or without the my_chat_member update Telegram sends). */
+  | { kind: "block"; withUpdate: boolean }
+  /** It unblocks the bot, and the admin allows it again with /accept<id>. */
+  | { kind: "unblock" }
+  /** The group becomes a supergroup (a new chat id). */
+  | { kind: "migrate" }
+  | { kind: "adminCommand"; text: "/debug" | "/accepted" | "/ping" | "/help" }
+  /** The service process is killed; it is started again `restartAfterMs` later. */
+  | { kind: "kill"; signal: "SIGKILL" | "SIGTERM"; restartAfterMs: number };
+
+export interface PlannedAction {
+  /** Offset from the start of the chaos phase. */
+  atMs: number;
+  action: ChaosAction;
+}
+
+export interface ChaosPlan {
+  seed: number;
+  durationMs: number;
+  /** BOT_POLL_INTERVAL, seconds. */
+  pollIntervalSec: number;
+  /** Seeds the emulator's generated names, ids and events. */
+  emulatorSeed: number;
+  actions: PlannedAction[];
+}
+
+export const STATUSES: readonly IncidentStatus[] = ["New", "Approved", "InProgress", "Resolved", "Closed"];
+
+/** The longest a SIEM 503 phase lasts: the intake's backoff after it stays well under a minute. */
+const MAX_503_SECONDS = 15;
+/** Nothing is injected in the last seconds: the run ends with the service up and faults clearing. */
+const QUIET_TAIL_MS = 3_000;
+
+/** Draws the whole plan for a run of `durationMs` from `seed`. */
+export function makePlan(seed: number, durationMs: number): ChaosPlan {
+  const rng = new Prng(seed);
+  const pollIntervalSec = Math.round(rng.between(0.5, 1.0) * 10) / 10;
+  const emulatorSeed = rng.int(1, 2 ** 31 - 1);
+  const actions: PlannedAction[] = [];
+  const end = Math.max(5_000, durationMs - QUIET_TAIL_MS);
+  const add = (atMs: number, action: ChaosAction) => {
+    if (atMs >= 0 && atMs < end) actions.push({ atMs: Math.round(atMs), action });
+  };
+
+  // Incidents: a Poisson stream, mostly single ones, some bursts and some late ones.
+  for (let t = rng.gap(1_000, 200); t < end; t += rng.gap(2_000, 150)) {
+    const kind = rng.weighted({ incident: 78, burst: 7, late: 15 });
+    if (kind === "incident") {
+      add(t, { kind, severity: rng.pick(["High", "Medium", "Low"] as const), events: rng.int(0, 8) });
+    } else if (kind === "burst") {
+      add(t, { kind, count: rng.int(5, 40) });
+    } else {
+      add(t, { kind, ageMs: rng.int(20_000, 5 * 60_000) });
+    }
+  }
+
+  // Status changes made in the SIEM UI.
+  for (let t = 4_000 + rng.gap(3_000); t < end; t += rng.gap(6_000, 500)) {
+    add(t, { kind: "siemStatus", pick: rng.next(), choice: rng.int(0, 3) });
+  }
+
+  // SIEM faults.
+  for (let t = rng.gap(8_000, 2_000); t < end; t += rng.gap(12_000, 2_000)) {
+    const kind = rng.weighted({ siem503: 3, siemMalformed: 3, siemHang: 2, siemLatency: 2, tokenExpiry: 3 });
+    if (kind === "siem503") add(t, { kind, seconds: rng.int(2, MAX_503_SECONDS) });
+    else if (kind === "siemMalformed") add(t, { kind, count: rng.int(1, 4) });
+    else if (kind === "siemHang") add(t, { kind, count: rng.int(1, 3) });
+    else if (kind === "tokenExpiry") add(t, { kind });
+    else {
+      add(t, { kind, ms: rng.int(200, 1_500) });
+      add(t + rng.int(3_000, 12_000), { kind, ms: 0 });
+    }
+  }
+
+  // Telegram faults; an outage at most every minute or so.
+  let lastOutage = Number.NEGATIVE_INFINITY;
+  for (let t = rng.gap(6_000, 1_000); t < end; t += rng.gap(8_000, 1_000)) {
+    const kind = rng.weighted({ tg429: 4, tg5xx: 3, tgReset: 4, tgOutage: 1 });
+    const method = rng.weighted<TelegramFaultMethod>({ sendMessage: 6, editMessageText: 2, "*": 2 });
+    if (kind === "tg429") {
+      add(t, { kind, method, retryAfter: rng.int(1, 6), times: rng.int(1, 2) });
+    } else if (kind === "tg5xx") {
+      add(t, { kind, method, code: rng.pick([500, 502, 503] as const), times: rng.int(1, 3) });
+    } else if (kind === "tgReset") {
+      add(t, { kind, count: rng.int(1, 3), afterProcessing: rng.chance(0.25) });
+    } else if (t - lastOutage > 60_000) {
+      lastOutage = t;
+      add(t, { kind, ms: rng.int(3_000, 15_000), mode: rng.chance(0.5) ? "bad-gateway" : "drop" });
+    }
+  }
+
+  // The watched private chat blocks the bot once, and comes back.
+  const blockAt = rng.between(0.15, 0.45) * end;
+  add(blockAt, { kind: "block", withUpdate: rng.chance(0.6) });
+  add(Math.min(end - 1, blockAt + rng.int(8_000, 20_000)), { kind: "unblock" });
+
+  // The group becomes a supergroup once.
+  add(rng.between(0.2, 0.8) * end, { kind: "migrate" });
+
+  // The admin looks at the bot now and then.
+  for (let t = rng.gap(20_000, 5_000); t < end; t += rng.gap(25_000, 5_000)) {
+    add(t, { kind: "adminCommand", text: rng.pick(["/debug", "/accepted", "/ping", "/help"] as const) });
+  }
+
+  // Kills: about one every 25 s (at least two), spread over the run, one or two of them graceful.
+  const kills = Math.max(2, Math.round(end / 25_000));
+  const slot = end / kills;
+  const graceful = new Set([rng.int(0, kills - 1)]);
+  if (kills >= 5) graceful.add(rng.int(0, kills - 1));
+  for (let i = 0; i < kills; i++) {
+    const at = i * slot + rng.between(0.2, 0.8) * slot;
+    add(at, {
+      kind: "kill",
+      signal: graceful.has(i) ? "SIGTERM" : "SIGKILL",
+      restartAfterMs: rng.int(200, 4_000),
+    });
+  }
+
+  // Stable order: by time, then by the order drawn.
+  const ordered = actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.atMs - y.a.atMs || x.i - y.i);
+  return { seed, durationMs, pollIntervalSec, emulatorSeed, actions: ordered.map((x) => x.a) };
+}
+
+/** How many actions of each kind a plan holds (for the summary). */
+export function countByKind(actions: readonly PlannedAction[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { action } of actions) counts[action.kind] = (counts[action.kind] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,775 @@
+// The chaos scenario engine, shared by `npm run chaos` (test/chaos/run.ts) and the short run inside
+// `npm test` (chaos.test.ts). It starts the MP SIEM emulator and the fake Bot API in this process,
+// runs the real service as a child process (`node dist/cli.js run`), follows a seeded plan of
+// incidents, faults and kills, then lets everything settle and judges the outcome (check.ts).
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import {
+  CONNECTION_RESET,
+  type FakeBotApi,
+  type FakeUser,
+  type RecordedCall,
+  startFakeBotApi,
+} from "../../src/botapi-fake/index.js";
+import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { t } from "../../src/i18n/index.js";
+import { openStore } from "../../src/store/index.js";
+import { tempDir } from "../helpers/tmp.js";
+import {
+  type CallRecord,
+  type ChatGroup,
+  type IncidentRecord,
+  type InstanceRecord,
+  judge,
+  type MessageRecord,
+  type RepeatRecord,
+  retryAfterBreaches,
+  type Verdict,
+} from "./check.js";
+import { type ChaosAction, type ChaosPlan, countByKind, makePlan, STATUSES } from "./plan.js";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+export const CLI_PATH = join(REPO, "dist", "cli.js");
+
+export const ADMIN: FakeUser = { id: 9001, username: "soc_lead", first_name: "Sasha" };
+/** A private chat that receives incidents all along. */
+export const ALICE: FakeUser = { id: 4242, username: "alice", first_name: "Alice" };
+/** A private chat that receives incidents, blocks the bot once and comes back. */
+export const BOB: FakeUser = { id: 4343, username: "bob", first_name: "Bob" };
+/** A basic group that receives incidents and becomes a supergroup during the run. */
+export const GROUP_ID = -4_070_001;
+export const SUPERGROUP_ID = -1_004_070_001;
+
+export interface ChaosOptions {
+  seed: number;
+  /** Length of the chaos phase. */
+  durationMs: number;
+  /** How long the settling phase may take before what is still missing counts as lost. */
+  settleTimeoutMs?: number;
+  /** Progress lines (the CLI prints them; the test collects them). */
+  log?: (line: string) => void;
+  /** Keep the temporary folder (service log, database) when the run finds a violation. */
+  keepOnFailure?: boolean;
+}
+
+export interface ChaosReport {
+  seed: number;
+  durationMs: number;
+  pollIntervalSec: number;
+  incidents: number;
+  incidentsByKind: Record<string, number>;
+  statusChanges: number;
+  faults: Record<string, number>;
+  kills: { SIGKILL: number; SIGTERM: number; forcedStops: number };
+  processes: number;
+  verdict: Verdict;
+  /** Answers 429 the fake gave (its own limits and injected ones). */
+  tooManyRequests: number;
+  /** Requests the fake caught inside a retry_after window (excused ones included). */
+  retryAfterBreaches: number;
+  settleMs: number;
+  bobReallowed: boolean;
+  migrated: boolean;
+  notes: string[];
+  /** Where the service log and database are, when kept. */
+  keptDir: string | null;
+}
+
+const INCIDENT_URL_ID =
+  /\/incidents\/view\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/g;
+const DIGEST_FIRST_LINE = /^\d+ new incidents?( \(\d+\/\d+\))?$/;
+const STARTED_LINE = '"msg":"service started"';
+const START_TIMEOUT_MS = 30_000;
+const SIGTERM_GRACE_MS = 12_000;
+const REALLOW_REPLY_TIMEOUT_MS = 20_000;
+const REALLOW_ATTEMPTS = 6;
+const QUIET_AFTER_SETTLE_MS = 3_000;
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+export function incidentIdsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(INCIDENT_URL_ID)].map((m) => m[1]!.toLowerCase()))];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** A Bot API answer as the fake writes it. */
+interface BotApiAnswer {
+  ok?: boolean;
+  error_code?: number;
+  parameters?: { retry_after?: number };
+}
+
+interface SentMessage {
+  chatId: number;
+  messageId: number;
+  at: number;
+  instance: number;
+  sentIds: string[];
+  call: RecordedCall | undefined;
+}
+
+/** The service as a child process: started, killed and restarted by the plan; every exit recorded. */
+class ServiceProcess {
+  readonly instances: InstanceRecord[] = [];
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private expectedEnd: "SIGKILL" | "SIGTERM" | null = null;
+  private restarting: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cwd: string,
+    private readonly logFile: string,
+    private readonly clock: () => number,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  get current(): number {
+    return this.instances.length - 1;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** Starts a new process; resolves once it logged "service started" (or rejects). */
+  start(): Promise<void> {
+    const index = this.instances.length;
+    const record: InstanceRecord = {
+      index,
+      startedAt: this.clock(),
+      endedAt: null,
+      endedBy: null,
+      exitCode: null,
+      signal: null,
+    };
+    this.instances.push(record);
+    appendFileSync(
+      this.logFile,
+      `\n===== service process #${index} starts at +${record.startedAt} ms =====\n`,
+    );
+    const child = spawn(process.execPath, [CLI_PATH, "run"], {
+      cwd: this.cwd,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      appendFileSync(this.logFile, chunk);
+      if (output.length < 200_000) output += chunk.toString("utf8");
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    this.exited = new Promise<void>((done) => {
+      child.on("exit", (code, signal) => {
+        record.endedAt = this.clock();
+        record.exitCode = code;
+        record.signal = signal;
+        record.endedBy = this.expectedEnd ?? "self";
+        this.expectedEnd = null;
+        if (this.child === child) this.child = null;
+        appendFileSync(
+          this.logFile,
+          `\n===== service process #${index} exited at +${record.endedAt} ms: code ${code}, signal ${signal} =====\n`,
+        );
+        if (record.endedBy === "self" && !this.closed) {
+          this.say(
+            `  ! service process #${index} exited by itself (code ${code}, signal ${signal}); restarting`,
+          );
+          this.scheduleRestart(1_000);
+        }
+        done();
+      });
+    });
+    return new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        fail(new Error(`service process #${index}: no "service started" within ${START_TIMEOUT_MS} ms`));
+      }, START_TIMEOUT_MS);
+      const check = () => {
+        if (output.includes(STARTED_LINE)) {
+          cleanup();
+          done();
+        }
+      };
+      const onExit = () => {
+        cleanup();
+        fail(new Error(`service process #${index} exited while starting:\n${output.slice(-3_000)}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        child.stdout?.off("data", check);
+        child.off("exit", onExit);
+      };
+      child.stdout?.on("data", check);
+      child.once("exit", onExit);
+    });
+  }
+
+  /** Kills the running process (waiting for a pending restart first) and starts it again later. */
+  async kill(signal: "SIGKILL" | "SIGTERM", restartAfterMs: number): Promise<void> {
+    if (this.restarting) await this.restarting;
+    const child = this.child;
+    if (child === null) return;
+    const record = this.instances[this.current]!;
+    this.expectedEnd = signal;
+    child.kill(signal);
+    const limit = signal === "SIGTERM" ? SIGTERM_GRACE_MS : 5_000;
+    const ended = await Promise.race([this.exited.then(() => true), sleep(limit).then(() => false)]);
+    if (!ended) {
+      this.say(`  ! process #${record.index} still running ${limit} ms after ${signal}; killing it`);
+      child.kill("SIGKILL");
+      await this.exited;
+      record.exitCode = record.exitCode ?? -1;
+    }
+    this.scheduleRestart(restartAfterMs);
+  }
+
+  private scheduleRestart(afterMs: number): void {
+    if (this.closed) return;
+    this.restarting = (async () => {
+      await sleep(afterMs);
+      if (this.closed) return;
+      try {
+        await this.start();
+      } catch (error) {
+        this.say(`  ! ${(error as Error).message}`);
+      }
+    })().finally(() => {
+      this.restarting = null;
+    });
+  }
+
+  /** Waits for a pending restart, if any. */
+  async settled(): Promise<void> {
+    while (this.restarting) await this.restarting;
+  }
+
+  /** The final, graceful stop: SIGTERM, expecting exit code 0. */
+  async stop(): Promise<{ code: number | null; ms: number } | null> {
+    await this.settled();
+    this.closed = true;
+    const child = this.child;
+    if (child === null) return null;
+    const started = Date.now();
+    this.expectedEnd = "SIGTERM";
+    child.kill("SIGTERM");
+    const ended = await Promise.race([
+      this.exited.then(() => true),
+      sleep(SIGTERM_GRACE_MS).then(() => false),
+    ]);
+    if (!ended) {
+      child.kill("SIGKILL");
+      await this.exited;
+      return { code: null, ms: Date.now() - started };
+    }
+    return { code: this.instances[this.current]!.exitCode, ms: Date.now() - started };
+  }
+
+  /** Ends everything at once (a failed start, an error in the runner). */
+  async abort(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (child !== null) {
+      this.expectedEnd = "SIGKILL";
+      child.kill("SIGKILL");
+      await Promise.race([this.exited, sleep(5_000)]);
+    }
+  }
+}
+
+/** Runs one chaos scenario from its seed; never throws for what the service does wrong (that is the verdict). */
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  const say = opts.log ?? (() => undefined);
+  const plan: ChaosPlan = makePlan(opts.seed, opts.durationMs);
+  const planned = countByKind(plan.actions);
+  say(
+    `plan: ${plan.actions.length} actions over ${Math.round(opts.durationMs / 1000)} s, poll interval ${plan.pollIntervalSec} s — ` +
+      Object.entries(planned)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", "),
+  );
+
+  const tmp = tempDir("mpsiem-chaos-");
+  const dbPath = join(tmp.dir, "data", "bot.db");
+  const logFile = join(tmp.dir, "service.log");
+  const emu: RunningEmulator = await startEmulator({ seed: plan.emulatorSeed, tokenTtlSec: 45 });
+  const fake: FakeBotApi = await startFakeBotApi();
+  const t0 = Date.now();
+  const clock = () => Date.now() - t0;
+  const notes: string[] = [];
+
+  fake.addChat({ id: ADMIN.id, type: "private", first_name: ADMIN.first_name, username: ADMIN.username });
+  fake.addChat({ id: ALICE.id, type: "private", first_name: ALICE.first_name, username: ALICE.username });
+  fake.addChat({ id: BOB.id, type: "private", first_name: BOB.first_name, username: BOB.username });
+  fake.addChat({ id: GROUP_ID, type: "group", title: "SOC duty" });
+
+  // Every message the bot sends, with the process that sent it and the call that carried it.
+  const sent: SentMessage[] = [];
+  let service: ServiceProcess | undefined;
+  const unsubscribe = fake.onMessage((event) => {
+    if (event.kind !== "sent") return;
+    sent.push({
+      chatId: event.message.chatId,
+      messageId: event.message.messageId,
+      at: clock(),
+      instance: service?.current ?? -1,
+      sentIds: incidentIdsIn(event.message.text),
+      // The fake records the call and stores its message in one synchronous step: the last call is this one.
+      call: fake.calls[fake.calls.length - 1],
+    });
+  });
+
+  // The chats start allowed, as if an admin had approved them before the run.
+  const store = await openStore(dbPath);
+  try {
+    const seeds = [
+      { id: ALICE.id, kind: "private" as const, firstName: ALICE.first_name, username: ALICE.username },
+      { id: BOB.id, kind: "private" as const, firstName: BOB.first_name, username: BOB.username },
+      { id: GROUP_ID, kind: "group" as const, title: "SOC duty" },
+    ];
+    for (const chat of seeds) {
+      await store.chats.remember(chat);
+      await store.chats.setState(chat.id, "allowed", ADMIN.id);
+    }
+  } finally {
+    await store.close();
+  }
+
+  const httpPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "",
+    HOME: tmp.dir,
+    MPSIEM_URL: emu.coreUrl,
+    MPSIEM_AUTH_URL: emu.authUrl,
+    MPSIEM_USERNAME: "siem",
+    MPSIEM_PASSWORD: "siem",
+    MPSIEM_CLIENT_SECRET: "emulator-secret",
+    MPSIEM_TIMEOUT: "3s",
+    TELEGRAM_BOT_TOKEN: fake.token,
+    TELEGRAM_ADMIN_IDS: String(ADMIN.id),
+    TELEGRAM_API_ROOT: fake.apiRoot,
+    BOT_DB_PATH: dbPath,
+    BOT_POLL_INTERVAL: String(plan.pollIntervalSec),
+    BOT_INITIAL_LOOKBACK: "1h",
+    BOT_LOCALE: "en",
+    BOT_TIME_ZONE: "UTC",
+    BOT_HTTP_PORT: String(httpPort),
+    LOG_LEVEL: "info",
+  };
+  service = new ServiceProcess(env, tmp.dir, logFile, clock, say);
+
+  const incidents: IncidentRecord[] = [];
+  const incidentsByKind: Record<string, number> = { single: 0, burst: 0, late: 0 };
+  const faults: Record<string, number> = {};
+  let statusChanges = 0;
+  const bob = {
+    blockedAt: null as number | null,
+    unblockedAt: null as number | null,
+    reallowedAt: null as number | null,
+  };
+  let migratedAt: number | null = null;
+  let reallowTask: Promise<void> = Promise.resolve();
+  const fault = (name: string) => {
+    faults[name] = (faults[name] ?? 0) + 1;
+  };
+  const remember = (created: EmulatorIncident[], kind: string) => {
+    const at = clock();
+    for (const incident of created) incidents.push({ id: incident.id, key: incident.key, appearedAt: at });
+    incidentsByKind[kind] = (incidentsByKind[kind] ?? 0) + created.length;
+  };
+
+  /** The admin allows Bob again with /accept<id>; done once the bot confirms it to the admin. */
+  async function reallowBob(): Promise<void> {
+    const acceptPrefix = t("en").commands.acceptDone("");
+    for (let attempt = 1; attempt <= REALLOW_ATTEMPTS && bob.reallowedAt === null; attempt++) {
+      const askedAt = clock();
+      fake.sendText(ADMIN, ADMIN.id, `/accept ${BOB.id}`);
+      const deadline = Date.now() + REALLOW_REPLY_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        const reply = sent.find(
+          (m) =>
+            m.chatId === ADMIN.id &&
+            m.at >= askedAt &&
+            fake
+              .messages(ADMIN.id)
+              .some(
+                (x) =>
+                  x.messageId === m.messageId &&
+                  x.plainText.startsWith(acceptPrefix) &&
+                  x.plainText.includes(`id ${BOB.id}`),
+              ),
+        );
+        if (reply) {
+          bob.reallowedAt = reply.at;
+          say(`  +${reply.at} ms: the admin allowed Bob again`);
+          return;
+        }
+        await sleep(200);
+      }
+    }
+    notes.push("the admin's /accept for Bob was never confirmed: Bob's later incidents were not owed");
+  }
+
+  async function execute(action: ChaosAction): Promise<void> {
+    const { state } = emu;
+    switch (action.kind) {
+      case "incident":
+        remember([state.addIncident({ severity: action.severity, eventsCount: action.events })], "single");
+        return;
+      case "burst":
+        remember(state.addBurst(action.count), "burst");
+        return;
+      case "late":
+        remember([state.addIncident({ created: new Date(Date.now() - action.ageMs) })], "late");
+        return;
+      case "siemStatus": {
+        if (incidents.length === 0) return;
+        const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
+        const current = state.get(target.id)?.status;
+        const others = STATUSES.filter((s) => s !== current);
+        state.setStatus(
+          target.id,
+          others[action.choice % others.length]!,
+          "changed in the SIEM UI (chaos run)",
+        );
+        statusChanges++;
+        return;
+      }
+      case "siem503":
+        state.failWith503(action.seconds);
+        break;
+      case "siemMalformed":
+        state.malformedJson(action.count);
+        break;
+      case "siemHang":
+        state.hang(action.count);
+        break;
+      case "siemLatency":
+        state.setLatency(action.ms);
+        if (action.ms === 0) return; // the end of a slow phase is not a fault of its own
+        break;
+      case "tokenExpiry":
+        state.expireAllTokens();
+        break;
+      case "tg429":
+        fake.failNext(
+          action.method,
+          {
+            code: 429,
+            description: `Too Many Requests: retry after ${action.retryAfter}`,
+            retryAfter: action.retryAfter,
+          },
+          action.times,
+        );
+        break;
+      case "tg5xx": {
+        const description = { 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
+        fake.failNext(
+          action.method,
+          { code: action.code, description: description[action.code] },
+          action.times,
+        );
+        break;
+      }
+      case "tgReset":
+        fake.resetConnections(
+          action.count,
+          action.afterProcessing ? { afterProcessing: true, method: "sendMessage" } : undefined,
+        );
+        fault(action.afterProcessing ? "tgResetAfterSend" : "tgReset");
+        return;
+      case "tgOutage":
+        fake.outage(action.ms, { mode: action.mode });
+        break;
+      case "block":
+        if (action.withUpdate) fake.setMembership(BOB.id, "kicked", BOB);
+        else fake.blockBot(BOB.id);
+        bob.blockedAt = clock();
+        break;
+      case "unblock":
+        fake.setMembership(BOB.id, "member", BOB);
+        bob.unblockedAt = clock();
+        reallowTask = sleep(1_500).then(reallowBob);
+        break;
+      case "migrate":
+        fake.migrateChat(GROUP_ID, SUPERGROUP_ID);
+        migratedAt = clock();
+        break;
+      case "adminCommand":
+        fake.sendText(ADMIN, ADMIN.id, action.text);
+        break;
+      case "kill":
+        say(
+          `  +${clock()} ms: ${action.signal} process #${service!.current}, restart in ${action.restartAfterMs} ms`,
+        );
+        await service!.kill(action.signal, action.restartAfterMs);
+        break;
+    }
+    fault(action.kind === "kill" ? action.signal : action.kind);
+  }
+
+  let keptDir: string | null = null;
+  try {
+    await service.start();
+    say(`service process #0 started (database ${dbPath})`);
+
+    // The chaos phase: the plan, action by action, at its offsets.
+    const chaosStart = Date.now();
+    for (const { atMs, action } of plan.actions) {
+      const wait = chaosStart + atMs - Date.now();
+      if (wait > 0) await sleep(wait);
+      try {
+        await execute(action);
+      } catch (error) {
+        notes.push(`action ${action.kind} at +${atMs} ms failed in the runner: ${(error as Error).message}`);
+      }
+    }
+    const chaosEnd = Date.now() + Math.max(0, chaosStart + opts.durationMs - Date.now());
+    await sleep(chaosEnd - Date.now());
+
+    // Settling: faults off, the service up, Bob allowed again, then wait until nothing is missing.
+    say(`chaos phase over at +${clock()} ms: faults off, settling`);
+    emu.state.clearFaults();
+    fake.outage(0);
+    await service.settled();
+    if (!service.running) await service.start().catch((e: Error) => notes.push(e.message));
+    await reallowTask;
+
+    const settleStart = Date.now();
+    const settleTimeout = opts.settleTimeoutMs ?? 180_000;
+    let verdict = judgeNow();
+    for (;;) {
+      const depth = await outboxDepth(httpPort);
+      if (verdict.missing === 0 && verdict.staleStatus === 0 && depth === 0) break;
+      if (Date.now() - settleStart > settleTimeout) {
+        if (depth !== 0)
+          notes.push(`the outbox still held ${depth ?? "an unknown number of"} rows at the end`);
+        break;
+      }
+      await sleep(1_000);
+      verdict = judgeNow();
+    }
+    const settleMs = Date.now() - settleStart;
+    await sleep(QUIET_AFTER_SETTLE_MS);
+
+    const stop = await service.stop();
+    // Judged after the stop: whatever the last process sent while stopping counts too.
+    const finalVerdict = judgeNow();
+    if (stop === null) finalVerdict.violations.push("the service was not running at the end");
+    else if (stop.code !== 0) {
+      finalVerdict.violations.push(
+        `the final graceful stop (SIGTERM) ended with code ${stop.code} after ${stop.ms} ms`,
+      );
+    }
+
+    const kills = { SIGKILL: 0, SIGTERM: 0, forcedStops: 0 };
+    for (const instance of service.instances) {
+      if (instance.endedBy === "SIGKILL") kills.SIGKILL++;
+      if (instance.endedBy === "SIGTERM") kills.SIGTERM++;
+      if (instance.endedBy === "SIGTERM" && instance.exitCode !== 0) kills.forcedStops++;
+    }
+    // The final stop is not one of the plan's kills.
+    if (stop !== null) kills.SIGTERM--;
+    if (kills.forcedStops > 0) {
+      notes.push(
+        `${kills.forcedStops} graceful stop(s) under faults took longer than the CLI's 5 s and exited 1`,
+      );
+    }
+
+    const report: ChaosReport = {
+      seed: opts.seed,
+      durationMs: opts.durationMs,
+      pollIntervalSec: plan.pollIntervalSec,
+      incidents: incidents.length,
+      incidentsByKind,
+      statusChanges,
+      faults,
+      kills,
+      processes: service.instances.length,
+      verdict: finalVerdict,
+      tooManyRequests: fake.stats().tooManyRequests,
+      retryAfterBreaches: fake.stats().duringRetryAfter,
+      settleMs,
+      bobReallowed: bob.reallowedAt !== null,
+      migrated: migratedAt !== null,
+      notes,
+      keptDir: null,
+    };
+    if (finalVerdict.violations.length > 0 && opts.keepOnFailure) {
+      keptDir = tmp.dir;
+      writeDiagnostics(keptDir);
+    }
+    report.keptDir = keptDir;
+    return report;
+  } catch (error) {
+    if (opts.keepOnFailure) keptDir = tmp.dir;
+    throw new Error(
+      `chaos run (seed ${opts.seed}) could not run: ${(error as Error).message}` +
+        (keptDir ? ` (service log: ${logFile})` : ""),
+    );
+  } finally {
+    unsubscribe();
+    await service.abort();
+    await Promise.allSettled([emu.close(), fake.close()]);
+    if (keptDir === null) rmSync(tmp.dir, { recursive: true, force: true });
+  }
+
+  function judgeNow(): Verdict {
+    const current = new Map<string, { text: string; plain: string }>();
+    for (const m of fake.messages())
+      current.set(`${m.chatId}:${m.messageId}`, { text: m.text, plain: m.plainText });
+    const messages: MessageRecord[] = sent.map((s) => {
+      const now = current.get(`${s.chatId}:${s.messageId}`);
+      const plain = now?.plain ?? "";
+      const digest = DIGEST_FIRST_LINE.test(plain.split("\n", 1)[0] ?? "");
+      const statusLine = digest ? null : (/^Status: .*$/m.exec(plain)?.[0] ?? null);
+      return {
+        chatId: s.chatId,
+        messageId: s.messageId,
+        at: s.at,
+        instance: s.instance,
+        sentIds: s.sentIds,
+        currentIds: now ? incidentIdsIn(now.text) : [],
+        digest,
+        statusLine,
+        answerLost: s.call?.response === CONNECTION_RESET,
+      };
+    });
+    const always = () => "owed" as const;
+    const groups: ChatGroup[] = [
+      { name: "Alice (private)", chatIds: [ALICE.id], duty: always, editableChatIds: [ALICE.id] },
+      {
+        name: "Bob (private, blocks the bot once)",
+        chatIds: [BOB.id],
+        duty: (incident) => {
+          if (bob.blockedAt === null || incident.appearedAt < bob.blockedAt)
+            return bob.blockedAt === null ? "owed" : "optional";
+          return bob.reallowedAt !== null && incident.appearedAt >= bob.reallowedAt ? "owed" : "optional";
+        },
+        editableChatIds: bob.blockedAt === null || bob.reallowedAt !== null ? [BOB.id] : [],
+      },
+      {
+        name: "SOC duty (group → supergroup)",
+        chatIds: [GROUP_ID, SUPERGROUP_ID],
+        duty: always,
+        // Telegram does not let the bot edit the old group's messages after the upgrade.
+        editableChatIds: migratedAt === null ? [GROUP_ID] : [SUPERGROUP_ID],
+      },
+    ];
+    const m = t("en").incident;
+    const siemStatus = new Map(emu.state.listAll().map((i) => [i.id, i.status as string]));
+    return judge({
+      incidents,
+      messages,
+      instances: service!.instances,
+      groups,
+      siemStatus,
+      expectedStatusLine: (status) => `${m.labels.status}: ${m.status(status)}`,
+      retryAfterBreaches: retryAfterBreaches(callRecords()),
+    });
+  }
+
+  function callRecords(): CallRecord[] {
+    return fake.calls.map((c) => {
+      const answer =
+        typeof c.response === "object" && c.response !== null ? (c.response as BotApiAnswer) : {};
+      const chatId = Number(c.params.chat_id);
+      return {
+        at: c.at - t0,
+        method: c.method,
+        chatId: Number.isFinite(chatId) ? chatId : null,
+        errorCode: answer.ok === false ? (answer.error_code ?? null) : null,
+        retryAfter: answer.parameters?.retry_after ?? null,
+        answerLost: c.response === CONNECTION_RESET,
+        duringRetryAfter: c.duringRetryAfter,
+      };
+    });
+  }
+
+  /** What a failed run leaves behind for the post-mortem, beside the service log and the database. */
+  function writeDiagnostics(dir: string): void {
+    const lines = (items: unknown[]) => items.map((x) => JSON.stringify(x)).join("\n");
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(plan, null, 1));
+    writeFileSync(join(dir, "incidents.jsonl"), lines(incidents));
+    writeFileSync(
+      join(dir, "telegram-calls.jsonl"),
+      lines(callRecords().map((c, i) => ({ seq: i + 1, ...c, messageId: fake.calls[i]?.params.message_id }))),
+    );
+    writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
+    writeFileSync(join(dir, "processes.jsonl"), lines(service?.instances ?? []));
+  }
+}
+
+/** Pending outbox rows as /healthz reports them; null when it cannot be read. */
+async function outboxDepth(port: number): Promise<number | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3_000) });
+    const body = (await res.json()) as { outbox?: Record<string, number> };
+    return Object.values(body.outbox ?? {}).reduce((a, b) => a + b, 0);
+  } catch {
+    return null;
+  }
+}
+
+function repeatsLine(repeats: RepeatRecord[]): string {
+  if (repeats.length === 0) return "none";
+  const orphans = new Set(repeats.map((r) => r.orphan));
+  const byKill = new Map<number, Set<string>>();
+  for (const r of repeats) {
+    if (r.instance === null) continue;
+    const set = byKill.get(r.instance) ?? new Set<string>();
+    set.add(r.orphan);
+    byKill.set(r.instance, set);
+  }
+  const lost = repeats.filter((r) => r.cause === "lost answer").length;
+  const kills = [...byKill].map(([i, set]) => `#${i}: ${set.size}`).join(", ");
+  return (
+    `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
+    `(after kills: ${kills || "none"}; after lost answers: ${lost})`
+  );
+}
+
+/** The summary printed at the end of a run (also what RESULTS.md records). */
+export function formatReport(r: ChaosReport): string {
+  const v = r.verdict;
+  const lines = [
+    `seed ${r.seed}, ${(r.durationMs / 60_000).toFixed(2)} min of chaos, poll interval ${r.pollIntervalSec} s`,
+    `incidents: ${r.incidents} (${Object.entries(r.incidentsByKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}), SIEM UI status changes: ${r.statusChanges}`,
+    `faults and events: ${
+      Object.entries(r.faults)
+        .filter(([k]) => k !== "SIGKILL" && k !== "SIGTERM")
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ") || "none"
+    }`,
+    `kills: SIGKILL ${r.kills.SIGKILL}, SIGTERM ${r.kills.SIGTERM} (forced ${r.kills.forcedStops}); service processes: ${r.processes}`,
+    `deliveries: ${v.delivered} incident copies in ${v.singles} single messages and ${v.digests} digests; 429 answers: ${r.tooManyRequests}`,
+    `repeats: ${repeatsLine(v.repeats)}`,
+    `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
+    `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
+    ...r.notes.map((n) => `note: ${n}`),
+    `violations: ${v.violations.length}`,
+    ...v.violations.map((x) => `  - ${x}`),
+  ];
+  if (r.keptDir) lines.push(`service log and database kept in ${r.keptDir}`);
+  return lines.join("\n");
+}
