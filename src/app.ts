@@ -226,8 +226,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     parts: { store, siem, intake, delivery, telegram, metrics, pacer },
     stop() {
       stopping ??= (async () => {
-        await Promise.allSettled([intake!.stop(), telegram.stop()]);
-        await delivery!.stop();
+        // In parallel: the CLI allows 5 s in all, and a hung SIEM call must not eat the sender's share.
+        await Promise.allSettled([intake!.stop(), telegram.stop(), delivery!.stop()]);
         pacer.stop();
         await telegramStarted;
         await http?.close();

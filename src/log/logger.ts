@@ -53,9 +53,24 @@ const BARE_BOT_TOKEN = /\b\d{5,}:[A-Za-z0-9_-]{30,}/g;
 export function redactSecrets(text: string, secrets: string[]): string {
   let out = text;
   for (const variant of secretVariants(secrets)) {
-    if (out.includes(variant)) out = out.split(variant).join(CENSOR);
+    if (!out.includes(variant)) continue;
+    if (variant.length >= WHOLE_WORD_BELOW) out = out.split(variant).join(CENSOR);
+    // A short secret ("siem") is also a piece of ordinary words ("mpsiem-telegram"): hide it only
+    // where it stands on its own, or every log line would be garbled.
+    else
+      out = out.replace(
+        new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(variant)}(?![\\p{L}\\p{N}])`, "gu"),
+        CENSOR,
+      );
   }
   return out.replace(BOT_URL_TOKEN, `/bot${CENSOR}`).replace(BARE_BOT_TOKEN, CENSOR);
+}
+
+/** Secrets shorter than this are matched as whole words only. */
+const WHOLE_WORD_BELOW = 6;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 const variantCache = new WeakMap<string[], string[]>();

@@ -124,6 +124,11 @@ describe("redactSecrets", () => {
     expect(redactSecrets(JSON.stringify({ v: 'he said "hi"' }), ['said "hi"'])).toBe('{"v":"he ***"}');
   });
 
+  it("hides a short secret where it stands alone, but not inside ordinary words", () => {
+    const out = redactSecrets('mpsiem-telegram: login as siem with "siem" failed (siem/x?p=siem)', ["siem"]);
+    expect(out).toBe('mpsiem-telegram: login as *** with "***" failed (***/x?p=***)');
+  });
+
   it("ignores empty secrets instead of mangling the text", () => {
     expect(redactSecrets("nothing secret here", ["", "zzz"])).toBe("nothing secret here");
   });
