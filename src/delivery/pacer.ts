@@ -76,6 +76,8 @@ const BOT_WINDOW_MS = 1_000;
 const MAX_TRACKED_CHATS = 5_000;
 /** Above this share of the bot-wide limit in the last second, a 429 may have been the bot-wide one. */
 const BOT_BUSY_SHARE = 0.5;
+/** How often a wait re-checks while the bot-wide limit is taken up by calls still in flight. */
+const IN_FLIGHT_RECHECK_MS = 50;
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -109,7 +111,10 @@ export class Pacer {
   private readonly banMarginMs: number;
   private readonly onBan: ((chatId: ChatKey | null, untilMs: number) => void) | undefined;
   private readonly chats = new Map<string, ChatPace>();
+  /** Bot-wide: when each recent call was sent (acquire) or answered (begin … settle), ascending. */
   private botSends: number[] = [];
+  /** Calls from begin() not answered yet: Telegram may receive them at any moment until then. */
+  private botInFlight = 0;
   private botBannedUntil = 0;
   private readonly stopController = new AbortController();
   private lastOkAt: number | null = null;
@@ -147,6 +152,23 @@ export class Pacer {
   }
 
   /**
+   * acquire() for a call about to be made, which then counts against the bot-wide limit from now
+   * until the returned `settle` is called (when the answer or a failure comes) and for a second after
+   * that. Calls leave one by one but may reach Telegram bunched together (new connections, a busy
+   * event loop); counted this way, no second of Telegram's clock holds more than perBotPerSec of them.
+   */
+  async begin(chatId: ChatKey | null, signal?: AbortSignal): Promise<() => void> {
+    await this.waitUntilFree(chatId, signal, true, true);
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      this.botInFlight--;
+      this.botSends.push(this.now());
+    };
+  }
+
+  /**
    * Waits until a message to `chatId` would be allowed, without counting one. A sender uses it to do
    * its (cancellable) waiting before it commits to a request.
    */
@@ -154,7 +176,12 @@ export class Pacer {
     await this.waitUntilFree(chatId, signal, false);
   }
 
-  private async waitUntilFree(chatId: ChatKey | null, signal: AbortSignal | undefined, take: boolean) {
+  private async waitUntilFree(
+    chatId: ChatKey | null,
+    signal: AbortSignal | undefined,
+    take: boolean,
+    inFlight = false,
+  ) {
     const combined = signal
       ? AbortSignal.any([signal, this.stopController.signal])
       : this.stopController.signal;
@@ -163,7 +190,7 @@ export class Pacer {
       const now = this.now();
       const at = this.nextAllowedAt(chatId, now);
       if (at <= now) {
-        if (take) this.take(chatId, now);
+        if (take) this.take(chatId, now, inFlight);
         return;
       }
       await this.sleepFn(at - now, combined);
@@ -174,8 +201,11 @@ export class Pacer {
   nextAllowedAt(chatId: ChatKey | null, now = this.now()): number {
     let at = this.botBannedUntil;
     this.botSends = this.botSends.filter((t) => t > now - BOT_WINDOW_MS);
-    if (this.botSends.length >= this.limits.perBotPerSec) {
-      at = Math.max(at, this.botSends[this.botSends.length - this.limits.perBotPerSec]! + BOT_WINDOW_MS);
+    // One more fits once `excess + 1` recent calls have left the window; calls in flight never leave it.
+    const excess = this.botSends.length + this.botInFlight - this.limits.perBotPerSec;
+    if (excess >= 0) {
+      const leaving = this.botSends[excess];
+      at = Math.max(at, leaving === undefined ? now + IN_FLIGHT_RECHECK_MS : leaving + BOT_WINDOW_MS);
     }
     if (chatId === null) return Math.ceil(at);
     const pace = this.pace(chatId, now);
@@ -191,8 +221,9 @@ export class Pacer {
     return Math.ceil(at);
   }
 
-  private take(chatId: ChatKey | null, now: number): void {
-    this.botSends.push(now);
+  private take(chatId: ChatKey | null, now: number, inFlight: boolean): void {
+    if (inFlight) this.botInFlight++;
+    else this.botSends.push(now);
     if (chatId === null) return;
     const pace = this.pace(chatId, now);
     pace.tokens -= 1;
@@ -238,7 +269,7 @@ export class Pacer {
     this.metrics?.rateLimitHits.inc();
     this.metrics?.rateLimitWaits.inc(seconds);
     this.botSends = this.botSends.filter((t) => t > now - BOT_WINDOW_MS);
-    const botBusy = this.botSends.length >= this.limits.perBotPerSec * BOT_BUSY_SHARE;
+    const botBusy = this.botSends.length + this.botInFlight >= this.limits.perBotPerSec * BOT_BUSY_SHARE;
     if (chatId === null || botBusy) {
       this.botBannedUntil = Math.max(this.botBannedUntil, until);
       this.onBan?.(null, this.botBannedUntil);
@@ -403,14 +434,16 @@ export function pacingTransformer(pacer: Pacer): Transformer {
     const paced = isPacedMethod(method);
     const chatId = paced ? chatOf(payload) : null;
     // grammY types the signal with its own shim; at run time it is the platform AbortSignal.
-    if (paced) await pacer.acquire(chatId, signal as AbortSignal | undefined);
+    const settle = paced ? await pacer.begin(chatId, signal as AbortSignal | undefined) : undefined;
     let response: Awaited<ReturnType<typeof prev>>;
     try {
       response = await prev(method, payload, signal);
     } catch (error) {
+      settle?.();
       pacer.recordError(0);
       throw error;
     }
+    settle?.();
     if (response.ok) {
       pacer.recordOk();
     } else {

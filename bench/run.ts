@@ -1,0 +1,297 @@
+// `npm run bench` (full, under 10 minutes) and `npm run bench -- --quick` (under 2 minutes): measures
+// the real service against the MP SIEM emulator and the fake Telegram Bot API, then writes
+// bench/results/<date>-<mode>.md, a JSON file with the raw figures and two SVG charts.
+//
+// Schedule (full): an idle service starts first, alone, then runs beside everything else for the
+// whole run. Latency at poll intervals 1 s and 3 s and the action round trip run together (each
+// mostly waits on its own clock); then the 300 burst alone; then the 2,500 burst, with the growth
+// scenarios starting once its private chat is complete (from then on the burst only trickles into
+// the groups at 20 a minute).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { machineInfo } from "./lib/proc.js";
+import { type BenchData, type Outcome, renderReport, targets } from "./lib/report.js";
+import { histogramSvg, lineChartSvg } from "./lib/svg.js";
+import { CLI_PATH, floodTotals, liveServices, REPO, sleep } from "./lib/world.js";
+import { runAction } from "./scenarios/action.js";
+import { runBurst } from "./scenarios/burst.js";
+import { type GrowthRow, runGrowthChats, runGrowthHistory } from "./scenarios/growth.js";
+import { IdleRun } from "./scenarios/idle.js";
+import { runLatency } from "./scenarios/latency.js";
+
+interface Plan {
+  mode: "full" | "quick";
+  latencyIncidents: number;
+  actionPresses: number;
+  bursts: Array<{ size: number; timeoutSec: number }>;
+  growthChats: Array<{ chats: number; incidents: number }>;
+  history: { stored: number; incidents: number } | null;
+  /** The idle service is measured at least this long (and as long as the run lasts). */
+  idleMinMs: number;
+}
+
+const FULL: Plan = {
+  mode: "full",
+  latencyIncidents: 45,
+  actionPresses: 15,
+  bursts: [
+    { size: 300, timeoutSec: 120 },
+    { size: 2500, timeoutSec: 330 },
+  ],
+  growthChats: [
+    { chats: 10, incidents: 5 },
+    { chats: 100, incidents: 3 },
+    { chats: 1000, incidents: 1 },
+  ],
+  history: { stored: 10_000, incidents: 5 },
+  idleMinMs: 8 * 60_000,
+};
+
+const QUICK: Plan = {
+  mode: "quick",
+  latencyIncidents: 6,
+  actionPresses: 5,
+  bursts: [{ size: 300, timeoutSec: 90 }],
+  growthChats: [
+    { chats: 10, incidents: 2 },
+    { chats: 100, incidents: 2 },
+  ],
+  history: null,
+  idleMinMs: 0,
+};
+
+const SEED = 20_240_601;
+const RESULTS_DIR = join(REPO, "bench", "results");
+const runStartedAt = Date.now();
+
+function log(line: string): void {
+  const t = ((Date.now() - runStartedAt) / 1000).toFixed(0).padStart(4);
+  process.stdout.write(`[bench ${t}s] ${line}\n`);
+}
+
+async function attempt<T>(name: string, work: () => Promise<T>): Promise<Outcome<T>> {
+  const started = Date.now();
+  log(`${name}: start`);
+  try {
+    const value = await work();
+    log(`${name}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return { ok: true, value };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${name}: FAILED: ${message}`);
+    return { ok: false, error: message };
+  }
+}
+
+function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+// An interrupted run must not leave services behind: stop the children this process started.
+process.on("exit", () => {
+  for (const service of liveServices) service.child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping the services started by the benchmark`);
+    process.exit(130);
+  });
+}
+
+async function runGrowthAll(plan: Plan): Promise<Array<{ label: string; outcome: Outcome<GrowthRow> }>> {
+  const rows: Array<{ label: string; outcome: Outcome<GrowthRow> }> = [];
+  for (const [i, g] of plan.growthChats.entries()) {
+    const label = `${g.chats} chats`;
+    rows.push({
+      label,
+      outcome: await attempt(`growth ${label}`, () =>
+        runGrowthChats({ chats: g.chats, incidents: g.incidents, seed: SEED + 100 + i }),
+      ),
+    });
+  }
+  if (plan.history) {
+    const h = plan.history;
+    const label = `${h.stored} incidents stored`;
+    rows.push({
+      label,
+      outcome: await attempt(`growth ${label}`, () =>
+        runGrowthHistory({ stored: h.stored, incidents: h.incidents, seed: SEED + 200 }),
+      ),
+    });
+  }
+  return rows;
+}
+
+/** Writes the JSON (raw figures), the Markdown report and the two charts of a run. */
+function writeResults(data: BenchData): void {
+  const base = `${data.date}-${data.mode}`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const latencyPanels = data.latency
+    .filter((l) => l.outcome.ok)
+    .map((l) => {
+      const v = (l.outcome as { value: Awaited<ReturnType<typeof runLatency>> }).value;
+      return {
+        title: `poll interval ${l.intervalSec} s`,
+        values: v.samples,
+        markers: [
+          { x: v.summary.p50, label: `p50 ${v.summary.p50.toFixed(2)} s`, color: "#2ca02c" },
+          { x: v.summary.p95, label: `p95 ${v.summary.p95.toFixed(2)} s`, color: "#d62728" },
+          { x: l.intervalSec + 0.5, label: `target ${l.intervalSec + 0.5} s`, color: "#555" },
+        ],
+      };
+    });
+  writeFileSync(
+    join(RESULTS_DIR, data.charts.latency),
+    histogramSvg(
+      `Notification latency (${data.date}, ${data.mode})`,
+      latencyPanels,
+      "seconds from visible in the SIEM to the message in Telegram",
+    ),
+  );
+  const burstPanels = data.bursts
+    .filter((b) => b.outcome.ok)
+    .map((b) => {
+      const v = (b.outcome as { value: Awaited<ReturnType<typeof runBurst>> }).value;
+      return {
+        title: `${v.size.toLocaleString("en")} incidents at once${v.completeSec === null ? " (not complete)" : `: complete in ${v.completeSec.toFixed(1)} s`}`,
+        series: v.chats.map((c) => ({ label: c.label, points: c.timeline })),
+        yTarget: v.size,
+        markers: [
+          { x: v.boundNeededSec, label: `lower bound ${v.boundNeededSec.toFixed(1)} s`, color: "#555" },
+          ...(v.size === 300 ? [{ x: 60, label: "target 60 s", color: "#d62728" }] : []),
+          ...(v.size === 2500 ? [{ x: 300, label: "target 300 s", color: "#d62728" }] : []),
+        ],
+      };
+    });
+  writeFileSync(
+    join(RESULTS_DIR, data.charts.burst),
+    lineChartSvg(
+      `Burst completion (${data.date}, ${data.mode})`,
+      burstPanels,
+      "seconds since the burst appeared in the SIEM",
+      "incidents visible in the chat",
+    ),
+  );
+  writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(data, null, 1)}\n`);
+  const report = renderReport(data);
+  writeFileSync(join(RESULTS_DIR, `${base}.md`), report);
+}
+
+async function main(): Promise<void> {
+  // `--render FILE.json` rewrites a run's report and charts from its saved figures (no measuring).
+  const renderIndex = process.argv.indexOf("--render");
+  if (renderIndex > 0) {
+    const file = process.argv[renderIndex + 1];
+    if (file === undefined) throw new Error("--render needs the JSON file of a run");
+    const data = JSON.parse(readFileSync(file, "utf8")) as BenchData;
+    writeResults(data);
+    log(`rewrote bench/results/${data.date}-${data.mode}.md and its charts from ${file}`);
+    return;
+  }
+  const plan = process.argv.includes("--quick") ? QUICK : FULL;
+  if (!existsSync(CLI_PATH)) {
+    throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm run bench does it)`);
+  }
+  const machine = machineInfo();
+  const startedAt = new Date();
+  log(
+    `${plan.mode} mode on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage[0].toFixed(1)}`,
+  );
+
+  // Alone, so that its start-up time is not slowed by the other services starting.
+  const idleRun = await attempt("idle service start", () =>
+    IdleRun.start({ seed: SEED + 1, intervalSec: 3 }),
+  );
+
+  const [lat1, lat3, action] = await Promise.all([
+    attempt("latency, poll interval 1 s", () =>
+      runLatency({ intervalSec: 1, incidents: plan.latencyIncidents, seed: SEED + 10 }),
+    ),
+    attempt("latency, poll interval 3 s", () =>
+      runLatency({ intervalSec: 3, incidents: plan.latencyIncidents, seed: SEED + 11 }),
+    ),
+    attempt("action round trip", () => runAction({ presses: plan.actionPresses, seed: SEED + 20 })),
+  ]);
+
+  const bursts: BenchData["bursts"] = [];
+  let growth: BenchData["growth"] = [];
+  for (const [i, b] of plan.bursts.entries()) {
+    const last = i === plan.bursts.length - 1;
+    if (!last) {
+      bursts.push({
+        size: b.size,
+        outcome: await attempt(`burst ${b.size}`, () => runBurst({ ...b, seed: SEED + 30 + i })),
+      });
+      continue;
+    }
+    // The last burst shares its tail with the growth scenarios (see the schedule above).
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const burst = attempt(`burst ${b.size}`, () =>
+      runBurst({ ...b, seed: SEED + 30 + i, onPrivateComplete: () => release() }),
+    ).finally(() => release());
+    const rows = (plan.mode === "quick" ? Promise.resolve() : gate).then(() => runGrowthAll(plan));
+    const [burstOutcome, growthRows] = await Promise.all([burst, rows]);
+    bursts.push({ size: b.size, outcome: burstOutcome });
+    growth = growthRows;
+  }
+
+  let idle: Outcome<Awaited<ReturnType<IdleRun["finish"]>>>;
+  if (idleRun.ok) {
+    const waitMs = plan.idleMinMs - idleRun.value.idleMs;
+    if (waitMs > 0) log(`idle service: ${(waitMs / 1000).toFixed(0)} s more of idle time`);
+    await sleep(waitMs);
+    idle = await attempt("idle service measurement", () => idleRun.value.finish(3));
+  } else {
+    idle = idleRun;
+  }
+
+  const date = localDate(startedAt);
+  const base = `${date}-${plan.mode}`;
+  const load = os.loadavg();
+  const data: BenchData = {
+    mode: plan.mode,
+    date,
+    startedAt: startedAt.toISOString(),
+    durationSec: (Date.now() - runStartedAt) / 1000,
+    machine,
+    loadAverageEnd: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
+    latency: [
+      { intervalSec: 1, outcome: lat1 },
+      { intervalSec: 3, outcome: lat3 },
+    ],
+    action,
+    bursts,
+    idle,
+    growth,
+    flood: floodTotals,
+    charts: { latency: `${base}-latency.svg`, burst: `${base}-burst.svg` },
+    notes:
+      plan.mode === "quick"
+        ? [
+            "Quick mode: fewer samples (6 incidents per latency run, 5 presses), no 2,500 burst, growth with 10 and " +
+              "100 chats only (no 1,000 chats, no 10,000 stored incidents), and an idle stretch of about a minute " +
+              "right after start (so its CPU figure includes the service settling in, while the other scenarios " +
+              "load the machine). Use the full run for the figures.",
+          ]
+        : [],
+  };
+
+  writeResults(data);
+  log(`results: bench/results/${base}.md (+ .json, -latency.svg, -burst.svg)`);
+  for (const t of targets(data)) {
+    log(`${t.pass === null ? "not run" : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
