@@ -3,9 +3,7 @@
 // interface it needs; this file is the only one that knows them all.
 
 import { Api, type Transformer } from "grammy";
-import { HttpsProxyAgent } from "https-proxy-agent";
 import type pino from "pino";
-import { SocksProxyAgent } from "socks-proxy-agent";
 import { formatDuration } from "./config/load.js";
 import type { Config } from "./config/types.js";
 import {
@@ -23,6 +21,7 @@ import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
 import { openStore, type Store } from "./store/index.js";
 import { createTelegramBot, type TelegramBot } from "./telegram/bot.js";
+import { proxyFetchConfig } from "./telegram/proxy.js";
 
 export interface Service {
   /** Stops polling and sending, lets in-flight work finish, closes the database. */
@@ -56,10 +55,6 @@ export interface ServiceDeps {
 
 /** Telegram must have answered within this long for /healthz (long polls return at least every 30 s). */
 const TELEGRAM_HEALTHY_WITHIN_MS = 90_000;
-
-function proxyAgent(proxy: string): HttpsProxyAgent<string> | SocksProxyAgent {
-  return /^socks/i.test(proxy) ? new SocksProxyAgent(proxy) : new HttpsProxyAgent(proxy);
-}
 
 export async function startService(config: Config, deps: ServiceDeps): Promise<Service> {
   const { logger, ring } = deps;
@@ -95,7 +90,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
 
   const deliveryApi = new Api(config.telegram.botToken, {
     apiRoot: config.telegram.apiRoot,
-    ...(config.telegram.proxy ? { baseFetchConfig: { agent: proxyAgent(config.telegram.proxy) } } : {}),
+    ...proxyFetchConfig(config.telegram.proxy),
   });
   deliveryApi.config.use(pacing);
   // Not awaited: a notice may wait out Telegram's retry_after, and the poller or sender must not wait with it.

@@ -3,11 +3,10 @@
 // that every admin can be written to. Each line is ✓ or ✗, and every ✗ says what to fix.
 
 import { Api, GrammyError, HttpError } from "grammy";
-import { HttpsProxyAgent } from "https-proxy-agent";
-import { SocksProxyAgent } from "socks-proxy-agent";
 import type { Config } from "./config/types.js";
 import { createSiemClient } from "./siem/client.js";
 import { SiemError, type SiemErrorKind } from "./siem/types.js";
+import { proxyFetchConfig } from "./telegram/proxy.js";
 
 export interface CheckReport {
   /** True only when every check passed (the CLI exits 0 then, 1 otherwise). */
@@ -29,10 +28,6 @@ const SIEM_FIX: Record<SiemErrorKind, string> = {
   refused: "the SIEM refused the request",
   http: "unexpected answer from the SIEM: is MPSIEM_URL the Core address?",
 };
-
-function proxyAgent(proxy: string): HttpsProxyAgent<string> | SocksProxyAgent {
-  return /^socks/i.test(proxy) ? new SocksProxyAgent(proxy) : new HttpsProxyAgent(proxy);
-}
 
 async function checkSiem(config: Config): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [];
@@ -71,7 +66,7 @@ async function checkTelegram(config: Config): Promise<{ ok: boolean; lines: stri
   const api = new Api(config.telegram.botToken, {
     apiRoot: config.telegram.apiRoot,
     timeoutSeconds: 20,
-    ...(config.telegram.proxy ? { baseFetchConfig: { agent: proxyAgent(config.telegram.proxy) } } : {}),
+    ...proxyFetchConfig(config.telegram.proxy),
   });
   const lines: string[] = [];
   let me: Awaited<ReturnType<Api["getMe"]>>;

@@ -9,9 +9,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { Bot, GrammyError, type Transformer } from "grammy";
 import type { BotCommand } from "grammy/types";
-import { HttpsProxyAgent } from "https-proxy-agent";
 import type { Logger } from "pino";
-import { SocksProxyAgent } from "socks-proxy-agent";
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
@@ -35,6 +33,7 @@ import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incide
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
+import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
 import { CommandRateLimiter } from "./rate-limit.js";
 import { botTexts } from "./texts.js";
@@ -89,17 +88,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function proxyAgent(proxy: string): HttpsProxyAgent<string> | SocksProxyAgent {
-  return /^socks/i.test(proxy) ? new SocksProxyAgent(proxy) : new HttpsProxyAgent(proxy);
-}
-
 export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const bot = new Bot<BotContext>(config.telegram.botToken, {
     client: {
       apiRoot: config.telegram.apiRoot,
-      ...(config.telegram.proxy ? { baseFetchConfig: { agent: proxyAgent(config.telegram.proxy) } } : {}),
+      ...proxyFetchConfig(config.telegram.proxy),
     },
   });
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);

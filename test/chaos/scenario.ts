@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   CONNECTION_RESET,
   type FakeBotApi,
@@ -31,8 +31,9 @@ import {
 } from "./check.js";
 import { type ChaosAction, type ChaosPlan, countByKind, makePlan, STATUSES } from "./plan.js";
 
-export const REPO = resolve(import.meta.dirname, "../..");
-export const CLI_PATH = join(REPO, "dist", "cli.js");
+export { CLI_PATH, REPO } from "../helpers/build.js";
+
+import { CLI_PATH } from "../helpers/build.js";
 
 export const ADMIN: FakeUser = { id: 9001, username: "soc_lead", first_name: "Sasha" };
 /** A private chat that receives incidents all along. */

@@ -2,16 +2,16 @@
 // `npm test` builds dist/ first; when dist/ is missing or older than src/ (a bare `vitest run` during
 // development) it is rebuilt here. Type errors are `npm run typecheck`'s job, so the build skips them.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_FAKE_TOKEN, type FakeBotApi, startFakeBotApi } from "../../src/botapi-fake/index.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { CLI_PATH, ensureBuilt } from "../helpers/build.js";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const cliPath = join(REPO, "dist", "cli.js");
+const cliPath = CLI_PATH;
 let cwd: string;
 
 const PASSWORD = "cli-test-password-value";
@@ -28,26 +28,8 @@ const VALID_ENV = {
   TELEGRAM_API_ROOT: "http://127.0.0.1:9",
 };
 
-function newestSourceChange(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSourceChange(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 beforeAll(async () => {
-  if (existsSync(cliPath) && statSync(cliPath).mtimeMs >= newestSourceChange(join(REPO, "src"))) return;
-  await new Promise<void>((done) => {
-    execFile(
-      process.execPath,
-      [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--noCheck"],
-      { cwd: REPO, timeout: 110_000 },
-      () => done(),
-    );
-  });
-  expect(existsSync(cliPath), "npx tsc -p tsconfig.build.json should emit dist/cli.js").toBe(true);
+  await ensureBuilt();
 }, 120_000);
 
 beforeEach(() => {

@@ -2,39 +2,21 @@
 // clean environment. The runs are independent, so they go concurrently: the offline script takes
 // about 15 s on its own. dist/ is rebuilt here when it is missing or older than src/.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeBotApi, startFakeBotApi } from "../../src/botapi-fake/index.js";
 import { decodeCallbackData } from "../../src/telegram/callback-data.js";
+import { CLI_PATH, ensureBuilt } from "../helpers/build.js";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const cliPath = join(REPO, "dist", "cli.js");
+const cliPath = CLI_PATH;
 const DEMO_LIMIT_MS = 90_000;
 const folders: string[] = [];
 
-function newestSourceChange(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSourceChange(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 beforeAll(async () => {
-  if (existsSync(cliPath) && statSync(cliPath).mtimeMs >= newestSourceChange(join(REPO, "src"))) return;
-  await new Promise<void>((done) => {
-    execFile(
-      process.execPath,
-      [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--noCheck"],
-      { cwd: REPO, timeout: 110_000 },
-      () => done(),
-    );
-  });
-  expect(existsSync(cliPath), "npx tsc -p tsconfig.build.json should emit dist/cli.js").toBe(true);
+  await ensureBuilt();
 }, 120_000);
 
 afterAll(() => {

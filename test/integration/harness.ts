@@ -3,10 +3,9 @@
 // that look inside it) or as the real CLI child process (`node dist/cli.js run`, for kill -9 and
 // the database lock). Helpers drive it like people do and count what each chat received.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type Service, startService } from "../../src/app.js";
 import {
   type FakeBotApi,
@@ -23,8 +22,9 @@ import { openStore } from "../../src/store/index.js";
 import { encodeCallbackData } from "../../src/telegram/callback-data.js";
 import { tempDir } from "../helpers/tmp.js";
 
-export const REPO = resolve(import.meta.dirname, "../..");
-export const CLI_PATH = join(REPO, "dist", "cli.js");
+export { CLI_PATH, ensureBuilt, REPO } from "../helpers/build.js";
+
+import { CLI_PATH } from "../helpers/build.js";
 
 /** The admin (TELEGRAM_ADMIN_IDS) and the people in the tests. */
 export const ADMIN: FakeUser = { id: 9001, username: "soc_lead", first_name: "Sasha" };
@@ -162,29 +162,6 @@ export function freePort(): Promise<number> {
       server.close(() => done(port));
     });
   });
-}
-
-function newestChange(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ (types unchecked: that is `npm run typecheck`'s job) when it is missing or older than src/. */
-export async function ensureBuilt(): Promise<void> {
-  if (existsSync(CLI_PATH) && statSync(CLI_PATH).mtimeMs >= newestChange(join(REPO, "src"))) return;
-  await new Promise<void>((done) => {
-    execFile(
-      process.execPath,
-      [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--noCheck"],
-      { cwd: REPO, timeout: 110_000 },
-      () => done(),
-    );
-  });
-  if (!existsSync(CLI_PATH)) throw new Error("tsc -p tsconfig.build.json did not emit dist/cli.js");
 }
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
