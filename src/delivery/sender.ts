@@ -1,7 +1,8 @@
 // The outbox sender: drains one durable row per (incident, chat) to Telegram and keeps every
 // delivered copy of an incident's message up to date.
 //
-// - Each chat has one lane working strictly in order; lanes of different chats run in parallel.
+// - Each chat has one lane working strictly in order; lanes of different chats run in parallel, but
+//   only one new message at a time is between its request and its recorded id (see sendWindow).
 // - A row's Telegram message id is recorded as soon as the send returns, and a row with one is never
 //   sent again, so a crash repeats at most the message that was in flight.
 // - Pacing (per chat, per group, per bot, retry_after bans) is the shared Pacer's job: the API's
@@ -131,6 +132,12 @@ export class Delivery {
   private kicked = false;
 
   private readonly lanes = new Map<number, Promise<void>>();
+  /**
+   * Sends of new messages pass one at a time from request to recorded message id (lanes still wait
+   * for their pace in parallel). A crash can then repeat at most the one message whose id was not
+   * recorded yet, whatever the number of chats; a round trip is short next to Telegram's pace.
+   */
+  private sendWindow: Promise<unknown> = Promise.resolve();
   /** A chat whose oldest row waits for a retry is not looked at again before this time. */
   private readonly chatNotBefore = new Map<number, number>();
   /** When a chat's last send failed transiently (5xx, network); cleared by its next success. */
@@ -393,9 +400,13 @@ export class Delivery {
     if (incident.enrichedAt === null) incident = await this.enrich(incident);
     if (this.stopping) return false;
     const rendered = renderIncident(incidentView(incident), this.renderOptions);
-    const outcome = await this.send(row.chatId, row.threadId, rendered);
+    const version = incident.version;
+    const outcome = await this.oneAtATime(async () => {
+      const sent = await this.send(row.chatId, row.threadId, rendered);
+      if (sent.ok) await this.markSent([row.id], sent.messageId, "single", version);
+      return sent;
+    });
     if (outcome.ok) {
-      await this.markSent([row.id], outcome.messageId, "single", incident.version);
       this.sendSucceeded(row.chatId);
       this.countSent(row, outcome, "sent", 1);
       this.observeLatency([incident]);
@@ -420,15 +431,19 @@ export class Delivery {
     if (page === undefined || page.included.length === 0) return this.sendSingle(rows[0]!);
     const included = page.included.map((id) => rowByIncident.get(id)).filter((r) => r !== undefined);
     const head = included[0]!;
-    const outcome = await this.send(head.chatId, head.threadId, page);
-    if (outcome.ok) {
+    const outcome = await this.oneAtATime(async () => {
+      const sent = await this.send(head.chatId, head.threadId, page);
       // Digest lines are never edited: the rendered version does not matter for them.
-      await this.markSent(
-        included.map((r) => r.id),
-        outcome.messageId,
-        "digest",
-        0,
-      );
+      if (sent.ok)
+        await this.markSent(
+          included.map((r) => r.id),
+          sent.messageId,
+          "digest",
+          0,
+        );
+      return sent;
+    });
+    if (outcome.ok) {
       this.sendSucceeded(head.chatId);
       this.countSent(head, outcome, "digest", included.length);
       const byId = new Map(incidents.map((i) => [i.id, i]));
@@ -467,6 +482,13 @@ export class Delivery {
         this.metrics.notificationLatency.observe((now - created) / 1000);
       }
     }
+  }
+
+  /** Runs `fn` (a send and the recording of its id) when no other send is between those two steps. */
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.sendWindow.then(fn, fn);
+    this.sendWindow = run.catch(() => undefined);
+    return run;
   }
 
   /** Records the message id; a failure here would make the message repeat, so it is retried. */
