@@ -160,76 +160,49 @@ export class OutboxRepository {
     return (await this.copies(incidentId)).find((c) => c.chatId === chatId);
   }
 
-  /** Single-message copies that show an older version of their incident than the store has. */
-  async staleCopies(limit = 500): Promise<StaleCopy[]> {
-    const rows = await this.db
+  /** Delivered single-message copies in active chats that show an older version than the store has. */
+  private staleQuery() {
+    return this.db
       .selectFrom("outbox")
       .innerJoin("incidents", "incidents.id", "outbox.incident_id")
       .innerJoin("chats", "chats.id", "outbox.chat_id")
-      .select([
-        "outbox.id as id",
-        "outbox.incident_id as incidentId",
-        "outbox.chat_id as chatId",
-        "outbox.message_id as messageId",
-        "outbox.via as via",
-        "outbox.rendered_version as renderedVersion",
-        "incidents.version as version",
-        "chats.kind as chatKind",
-      ])
       .where("outbox.state", "=", "sent")
       .where("outbox.via", "=", "single")
       .where("outbox.message_id", "is not", null)
       .whereRef("outbox.rendered_version", "<", "incidents.version")
-      .where("chats.active", "=", 1)
-      .orderBy("outbox.id")
-      .limit(limit)
-      .execute();
+      .where("chats.active", "=", 1);
+  }
+
+  private async staleRows(chatId: number | null, limit: number): Promise<StaleCopy[]> {
+    let query = this.staleQuery().select([
+      "outbox.id as id",
+      "outbox.incident_id as incidentId",
+      "outbox.chat_id as chatId",
+      "outbox.message_id as messageId",
+      "outbox.via as via",
+      "outbox.rendered_version as renderedVersion",
+      "incidents.version as version",
+      "chats.kind as chatKind",
+    ]);
+    if (chatId !== null) query = query.where("outbox.chat_id", "=", chatId);
+    const rows = await query.orderBy("outbox.id").limit(limit).execute();
     return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+  }
+
+  /** Single-message copies that show an older version of their incident than the store has. */
+  async staleCopies(limit = 500): Promise<StaleCopy[]> {
+    return this.staleRows(null, limit);
   }
 
   /** Chats (active) that hold at least one stale single-message copy. */
   async staleChatIds(): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom("outbox")
-      .innerJoin("incidents", "incidents.id", "outbox.incident_id")
-      .innerJoin("chats", "chats.id", "outbox.chat_id")
-      .select("outbox.chat_id as chatId")
-      .distinct()
-      .where("outbox.state", "=", "sent")
-      .where("outbox.via", "=", "single")
-      .where("outbox.message_id", "is not", null)
-      .whereRef("outbox.rendered_version", "<", "incidents.version")
-      .where("chats.active", "=", 1)
-      .execute();
+    const rows = await this.staleQuery().select("outbox.chat_id as chatId").distinct().execute();
     return rows.map((r) => r.chatId);
   }
 
   /** The same as staleCopies, for one chat (delivery edits each chat's copies in its own lane). */
   async staleCopiesForChat(chatId: number, limit = 100): Promise<StaleCopy[]> {
-    const rows = await this.db
-      .selectFrom("outbox")
-      .innerJoin("incidents", "incidents.id", "outbox.incident_id")
-      .innerJoin("chats", "chats.id", "outbox.chat_id")
-      .select([
-        "outbox.id as id",
-        "outbox.incident_id as incidentId",
-        "outbox.chat_id as chatId",
-        "outbox.message_id as messageId",
-        "outbox.via as via",
-        "outbox.rendered_version as renderedVersion",
-        "incidents.version as version",
-        "chats.kind as chatKind",
-      ])
-      .where("outbox.chat_id", "=", chatId)
-      .where("outbox.state", "=", "sent")
-      .where("outbox.via", "=", "single")
-      .where("outbox.message_id", "is not", null)
-      .whereRef("outbox.rendered_version", "<", "incidents.version")
-      .where("chats.active", "=", 1)
-      .orderBy("outbox.id")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+    return this.staleRows(chatId, limit);
   }
 
   /**
