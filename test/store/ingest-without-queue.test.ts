@@ -1,23 +1,11 @@
 // ingest(..., { queue: false }): incidents recorded as seen (and the watermark moved) without outbox rows.
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { IncidentSummary } from "../../src/siem/types.js";
 import { openStore, type Store } from "../../src/store/index.js";
+import { incidentSummary } from "../helpers/incidents.js";
 import { tempDir } from "../helpers/tmp.js";
 
-function incident(n: number, createdMs: number): IncidentSummary {
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    key: `INC-${n}`,
-    name: `Rule_${n}`,
-    category: "Undefined",
-    type: "Undefined",
-    status: "New",
-    severity: "Low",
-    created: new Date(createdMs),
-    isConfirmed: false,
-  };
-}
+const incident = (n: number, createdMs: number) => incidentSummary(n, createdMs, "Low");
 
 let tmp: ReturnType<typeof tempDir> | undefined;
 let store: Store | undefined;

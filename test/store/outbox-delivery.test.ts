@@ -1,23 +1,11 @@
 // The outbox methods delivery added: per-chat stale copies and giving up on single rows.
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { IncidentSummary } from "../../src/siem/types.js";
 import { openStore, type Store } from "../../src/store/index.js";
+import { incidentSummary } from "../helpers/incidents.js";
 import { tempDir } from "../helpers/tmp.js";
 
-function incident(n: number): IncidentSummary {
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    key: `INC-${n}`,
-    name: `Rule_${n}`,
-    category: "Undefined",
-    type: "Undefined",
-    status: "New",
-    severity: "High",
-    created: new Date(1_700_000_000_000 + n),
-    isConfirmed: false,
-  };
-}
+const incident = (n: number) => incidentSummary(n);
 
 let tmp: ReturnType<typeof tempDir>;
 let store: Store;

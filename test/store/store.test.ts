@@ -3,23 +3,11 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { IncidentSummary } from "../../src/siem/types.js";
 import { openStore, type Store, StoreLockedError } from "../../src/store/index.js";
+import { incidentSummary } from "../helpers/incidents.js";
 import { tempDir } from "../helpers/tmp.js";
 
-function incident(n: number, createdMs: number): IncidentSummary {
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    key: `INC-${n}`,
-    name: `Rule_${n}`,
-    category: "Undefined",
-    type: "Undefined",
-    status: "New",
-    severity: "High",
-    created: new Date(createdMs),
-    isConfirmed: false,
-  };
-}
+const incident = (n: number, createdMs: number) => incidentSummary(n, createdMs);
 
 let tmp: ReturnType<typeof tempDir>;
 let store: Store | undefined;
