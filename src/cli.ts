@@ -3,7 +3,6 @@
 // Exit codes: 0 success, 1 failure (or a failed check), 2 invalid configuration.
 
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import type pino from "pino";
 // app.js and check.js load the whole service (grammY, SQLite, HTTP clients): imported only by the
@@ -173,36 +172,9 @@ interface EmulatorCliOptions {
   clientSecret: string;
 }
 
-type EmulatorModule = typeof import("./emulator/index.js");
-
-// src/demo/index.ts (written separately) provides this.
-interface DemoModule {
-  runDemo(opts: { follow: boolean; configFile?: string }): Promise<unknown>;
-}
-
-/**
- * Imports a sibling module that another part of the project provides; undefined if it does not exist
- * (yet). A module that exists but fails to load is a real error and is rethrown.
- */
-async function importOptional<T>(specifier: string): Promise<T | undefined> {
-  const expectedPath = fileURLToPath(new URL(specifier, import.meta.url)).replace(/\.js$/, "");
-  try {
-    return (await import(specifier)) as T;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const missing = e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND";
-    if (missing && String(e.message).includes(expectedPath)) return undefined;
-    throw error;
-  }
-}
-
 async function emulatorCommand(opts: EmulatorCliOptions): Promise<void> {
-  const emulator = await importOptional<EmulatorModule>("./emulator/index.js");
-  if (!emulator) {
-    printErr("emulator: not yet available");
-    process.exitCode = EXIT_FAILURE;
-    return;
-  }
+  // Loaded only for this sub-command: `run` never carries the emulator.
+  const emulator = await import("./emulator/index.js");
   const { rate, ...rest } = opts;
   // Handlers first: a script may signal as soon as it reads the printed URLs.
   let running: Promise<{ close(): Promise<void> }> | undefined;
@@ -218,12 +190,8 @@ async function emulatorCommand(opts: EmulatorCliOptions): Promise<void> {
 }
 
 async function demoCommand(opts: { follow?: boolean; config?: string }): Promise<void> {
-  const demo = await importOptional<DemoModule>("./demo/index.js");
-  if (!demo) {
-    printErr("demo: not yet available");
-    process.exitCode = EXIT_FAILURE;
-    return;
-  }
+  // Loaded only for this sub-command: `run` never carries the demo, the emulator or the fake Bot API.
+  const demo = await import("./demo/index.js");
   const result = await demo.runDemo({ follow: opts.follow === true, configFile: opts.config });
   if (typeof result === "number") process.exitCode = result;
   // If the demo hands back something to stop, stop it on Ctrl+C; otherwise it manages its own lifetime.

@@ -1,6 +1,6 @@
 // §3 Action round trip: a person presses Approve under an incident message → the service moves the
 // incident in the SIEM → every copy of the message (in every chat) is edited to show it.
-import { encodeCallbackData } from "../../src/telegram/callback-data.js";
+import { encodeCallbackData } from "../../src/render/callback-data.js";
 import { seededRandom, uniform } from "../lib/random.js";
 import { type Summary, summarize } from "../lib/stats.js";
 import { ADMIN, keysIn, sleep, standardChats, World, waitUntil } from "../lib/world.js";

@@ -6,7 +6,7 @@
 import { type FakeBotApi, type FakeMessage, type FakeUser, startFakeBotApi } from "../botapi-fake/index.js";
 import type { Locale } from "../config/types.js";
 import { t } from "../i18n/index.js";
-import { type CallbackData, decodeCallbackData } from "../telegram/callback-data.js";
+import { type CallbackData, decodeCallbackData } from "../render/callback-data.js";
 import { TranscriptPrinter } from "./transcript.js";
 import { type DemoWorld, startWorld } from "./world.js";
 

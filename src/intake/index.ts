@@ -9,9 +9,8 @@ import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
 import { formatTimeNear } from "../render/time.js";
-import type { ActionLine } from "../render/types.js";
 import { type IncidentSummary, type SiemClient, SiemError, type SiemErrorKind } from "../siem/types.js";
-import type { Store } from "../store/index.js";
+import type { ActionLine, Store } from "../store/index.js";
 import { backoffDelayMs } from "./backoff.js";
 import { needsReread } from "./changes.js";
 

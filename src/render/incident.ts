@@ -6,7 +6,7 @@
 // incident description, then the name. The header lines and the link always stay.
 
 import { t } from "../i18n/index.js";
-import { decodeCallbackData } from "../telegram/callback-data.js";
+import { decodeCallbackData } from "./callback-data.js";
 import { incidentKeyboard } from "./keyboards.js";
 import {
   cleanBlock,

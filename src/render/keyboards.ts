@@ -3,7 +3,7 @@
 
 import type { Locale } from "../config/types.js";
 import { t } from "../i18n/index.js";
-import { encodeCallbackData, type IncidentAction } from "../telegram/callback-data.js";
+import { encodeCallbackData, type IncidentAction } from "./callback-data.js";
 import type { InlineButton, InlineKeyboard } from "./types.js";
 
 function incidentButton(text: string, action: IncidentAction, incidentId: string): InlineButton {

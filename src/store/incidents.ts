@@ -2,9 +2,15 @@
 // `ingest` is the one place where new incidents enter: atomically with their outbox rows and the watermark,
 // so a crash can never advance the watermark past an incident that was not queued.
 import type { Kysely, Selectable } from "kysely";
-import type { ActionLine } from "../render/types.js";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
 import type { Database, IncidentsTable } from "./schema.js";
+
+/** The last status change of an incident and who made it ("SIEM" when made in the SIEM UI). */
+export interface ActionLine {
+  status: string;
+  by: string;
+  at: Date;
+}
 
 export interface StoredIncident {
   id: string;
@@ -299,20 +305,5 @@ export class IncidentsRepository {
         .executeTakeFirstOrThrow();
       return { incident: toStored(updated), changed };
     });
-  }
-
-  /** Incidents first seen after `since` that are not closed: the ones worth watching for changes. */
-  async watched(
-    since: number,
-    limit = 10_000,
-  ): Promise<Array<{ id: string; status: string; modifiedAt: number | null }>> {
-    const rows = await this.db
-      .selectFrom("incidents")
-      .select(["id", "status", "modified_at"])
-      .where("first_seen_at", ">=", since)
-      .orderBy("first_seen_at", "desc")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ id: r.id, status: r.status, modifiedAt: r.modified_at }));
   }
 }

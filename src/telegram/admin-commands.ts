@@ -1,7 +1,8 @@
 // The admins' commands (design.md §2): /accepted, /accept<id>, /deny<id>, /ban<id>, /unban<id>, /banned,
 // /debug, /help. The caller has already checked that the sender is an admin (access.ts).
 import type { User } from "grammy/types";
-import { type Config, secretValues } from "../config/types.js";
+import { secretValues } from "../config/types.js";
+import { redactSecrets } from "../log/logger.js";
 import { formatTime } from "../render/index.js";
 import type { Chat, ChatState } from "../store/index.js";
 import { allowChat, banChat, denyChat, unbanChat } from "./approval.js";
@@ -14,8 +15,6 @@ import { sendPlain } from "./send.js";
 /** Log lines shown by /debug, and the length each is clipped to. */
 const DEBUG_LOG_LINES = 20;
 const DEBUG_LINE_LENGTH = 400;
-/** Secrets shorter than this are not searched for: they would garble ordinary words. */
-const MIN_SECRET_LENGTH = 3;
 
 export async function reply(s: BotServices, ctx: BotContext, text: string): Promise<void> {
   const chatId = ctx.chat?.id;
@@ -117,15 +116,6 @@ async function chatList(s: BotServices, state: Extract<ChatState, "allowed" | "b
   return [title, ...lines].join("\n");
 }
 
-/** Replaces every secret of the configuration in `text`: a figure or a log line must never carry one. */
-export function redactSecrets(config: Config, text: string): string {
-  let out = text;
-  for (const secret of secretValues(config)) {
-    if (secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join("***");
-  }
-  return out;
-}
-
 async function debugText(s: BotServices): Promise<string> {
   const d = s.texts.debug;
   const lines: string[] = [d.title];
@@ -140,5 +130,5 @@ async function debugText(s: BotServices): Promise<string> {
   if (tail.length === 0) lines.push(d.none);
   for (const line of tail)
     lines.push(line.length > DEBUG_LINE_LENGTH ? `${line.slice(0, DEBUG_LINE_LENGTH)}…` : line);
-  return redactSecrets(s.config, lines.join("\n"));
+  return redactSecrets(lines.join("\n"), secretValues(s.config));
 }

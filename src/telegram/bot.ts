@@ -13,12 +13,12 @@ import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
+import { decodeCallbackData } from "../render/callback-data.js";
 import type { SiemClient } from "../siem/types.js";
 import type { Store } from "../store/index.js";
 import { accessMiddleware, isAdmin } from "./access.js";
 import { handleAdminCommand, reply } from "./admin-commands.js";
 import { handleChatDecision } from "./approval.js";
-import { decodeCallbackData } from "./callback-data.js";
 import {
   ADMIN_COMMANDS,
   type AdminCommandName,

@@ -3,11 +3,12 @@
 // message — and the presser may act (BOT_ACTION_POLICY). Every press is answered, audited and counted.
 // After a change the store is refreshed and delivery is told, which edits every copy of the message.
 import type { User } from "grammy/types";
+import { secretValues } from "../config/types.js";
+import { redactSecrets } from "../log/logger.js";
+import type { IncidentAction } from "../render/callback-data.js";
 import { incidentKeyboard, isActionableStatus } from "../render/index.js";
 import { SiemError, type TransitionTarget } from "../siem/types.js";
 import { mayActOnIncidents } from "./access.js";
-import { redactSecrets } from "./admin-commands.js";
-import type { IncidentAction } from "./callback-data.js";
 import type { BotContext, BotServices } from "./context.js";
 import { actorLabel, siemActor } from "./names.js";
 import { describeError } from "./notify.js";
@@ -234,5 +235,5 @@ async function setKeyboard(p: Press, status: string, confirmingClose: boolean): 
 /** Why a SIEM call failed, for the person who pressed: the kind and the message, never a secret. */
 function reasonOf(s: BotServices, err: unknown): string {
   const text = err instanceof SiemError ? `${err.kind}: ${err.message}` : describeError(err);
-  return redactSecrets(s.config, text);
+  return redactSecrets(text, secretValues(s.config));
 }

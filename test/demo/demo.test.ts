@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeBotApi, startFakeBotApi } from "../../src/botapi-fake/index.js";
-import { decodeCallbackData } from "../../src/telegram/callback-data.js";
+import { decodeCallbackData } from "../../src/render/callback-data.js";
 import { CLI_PATH, ensureBuilt } from "../helpers/build.js";
 
 const cliPath = CLI_PATH;

@@ -18,8 +18,8 @@ import type { BotConfig, Config } from "../../src/config/types.js";
 import type { DeliveryTuning, PacerLimits } from "../../src/delivery/index.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { createLogger } from "../../src/log/logger.js";
+import { encodeCallbackData } from "../../src/render/callback-data.js";
 import { openStore } from "../../src/store/index.js";
-import { encodeCallbackData } from "../../src/telegram/callback-data.js";
 import { tempDir } from "../helpers/tmp.js";
 
 export { CLI_PATH, ensureBuilt, REPO } from "../helpers/build.js";

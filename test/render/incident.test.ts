@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { decodeCallbackData } from "../../src/render/callback-data.js";
 import { renderIncident, SEVERITY_MARK, severityMark } from "../../src/render/index.js";
 import type { IncidentView, RenderOptions } from "../../src/render/types.js";
 import type { IncidentEvent } from "../../src/siem/types.js";
-import { decodeCallbackData } from "../../src/telegram/callback-data.js";
 import { hasLoneSurrogate, shownText } from "./telegram-html.js";
 
 const ID = "0f8e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Locale } from "../../src/config/types.js";
+import { decodeCallbackData, MAX_CALLBACK_BYTES } from "../../src/render/callback-data.js";
 import { chatRequestKeyboard, incidentKeyboard } from "../../src/render/index.js";
 import type { InlineKeyboard } from "../../src/render/types.js";
-import { decodeCallbackData, MAX_CALLBACK_BYTES } from "../../src/telegram/callback-data.js";
 
 const ID = "0f8e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
 

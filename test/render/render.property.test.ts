@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Locale } from "../../src/config/types.js";
 import { t } from "../../src/i18n/index.js";
+import { decodeCallbackData } from "../../src/render/callback-data.js";
 import {
   cleanInline,
   clipText,
@@ -17,7 +18,6 @@ import {
 } from "../../src/render/index.js";
 import type { IncidentView, RenderOptions } from "../../src/render/types.js";
 import type { IncidentSummary } from "../../src/siem/types.js";
-import { decodeCallbackData } from "../../src/telegram/callback-data.js";
 import { checkTelegramHtml, hasLoneSurrogate } from "./telegram-html.js";
 
 const NUM_RUNS = 200;

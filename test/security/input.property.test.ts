@@ -8,14 +8,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CallbackData, decodeCallbackData, encodeCallbackData } from "../../src/render/callback-data.js";
 import { createSiemClient } from "../../src/siem/client.js";
 import { parseSiemTime } from "../../src/siem/time.js";
 import { type SiemClient, SiemError } from "../../src/siem/types.js";
-import {
-  type CallbackData,
-  decodeCallbackData,
-  encodeCallbackData,
-} from "../../src/telegram/callback-data.js";
 import {
   ADMIN_COMMANDS,
   CHAT_ID_COMMANDS,
