@@ -1412,6 +1412,7 @@ export class EmulatorState {
   }
 
   faults(): FaultsView {
+    this.catchUp(); // so pendingReadModelChanges counts only what is still hidden
     const until = this.activeUnavailableUntil();
     return {
       unavailableUntil:

@@ -145,6 +145,7 @@ describe("read-model lag", () => {
     expect(faults.pendingReadModelChanges).toBe(2);
 
     clock.advance(1_000);
+    expect(emu.state.faults().pendingReadModelChanges).toBe(1); // the Approved version, due at +10 s
     expect((await details(incident.id)).status).toBe("InProgress");
     clock.advance(9_000);
     // The Approved version came due later, but it is older: InProgress stays.
