@@ -25,6 +25,7 @@ const SIEM_FIX: Record<SiemErrorKind, string> = {
   server: "the SIEM answered with a server error: check MP SIEM's health, then try again",
   malformed: "the answer was not what MP SIEM sends: is MPSIEM_URL the Core address?",
   not_found: "the API path was not found: is MPSIEM_URL the Core address?",
+  forbidden: "the SIEM account lacks the rights for this: grant it access to incidents in MP SIEM",
   refused: "the SIEM refused the request",
   http: "unexpected answer from the SIEM: is MPSIEM_URL the Core address?",
 };

@@ -37,10 +37,10 @@ async function seedHistory(world: World, count: number): Promise<void> {
       id: inc.id,
       key: inc.key,
       name: inc.name,
-      category: inc.category,
-      type: inc.type,
+      category: inc.category ?? "",
+      type: inc.type ?? "",
       status: inc.status,
-      severity: inc.severity,
+      severity: inc.severity ?? "",
       created: new Date(inc.created),
       isConfirmed: inc.isConfirmed,
     });

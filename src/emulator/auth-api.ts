@@ -5,11 +5,14 @@
 // client_credentials. Quirks tolerated on purpose (§2.1): values are trimmed (S1's body ends in a
 // space), any response_type is accepted, the Authorization header is ignored (S1 sends
 // "Bearer undefined").
+// Also the auth service's side of the cookie (UI) login (ui-login.ts). Every answer carries a
+// `Date` header from the emulator's clock.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { sendError } from "./core-api.js";
 import { pathOf, readBody, sendJson, trackedDelay } from "./http-util.js";
 import type { EmulatorState } from "./state.js";
+import type { UiLoginRoutes } from "./ui-login.js";
 
 export interface Account {
   username: string;
@@ -22,6 +25,8 @@ export interface AuthHandlerDeps {
   state: EmulatorState;
   account: Account;
   timers: Set<NodeJS.Timeout>;
+  /** `/ui/login`, `/connect/authorize` and the login page. */
+  ui: UiLoginRoutes;
 }
 
 /** Scope granted when the request names none (an assumption; IdentityServer grants the client's defaults). */
@@ -44,22 +49,24 @@ function tokenError(res: ServerResponse, error: string, description?: string): v
 
 export function createAuthHandler(deps: AuthHandlerDeps): RequestListener {
   return (req, res) => {
+    res.setHeader("Date", deps.state.now().toUTCString());
     handleAuth(deps, req, res).catch((error: unknown) => sendError(res, error));
   };
 }
 
 async function handleAuth(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { state, account } = deps;
-  const { path } = pathOf(req);
+  const { path, query } = pathOf(req);
   const method = (req.method ?? "GET").toUpperCase();
   const isToken = /^\/connect\/token\/?$/i.test(path);
-  state.countRequest(isToken ? "POST /connect/token" : `${method} (unknown auth route)`);
+  const uiRoute = isToken ? null : deps.ui.match(method, path);
+  state.countRequest(isToken ? "POST /connect/token" : (uiRoute?.name ?? `${method} (unknown auth route)`));
   res.on("finish", () => state.countResponse(res.statusCode));
 
-  if (!isToken) {
+  if (!isToken && !uiRoute) {
     req.resume();
     sendJson(res, 404, {
-      message: `The MP SIEM emulator's auth listener serves POST /connect/token; not '${path}'`,
+      message: `The MP SIEM emulator's auth listener serves POST /connect/token and the UI login; not '${path}'`,
     });
     return;
   }
@@ -72,6 +79,10 @@ async function handleAuth(deps: AuthHandlerDeps, req: IncomingMessage, res: Serv
     req.resume();
     res.writeHead(503, { "Content-Type": "text/html; charset=utf-8" });
     res.end(UNAVAILABLE_HTML);
+    return;
+  }
+  if (uiRoute) {
+    await uiRoute.handle(req, res, query);
     return;
   }
   if (method !== "POST") {

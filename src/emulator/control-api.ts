@@ -10,6 +10,10 @@
 //   GET  /__emulator/incidents/{idOrKey}/events      ?offset=&limit= → events, newest first
 //   GET  /__emulator/incidents/{idOrKey}/transitions history with measures and via ("api" | "ui")
 //   POST /__emulator/incidents/{idOrKey}/status      {"status": "Closed", "comment": "…"} as if in the SIEM UI
+//   POST /__emulator/incidents/{idOrKey}/assign      {"userId": "…" | null} as if in the SIEM UI
+//   POST /__emulator/incidents/{idOrKey}/events      {"count"?: n, "events"?: [...], "touchModified": bool} correlation adds events
+//   GET  /__emulator/incidents/{idOrKey}/issues      its tasks
+//   POST /__emulator/incidents/{idOrKey}/issues      TaskInput → 201 task
 //   POST /__emulator/tokens/expire                   issued access tokens stop working → {"expired": n}
 //   POST /__emulator/tokens/revoke                   access and refresh tokens stop working
 //   PUT  /__emulator/tokens/personal                 {"tokens": ["pat_…"]} replaces the accepted PATs
@@ -18,6 +22,8 @@
 //   POST /__emulator/faults/malformed                {"count": n}: the next n list calls return broken JSON
 //   POST /__emulator/faults/latency                  {"ms": n}: every SIEM call waits n ms
 //   POST /__emulator/faults/hang                     {"count": n}: the next n SIEM calls never answer
+//   POST /__emulator/faults/read-lag                 {"ms": n}: read calls show changes n ms late
+//   POST /__emulator/faults/incident                 {"id"|"key", calls?, status?, malformed?, html?, count?}: one incident's calls fail
 //   POST /__emulator/faults/clear                    all faults off
 //   POST /__emulator/generator                       {"ratePerMinute": n, "burstEvery"?: n, "burstSize"?: n}
 //   GET  /__emulator/stats                           request counters (EmulatorStats)
@@ -27,7 +33,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EmulatorError } from "./errors.js";
 import { parseJsonBody, readBody, sendJson, sendRaw } from "./http-util.js";
-import { canonicalStatus, type EmulatorState, type IncidentInput } from "./state.js";
+import {
+  canonicalStatus,
+  type EmulatorState,
+  type IncidentFaultInput,
+  type IncidentInput,
+  type TaskInput,
+} from "./state.js";
 
 interface ControlRoute {
   method: "GET" | "POST" | "PUT";
@@ -68,18 +80,20 @@ function stringField(body: Record<string, unknown>, name: string): string | unde
 export function incidentInputFromJson(raw: unknown): IncidentInput {
   const body = bodyObject(raw);
   const input: IncidentInput = {};
-  for (const name of [
-    "name",
-    "description",
-    "severity",
-    "category",
-    "type",
-    "created",
-    "detected",
-  ] as const) {
+  for (const name of ["name", "description", "created", "detected"] as const) {
     const value = stringField(body, name);
     if (value !== undefined) input[name] = value;
   }
+  // An explicit JSON null is kept: real Core returns null for these on some incidents.
+  for (const name of ["severity", "category", "type"] as const) {
+    if (body[name] === null) input[name] = null;
+    else {
+      const value = stringField(body, name);
+      if (value !== undefined) input[name] = value;
+    }
+  }
+  const createdOffsetMs = numberField(body, "createdOffsetMs", false);
+  if (createdOffsetMs !== undefined) input.createdOffsetMs = createdOffsetMs;
   if (body.status !== undefined && body.status !== null) {
     const status = canonicalStatus(body.status);
     if (!status) throw new EmulatorError(400, "status must be New, Approved, InProgress, Resolved or Closed");
@@ -105,6 +119,56 @@ export function incidentInputFromJson(raw: unknown): IncidentInput {
     });
   }
   return input;
+}
+
+function taskInputFromJson(raw: unknown): TaskInput {
+  const body = bodyObject(raw);
+  const input: TaskInput = {};
+  for (const name of ["name", "description", "type", "status"] as const) {
+    const value = stringField(body, name);
+    if (value !== undefined) input[name] = value;
+  }
+  if (body.assignedId === null) input.assignedId = null;
+  else {
+    const assignedId = stringField(body, "assignedId");
+    if (assignedId !== undefined) input.assignedId = assignedId;
+  }
+  if (body.estimatedTime === null) input.estimatedTime = null;
+  else {
+    const estimatedTime = numberField(body, "estimatedTime", false);
+    if (estimatedTime !== undefined) input.estimatedTime = estimatedTime;
+  }
+  return input;
+}
+
+function incidentFaultFromJson(object: Record<string, unknown>): {
+  idOrKey: string;
+  input: IncidentFaultInput;
+} {
+  const idOrKey = stringField(object, "id") ?? stringField(object, "key") ?? stringField(object, "idOrKey");
+  if (!idOrKey) throw new EmulatorError(400, "id or key of the incident is required");
+  const input: IncidentFaultInput = {};
+  if (object.calls !== undefined && object.calls !== null) {
+    if (!Array.isArray(object.calls) || !object.calls.every((c) => typeof c === "string")) {
+      throw new EmulatorError(400, 'calls must be an array of call names, e.g. ["details", "events"]');
+    }
+    input.calls = object.calls as string[];
+  }
+  const status = numberField(object, "status", false);
+  if (status !== undefined) {
+    if (status !== 500 && status !== 403)
+      throw new EmulatorError(400, `status must be 500 or 403, got ${status}`);
+    input.status = status;
+  }
+  for (const name of ["malformed", "html"] as const) {
+    const value = object[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "boolean") throw new EmulatorError(400, `${name} must be a boolean`);
+    input[name] = value;
+  }
+  const count = numberField(object, "count", false);
+  if (count !== undefined) input.count = count;
+  return { idOrKey, input };
 }
 
 export function createControlHandler(state: EmulatorState, caCertPem: string | undefined) {
@@ -192,6 +256,67 @@ export function createControlHandler(state: EmulatorState, caCertPem: string | u
     },
     {
       method: "POST",
+      pattern: /^\/__emulator\/incidents\/([^/]+)\/assign\/?$/,
+      doc: "POST /__emulator/incidents/{idOrKey}/assign {userId: string | null} — assign (or unassign) as in the SIEM UI",
+      handle({ res, params, body }) {
+        const object = bodyObject(body);
+        if (!("userId" in object))
+          throw new EmulatorError(400, "userId is required (a user id, or null to unassign)");
+        const userId = object.userId === null ? null : stringField(object, "userId");
+        if (userId === undefined || userId === "")
+          throw new EmulatorError(400, "userId must be a non-empty string or null");
+        sendJson(res, 200, state.assign(params[0] as string, userId));
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/__emulator\/incidents\/([^/]+)\/events\/?$/,
+      doc: "POST /__emulator/incidents/{idOrKey}/events {count? | events?, touchModified} — correlation adds events",
+      handle({ res, params, body }) {
+        const object = bodyObject(body);
+        if (typeof object.touchModified !== "boolean") {
+          throw new EmulatorError(
+            400,
+            "touchModified is required: true moves the incident's modified time, false adds the events silently",
+          );
+        }
+        const count = numberField(object, "count", false);
+        const events =
+          object.events === undefined || object.events === null
+            ? undefined
+            : incidentInputFromJson({ events: object.events }).events;
+        if (count !== undefined && events !== undefined)
+          throw new EmulatorError(400, "give count or events, not both");
+        sendJson(
+          res,
+          200,
+          state.addEvents(params[0] as string, {
+            touchModified: object.touchModified,
+            ...(count !== undefined ? { count } : {}),
+            ...(events !== undefined ? { events } : {}),
+          }),
+        );
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/__emulator\/incidents\/([^/]+)\/issues\/?$/,
+      doc: "GET /__emulator/incidents/{idOrKey}/issues — its tasks",
+      handle({ res, params }) {
+        const incident = state.get(params[0] as string);
+        if (!incident) throw new EmulatorError(404, `Incident '${params[0]}' was not found`);
+        sendJson(res, 200, state.incidentIssues(incident.id));
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/__emulator\/incidents\/([^/]+)\/issues\/?$/,
+      doc: "POST /__emulator/incidents/{idOrKey}/issues {TaskInput} — add a task",
+      handle: ({ res, params, body }) =>
+        sendJson(res, 201, state.addTask(params[0] as string, taskInputFromJson(body))),
+    },
+    {
+      method: "POST",
       pattern: /^\/__emulator\/tokens\/expire\/?$/,
       doc: "POST /__emulator/tokens/expire — issued access tokens stop working (refresh tokens still work)",
       handle: ({ res }) => sendJson(res, 200, { expired: state.expireAllTokens() }),
@@ -267,8 +392,27 @@ export function createControlHandler(state: EmulatorState, caCertPem: string | u
     },
     {
       method: "POST",
+      pattern: /^\/__emulator\/faults\/read-lag\/?$/,
+      doc: "POST /__emulator/faults/read-lag {ms} — read calls show each later change ms after it happened (0 = at once)",
+      handle({ res, body }) {
+        state.setReadModelLag(numberField(bodyObject(body), "ms", true) as number);
+        sendJson(res, 200, state.faults());
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/__emulator\/faults\/incident\/?$/,
+      doc: "POST /__emulator/faults/incident {id | key, calls?, status?: 500|403, malformed?, html?, count?} — one incident's calls fail",
+      handle({ res, body }) {
+        const { idOrKey, input } = incidentFaultFromJson(bodyObject(body));
+        state.failIncident(idOrKey, input);
+        sendJson(res, 200, state.faults());
+      },
+    },
+    {
+      method: "POST",
       pattern: /^\/__emulator\/faults\/clear\/?$/,
-      doc: "POST /__emulator/faults/clear — all faults off",
+      doc: "POST /__emulator/faults/clear — all faults off, read-model lag included",
       handle({ res }) {
         state.clearFaults();
         sendJson(res, 200, state.faults());

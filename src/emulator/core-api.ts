@@ -6,10 +6,15 @@
 //   GET  /api/incidents/{id}/events[?offset=&limit=]           events, a bare array (§5.1, §8.4)
 //   GET  /api/incidents/{id}/events/count                      {"count": n}
 //   PUT  /api/incidents/{id}/transitions                       status change → 204 (§6.1, §8.5)
+//   PUT  /api/incidents/{id}                                   update; only `assigned` is applied → 204 (§6.3)
 //   GET  /api/incidentsReadModel/incidents/{id}/transitions    history (§6.2, §8.6); also /api/incidents/{id}/transitions
+//   GET  /api/incidents/{id}/issues, /issues/count             tasks (§4, S2, S4)
+//   GET  /api/incidents/settings                               {"showContentFromDescendants": false} (§4, S4)
 //   GET  /api/deployment_configuration/v1/system_info          {"productVersion": "26.1.7351", …} (§2.3, §8.8)
 //   GET  /api/statuses, /api/severities and their /localizations (§8.9)
 //   GET  /api/scopes/v2/scopes                                 the PAT check some tools use (§2.2)
+// Outside /api: GET /account/login, POST /signin-oidc and GET / for the cookie (UI) login (§2.3,
+// ui-login.ts). Every answer carries a `Date` header from the emulator's clock.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { EmulatorError } from "./errors.js";
@@ -24,9 +29,11 @@ import {
   trackedDelay,
 } from "./http-util.js";
 import { parseListRequest } from "./list-request.js";
-import { canonicalStatus, type EmulatorState } from "./state.js";
+import { canonicalStatus, DEFAULT_PRODUCT_VERSION, type EmulatorState, type IncidentCall } from "./state.js";
+import { CORE_SESSION_COOKIE, cookieValue, type UiLoginRoutes } from "./ui-login.js";
 
-export const PRODUCT_VERSION = "26.1.7351";
+/** The default profile's product version. */
+export const PRODUCT_VERSION = DEFAULT_PRODUCT_VERSION;
 
 /** §7.4, §10 #3: the ASP.NET Web API wording that S13 compares verbatim. */
 export const UNAUTHORIZED_BODY = { message: "Authorization has been denied for this request." };
@@ -36,6 +43,21 @@ const UNAVAILABLE_HTML =
   "<body><h1>503 Service Unavailable</h1><p>The service is temporarily unavailable (MP SIEM emulator fault).</p></body></html>";
 
 const MALFORMED_LIST_BODY = '{"incidents":[{"id":"cc51f4c0-4052-4d8b-8726-fb0912ab34cd","key":"INC-';
+
+// Bodies of a per-incident fault. The JSON ones follow ASP.NET Web API's `{"message"}` (§7.4);
+// the HTML ones are what a reverse proxy in front of Core shows. Both are assumptions.
+const INCIDENT_FAULT_JSON: Record<number, { message: string }> = {
+  500: { message: "An error has occurred." },
+  403: { message: "Access to this incident is denied for the current user." },
+};
+const INCIDENT_FAULT_HTML: Record<number, string> = {
+  500:
+    "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>" +
+    "<body><h1>500 Internal Server Error</h1><p>MP SIEM emulator fault.</p></body></html>",
+  403:
+    "<!DOCTYPE html><html><head><title>403 Forbidden</title></head>" +
+    "<body><h1>403 Forbidden</h1><p>MP SIEM emulator fault.</p></body></html>",
+};
 
 const STATUS_LOCALIZATIONS = [
   { key: "New", value: "Новый" },
@@ -65,6 +87,8 @@ interface ApiRoute {
   pattern: RegExp;
   /** The key in stats().requests. */
   name: string;
+  /** For routes about one incident (its id is the first parameter): the name a per-incident fault uses. */
+  incidentCall?: IncidentCall;
   handle(request: ApiRequest): Promise<void> | void;
 }
 
@@ -109,12 +133,36 @@ const ROUTES: readonly ApiRoute[] = [
     method: "GET",
     pattern: new RegExp(`^/api/incidentsReadModel/incidents/${ID}/?$`, "i"),
     name: "GET /api/incidentsReadModel/incidents/{id}",
+    incidentCall: "details",
     handle: ({ res, params, state }) => sendJson(res, 200, state.incidentDetails(params[0] as string)),
+  },
+  {
+    // Before the ≤R23 `/api/incidents/{id}`: "settings" is not an incident id.
+    method: "GET",
+    pattern: /^\/api\/incidents\/settings\/?$/i,
+    name: "GET /api/incidents/settings",
+    handle: ({ res }) => sendJson(res, 200, { showContentFromDescendants: false }),
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/api/incidents/${ID}/issues/count/?$`, "i"),
+    name: "GET /api/incidents/{id}/issues/count",
+    incidentCall: "issues",
+    handle: ({ res, params, state }) =>
+      sendJson(res, 200, { count: state.incidentIssuesCount(params[0] as string) }),
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/api/incidents/${ID}/issues/?$`, "i"),
+    name: "GET /api/incidents/{id}/issues",
+    incidentCall: "issues",
+    handle: ({ res, params, state }) => sendJson(res, 200, state.incidentIssues(params[0] as string)),
   },
   {
     method: "GET",
     pattern: new RegExp(`^/api/incidents/${ID}/events/count/?$`, "i"),
     name: "GET /api/incidents/{id}/events/count",
+    incidentCall: "eventsCount",
     handle: ({ res, params, state }) =>
       sendJson(res, 200, { count: state.incidentEventsCount(params[0] as string) }),
   },
@@ -122,6 +170,7 @@ const ROUTES: readonly ApiRoute[] = [
     method: "GET",
     pattern: new RegExp(`^/api/incidents/${ID}/events/?$`, "i"),
     name: "GET /api/incidents/{id}/events",
+    incidentCall: "events",
     handle({ res, params, query, state }) {
       const offset = readQueryInteger(query, "offset") ?? 0;
       const limit = readQueryInteger(query, "limit");
@@ -132,6 +181,7 @@ const ROUTES: readonly ApiRoute[] = [
     method: "PUT",
     pattern: new RegExp(`^/api/incidents/${ID}/transitions/?$`, "i"),
     name: "PUT /api/incidents/{id}/transitions",
+    incidentCall: "transition",
     async handle({ req, res, params, state, subject }) {
       const body = parseJsonBody(await readBody(req));
       if (!isRecord(body)) {
@@ -161,6 +211,7 @@ const ROUTES: readonly ApiRoute[] = [
     method: "GET",
     pattern: new RegExp(`^/api/incidentsReadModel/incidents/${ID}/transitions/?$`, "i"),
     name: "GET /api/incidentsReadModel/incidents/{id}/transitions",
+    incidentCall: "history",
     handle: ({ res, params, state }) => sendJson(res, 200, state.incidentHistory(params[0] as string)),
   },
   {
@@ -168,6 +219,7 @@ const ROUTES: readonly ApiRoute[] = [
     method: "GET",
     pattern: new RegExp(`^/api/incidents/${ID}/transitions/?$`, "i"),
     name: "GET /api/incidents/{id}/transitions",
+    incidentCall: "history",
     handle: ({ res, params, state }) => sendJson(res, 200, state.incidentHistory(params[0] as string)),
   },
   {
@@ -175,14 +227,30 @@ const ROUTES: readonly ApiRoute[] = [
     method: "GET",
     pattern: new RegExp(`^/api/incidents/${ID}/?$`, "i"),
     name: "GET /api/incidents/{id}",
+    incidentCall: "details",
     handle: ({ res, params, state }) => sendJson(res, 200, state.incidentDetails(params[0] as string)),
+  },
+  {
+    // §6.3: the full editable incident; only `assigned` is applied.
+    method: "PUT",
+    pattern: new RegExp(`^/api/incidents/${ID}/?$`, "i"),
+    name: "PUT /api/incidents/{id}",
+    incidentCall: "update",
+    async handle({ req, res, params, state }) {
+      const body = parseJsonBody(await readBody(req));
+      if (!isRecord(body)) {
+        throw new EmulatorError(400, 'The body must be a JSON object like {"assigned":"<user id>", …}');
+      }
+      state.updateFromApi(params[0] as string, body);
+      sendNoContent(res);
+    },
   },
   {
     method: "GET",
     pattern: /^\/api\/deployment_configuration\/v1\/system_info\/?$/i,
     name: "GET /api/deployment_configuration/v1/system_info",
     // Only productVersion is known (§8.8); `emulated` tells a person reading logs what answered.
-    handle: ({ res }) => sendJson(res, 200, { productVersion: PRODUCT_VERSION, emulated: true }),
+    handle: ({ res, state }) => sendJson(res, 200, { productVersion: state.productVersion, emulated: true }),
   },
   {
     method: "GET",
@@ -274,6 +342,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
 
 export interface CoreHandlerDeps {
   state: EmulatorState;
+  /** The cookie (UI) login pages served on Core. */
+  ui: UiLoginRoutes;
   /** Latency timers, cancelled when the emulator closes. */
   timers: Set<NodeJS.Timeout>;
   /** Handles /__emulator/*. */
@@ -282,8 +352,26 @@ export interface CoreHandlerDeps {
 
 export function createCoreHandler(deps: CoreHandlerDeps): RequestListener {
   return (req, res) => {
+    // The SIEM's clock, not the host's: a test can give the SIEM a clock of its own.
+    res.setHeader("Date", deps.state.now().toUTCString());
     handleCore(deps, req, res).catch((error: unknown) => sendError(res, error));
   };
+}
+
+/** Answers a per-incident fault instead of carrying out the call. */
+function sendIncidentFault(
+  res: ServerResponse,
+  fault: { status: number; malformed: boolean; html: boolean },
+  id: string,
+): void {
+  if (fault.malformed) {
+    // A 200 whose body stops mid-object.
+    sendRaw(res, 200, "application/json; charset=utf-8", `{"id":${JSON.stringify(id)},"key":"INC-`);
+  } else if (fault.html) {
+    sendRaw(res, fault.status, "text/html; charset=utf-8", INCIDENT_FAULT_HTML[fault.status] ?? "");
+  } else {
+    sendJson(res, fault.status, INCIDENT_FAULT_JSON[fault.status] ?? { message: "Error" });
+  }
 }
 
 async function handleCore(deps: CoreHandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -298,11 +386,20 @@ async function handleCore(deps: CoreHandlerDeps, req: IncomingMessage, res: Serv
   const method = (req.method ?? "GET").toUpperCase();
   const isApi = /^\/api(\/|$)/i.test(path);
   const match = isApi ? matchRoute(method, path) : null;
+  const uiRoute = isApi ? null : deps.ui.match(method, path);
   state.countRequest(
-    match && "route" in match ? match.route.name : `${method} ${isApi ? "/api/(unknown)" : "(unknown)"}`,
+    match && "route" in match
+      ? match.route.name
+      : uiRoute
+        ? uiRoute.name
+        : `${method} ${isApi ? "/api/(unknown)" : "(unknown)"}`,
   );
   res.on("finish", () => state.countResponse(res.statusCode));
 
+  if (uiRoute) {
+    await uiRoute.handle(req, res, query);
+    return;
+  }
   if (!isApi) {
     sendJson(res, 404, {
       message: `The MP SIEM emulator serves /api/... here; '${path}' is not one of its routes`,
@@ -332,11 +429,24 @@ async function handleCore(deps: CoreHandlerDeps, req: IncomingMessage, res: Serv
   }
 
   const token = bearerToken(req);
-  const subject = token ? state.authenticateBearer(token) : null;
+  // A Bearer token, or the session cookie of a UI login (§2.3).
+  const bearerSubject = token ? state.authenticateBearer(token) : null;
+  const sessionId = cookieValue(req, CORE_SESSION_COOKIE);
+  const subject = bearerSubject ?? (sessionId ? state.authenticateUiSession(sessionId) : null);
   if (!subject) {
     req.resume();
     sendJson(res, 401, UNAUTHORIZED_BODY, { "WWW-Authenticate": "Bearer" });
     return;
+  }
+  const incidentCall = match.route.incidentCall;
+  if (incidentCall) {
+    const id = match.params[0] as string;
+    const fault = state.takeIncidentFault(id, incidentCall);
+    if (fault) {
+      req.resume();
+      sendIncidentFault(res, fault, id);
+      return;
+    }
   }
   await match.route.handle({ req, res, params: match.params, query, subject, state });
 }

@@ -12,6 +12,7 @@ import { createAuthHandler } from "./auth-api.js";
 import { createControlHandler } from "./control-api.js";
 import { createCoreHandler } from "./core-api.js";
 import { EmulatorState } from "./state.js";
+import { createAuthUiRoutes, createCoreUiRoutes } from "./ui-login.js";
 
 export { PRODUCT_VERSION, UNAUTHORIZED_BODY } from "./core-api.js";
 export { EmulatorError } from "./errors.js";
@@ -19,12 +20,19 @@ export { formatInstant, type Instant, parseTimeValue } from "./instant.js";
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./list-request.js";
 export { HOSTILE_NAME, SCENARIO_NAMES } from "./scenarios.js";
 export {
+  DEFAULT_PRODUCT_VERSION,
   type EmulatorEvent,
   type EmulatorIncident,
   EmulatorState,
   type EmulatorStats,
+  type EmulatorTask,
   type FaultsView,
+  INCIDENT_CALLS,
+  type IncidentCall,
+  type IncidentFaultInput,
+  type IncidentFaultView,
   type IncidentInput,
+  type TaskInput,
   type TransitionRecord,
   userIdFor,
 } from "./state.js";
@@ -57,8 +65,37 @@ export interface EmulatorOptions {
   tokenTtlSec?: number;
   /** Refuse transitions outside a plausible workflow (Closed is final, …). Default: only same-status is refused. */
   strictTransitions?: boolean;
-  /** Clock for created/modified times, token expiry and timed faults. Default: real time. */
+  /** Clock for created/modified times, token expiry, timed faults and the `Date` header. Default: real time. */
   now?: () => Date;
+  /**
+   * Read calls (list, details, events, history) show a change this many ms after it happened, by
+   * `now`. Default 0. Also `POST /__emulator/faults/read-lag`.
+   */
+  readModelLagMs?: number;
+  /**
+   * The MP SIEM version to behave as: "26.1" (default) or "27.6", or a full "27.6.2519". It sets
+   * system_info's productVersion and the details shape (26.x `correlationRuleNames`, 27.x
+   * `correlationRules`).
+   */
+  version?: string;
+}
+
+/** Full product versions for the profiles the emulator knows (26.1.7351 from S1; 27.6's build number is invented). */
+export const VERSION_PROFILES: Readonly<Record<string, string>> = {
+  "26.1": "26.1.7351",
+  "27.6": "27.6.2519",
+};
+
+/** "26.1" → "26.1.7351"; a full version is kept; anything else is refused with a message. */
+export function productVersionFor(version: string | undefined): string {
+  if (version === undefined) return VERSION_PROFILES["26.1"] as string;
+  const trimmed = version.trim();
+  const known = VERSION_PROFILES[trimmed];
+  if (known) return known;
+  if (/^\d{2}\.\d+\.\d+$/.test(trimmed)) return trimmed;
+  throw new Error(
+    `Emulator version '${version}' is unknown; use ${Object.keys(VERSION_PROFILES).join(" or ")}, or a full version like 27.6.2519`,
+  );
 }
 
 export interface RunningEmulator {
@@ -158,30 +195,41 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
   const seed = opts.seed ?? randomInt(0, 2 ** 31);
 
+  const readModelLagMs = opts.readModelLagMs ?? 0;
+  if (!Number.isInteger(readModelLagMs) || readModelLagMs < 0) {
+    throw new Error(`Emulator readModelLagMs must be a non-negative integer, got ${readModelLagMs}`);
+  }
   const state = new EmulatorState({
     seed,
     now: opts.now ?? (() => new Date()),
     tokenTtlSec,
     personalTokens: opts.personalTokens ?? [],
     strictTransitions: opts.strictTransitions ?? false,
+    readModelLagMs,
+    productVersion: productVersionFor(opts.version),
   });
 
   const tlsMaterial = opts.tls === true ? await selfSignedCertificate() : opts.tls ? opts.tls : undefined;
+  const scheme = tlsMaterial ? "https" : "http";
   const timers = new Set<NodeJS.Timeout>();
+  const account = {
+    username: opts.username ?? EMULATOR_DEFAULTS.username,
+    password: opts.password ?? EMULATOR_DEFAULTS.password,
+    clientId: opts.clientId ?? EMULATOR_DEFAULTS.clientId,
+    clientSecret: opts.clientSecret ?? EMULATOR_DEFAULTS.clientSecret,
+  };
+  let authOrigin = "";
   const coreHandler = createCoreHandler({
     state,
     timers,
     control: createControlHandler(state, tlsMaterial?.cert),
+    ui: createCoreUiRoutes({ state, scheme, authOrigin: () => authOrigin }),
   });
   const authHandler = createAuthHandler({
     state,
     timers,
-    account: {
-      username: opts.username ?? EMULATOR_DEFAULTS.username,
-      password: opts.password ?? EMULATOR_DEFAULTS.password,
-      clientId: opts.clientId ?? EMULATOR_DEFAULTS.clientId,
-      clientSecret: opts.clientSecret ?? EMULATOR_DEFAULTS.clientSecret,
-    },
+    account,
+    ui: createAuthUiRoutes({ state, scheme, account }),
   });
   const makeServer = (handler: http.RequestListener): http.Server =>
     tlsMaterial
@@ -203,11 +251,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const ratePerMinute = opts.ratePerMinute ?? 0;
   state.setGeneratorRate(ratePerMinute, opts.burstEvery ?? 0, opts.burstSize ?? EMULATOR_DEFAULTS.burstSize);
 
-  const scheme = tlsMaterial ? "https" : "http";
+  authOrigin = `${scheme}://${urlHost(host)}:${boundAuthPort}`;
   let closing: Promise<void> | null = null;
   return {
     coreUrl: `${scheme}://${urlHost(host)}:${corePort}`,
-    authUrl: `${scheme}://${urlHost(host)}:${boundAuthPort}`,
+    authUrl: authOrigin,
     ...(tlsMaterial ? { caCertPem: tlsMaterial.cert } : {}),
     state,
     close() {

@@ -237,6 +237,90 @@ export function generateEvent(
   return { id: r.uuid(), dateMs, description: scenario.event(story.params, r, index) };
 }
 
+/**
+ * An event correlation adds to an incident after it was created: serial `serial` of the added
+ * ones, dated `dateMs` (whole seconds, like the others). Its own seed, so the incident's first
+ * events stay as they were.
+ */
+export function generateAddedEvent(
+  story: Pick<GeneratedStory, "scenario" | "params" | "eventSeed">,
+  serial: number,
+  dateMs: number,
+): GeneratedEvent {
+  const r = new Random(mix32(story.eventSeed ^ 0x5eed_add5, serial));
+  const scenario = SCENARIOS[story.scenario] ?? (SCENARIOS[0] as Scenario);
+  // Index 1 gives the "more of the same" text of a scenario rather than its summary line.
+  return {
+    id: r.uuid(),
+    dateMs: Math.floor(dateMs / 1000) * 1000,
+    description: scenario.event(story.params, r, 1 + serial),
+  };
+}
+
+/** One generated task ("issue") of an incident (the real type and estimate vocabularies are unknown). */
+export interface GeneratedTask {
+  id: string;
+  type: string;
+  name: string;
+  description: string;
+  status: string;
+  assigned: { id: string } | null;
+  estimatedTime: number | null;
+}
+
+const TASK_TEMPLATES: ReadonlyArray<{
+  type: string;
+  name: (p: StoryParams) => string;
+  description: (p: StoryParams) => string;
+}> = [
+  {
+    type: "Investigation",
+    name: (p) => `Проверить узел ${p.host}`,
+    description: (p) => `Собрать журналы узла ${p.host} (${p.hostIp}) за последние сутки`,
+  },
+  {
+    type: "Response",
+    name: (p) => `Заблокировать адрес ${p.attackerIp}`,
+    description: (p) => `Добавить ${p.attackerIp} в список блокировки межсетевого экрана`,
+  },
+  {
+    type: "Response",
+    name: (p) => `Сменить пароль ${p.user}`,
+    description: (p) => `Принудительно сменить пароль учетной записи ${p.user} и завершить её сессии`,
+  },
+  {
+    type: "Investigation",
+    name: (p) => `Проверить файл ${p.file}`,
+    description: (p) => `Отправить ${p.file} с узла ${p.host} на анализ в песочницу`,
+  },
+];
+const TASK_STATUSES = ["New", "Assigned", "InProgress", "Closed"] as const;
+const TASK_ASSIGNEES = ["3f2b8e1a-6c4d-4e5f-9a0b-1c2d3e4f5a6b", "8d7c6b5a-4e3f-4a1b-8c9d-0e1f2a3b4c5d"];
+
+export function generateTask(story: Pick<GeneratedStory, "params">, r: Random): GeneratedTask {
+  const template = r.pick(TASK_TEMPLATES);
+  const status = r.weighted(TASK_STATUSES, [3, 2, 2, 1]);
+  const assignee = r.pick(TASK_ASSIGNEES);
+  return {
+    id: r.uuid(),
+    type: template.type,
+    name: template.name(story.params),
+    description: template.description(story.params),
+    status,
+    // Always an object: S2 reads assigned.id without a null check, and S4 lists assigned{id}.
+    assigned: { id: assignee },
+    estimatedTime: r.pick([30, 60, 120, 240, 480]),
+  };
+}
+
+/** 0–2 tasks, most incidents none. */
+export function generateTasks(story: Pick<GeneratedStory, "params">, r: Random): GeneratedTask[] {
+  const count = r.weighted([0, 1, 2], [6, 3, 1]);
+  const tasks: GeneratedTask[] = [];
+  for (let i = 0; i < count; i++) tasks.push(generateTask(story, r));
+  return tasks;
+}
+
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((s) => s.name);
 
 // ---------------------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ import type { ListQuery, OrderKey, TimeFilterField } from "./list-request.js";
 import { mix32, Random } from "./random.js";
 import {
   type GeneratedStory,
+  generateAddedEvent,
   generateEvent,
   generateStory,
+  generateTask,
+  generateTasks,
   HOSTILE_NAME,
   hostileEventDescriptions,
   hostileText,
@@ -35,13 +38,21 @@ import type { WhereField, WhereFieldReader } from "./where.js";
 export interface IncidentInput {
   name?: string;
   description?: string;
-  /** High / Medium / Low on a real SIEM; any string is stored verbatim (to test odd values). */
-  severity?: string;
+  /**
+   * High / Medium / Low on a real SIEM; any string is stored verbatim (to test odd values).
+   * null = the JSON null some real incidents carry (also for category and type).
+   */
+  severity?: string | null;
   status?: IncidentStatus;
-  category?: string;
-  type?: string;
-  /** When the incident was created; may be in the past (a "late" incident). Default: now. */
+  category?: string | null;
+  type?: string | null;
+  /**
+   * When the incident was created; may be in the past (a "late" incident) or in the future (a
+   * collector with a wrong clock). Default: now.
+   */
   created?: Date | string;
+  /** `created` relative to the emulator's clock, e.g. 3 * 3600_000 (future) or -60_000. Not with `created`. */
+  createdOffsetMs?: number;
   /** When the correlation fired. Default: a few seconds to minutes before `created`. */
   detected?: Date | string;
   isConfirmed?: boolean;
@@ -52,21 +63,95 @@ export interface IncidentInput {
 }
 
 /** A snapshot of an incident as the emulator holds it (JSON-ready; times as the SIEM prints them). */
+/**
+ * A snapshot of an incident as the emulator holds it (JSON-ready; times as the SIEM prints them).
+ * This is the true, current state: under a read-model lag the SIEM API may still show an older one.
+ */
 export interface EmulatorIncident {
   id: string;
   key: string;
   name: string;
   description: string;
-  category: string;
-  type: string;
-  severity: string;
+  category: string | null;
+  type: string | null;
+  severity: string | null;
   status: IncidentStatus;
   isConfirmed: boolean;
   created: string;
   detected: string;
   modified: string;
-  assigned: null;
+  /** The assignee's user id, or null. */
+  assigned: string | null;
   eventsCount: number;
+  tasksCount: number;
+}
+
+/** A task ("issue") of an incident, as `GET /api/incidents/{id}/issues` returns it (S2 field names). */
+export interface EmulatorTask {
+  id: string;
+  type: string;
+  name: string;
+  description: string;
+  /** New / Assigned / InProgress / Closed (S4); any string is kept. */
+  status: string;
+  assigned: { id: string } | null;
+  /** Minutes (an assumption: the real unit is unknown), or null. */
+  estimatedTime: number | null;
+}
+
+/** What a caller may fix when adding a task; the rest is generated. */
+export interface TaskInput {
+  name?: string;
+  description?: string;
+  type?: string;
+  status?: string;
+  /** User id of the assignee; null = unassigned. Default: unassigned. */
+  assignedId?: string | null;
+  estimatedTime?: number | null;
+}
+
+/** SIEM calls about one incident that a per-incident fault can break. */
+export const INCIDENT_CALLS = [
+  "details",
+  "events",
+  "eventsCount",
+  "history",
+  "transition",
+  "update",
+  "issues",
+] as const;
+export type IncidentCall = (typeof INCIDENT_CALLS)[number];
+
+export interface IncidentFaultInput {
+  /** Which calls fail; default all of INCIDENT_CALLS. "transitions" means history and transition. */
+  calls?: readonly string[];
+  /** 500 or 403; ignored with `malformed`. */
+  status?: 500 | 403;
+  /** 200 with a truncated JSON body instead of an error status. */
+  malformed?: boolean;
+  /** An HTML error page instead of a JSON one (with `status`). */
+  html?: boolean;
+  /** How many calls fail; default: until cleared. */
+  count?: number;
+}
+
+export interface IncidentFaultView {
+  incidentId: string;
+  key: string;
+  calls: IncidentCall[];
+  /** 500, 403, or 200 for a malformed body. */
+  status: number;
+  malformed: boolean;
+  html: boolean;
+  /** Calls left to fail, or "until cleared". */
+  remaining: number | "until cleared";
+}
+
+/** What a faulted call answers instead of being carried out. */
+export interface IncidentFault {
+  status: number;
+  malformed: boolean;
+  html: boolean;
 }
 
 export interface EmulatorEvent {
@@ -94,6 +179,11 @@ export interface FaultsView {
   malformedListCalls: number;
   latencyMs: number;
   hangCalls: number;
+  /** Changes become visible to the read calls this long after they happen (0 = at once). */
+  readModelLagMs: number;
+  /** Changes made but not yet visible to the read calls. */
+  pendingReadModelChanges: number;
+  incidentFaults: IncidentFaultView[];
 }
 
 export interface EmulatorStats {
@@ -116,6 +206,10 @@ export interface EmulatorStateOptions {
   tokenTtlSec: number;
   personalTokens: readonly string[];
   strictTransitions: boolean;
+  /** Read-model lag at start, ms (default 0). */
+  readModelLagMs?: number;
+  /** The product version profile; decides the details shape (default "26.1.7351"). */
+  productVersion?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,30 +221,69 @@ interface StoredEvent {
   description: string;
 }
 
+/**
+ * What the read calls (list, details, events, history) show of the parts of an incident that
+ * change. A real MP SIEM answers reads from a read model that catches up with writes a little
+ * later; the emulator keeps the last visible version here and publishes newer ones when their
+ * time comes (readModelLagMs).
+ */
+interface ReadView {
+  /** Grows with every change; a view never replaces a newer one. */
+  version: number;
+  status: IncidentStatus;
+  isConfirmed: boolean;
+  modified: Instant;
+  modifiedText: string;
+  statusTimes: Partial<Record<IncidentStatus, Instant>>;
+  historyLength: number;
+  eventsCount: number;
+  assignedId: string | null;
+}
+
 interface IncidentRecord {
   number: number;
   id: string;
   key: string;
   name: string;
   description: string;
-  category: string;
-  type: string;
-  severity: string;
-  status: IncidentStatus;
-  isConfirmed: boolean;
+  category: string | null;
+  type: string | null;
+  severity: string | null;
   created: Instant;
   createdText: string;
   detected: Instant;
-  modified: Instant;
-  modifiedText: string;
-  /** When the incident last entered each status (for filterTimeType approval/inProgress/…). */
-  statusTimes: Partial<Record<IncidentStatus, Instant>>;
   story: GeneratedStory;
-  eventsCount: number;
+  /** Generated events (when customEvents is null) or the given ones, oldest last. */
+  baseEventsCount: number;
   customEvents: StoredEvent[] | null;
+  /** Events added later, oldest first (so the newest is last). */
+  addedEvents: StoredEvent[];
   assetId: string;
   groupId: string;
+  tasks: EmulatorTask[];
+  // The true current state (the write side):
+  status: IncidentStatus;
+  isConfirmed: boolean;
+  modified: Instant;
+  /** When the incident last entered each status (for filterTimeType approval/inProgress/…). */
+  statusTimes: Partial<Record<IncidentStatus, Instant>>;
   history: TransitionRecord[];
+  assignedId: string | null;
+  version: number;
+  /** What the read calls show (may lag behind the fields above). */
+  view: ReadView;
+}
+
+interface PendingView {
+  dueMs: number;
+  record: IncidentRecord;
+  view: ReadView;
+}
+
+interface StoredIncidentFault extends IncidentFault {
+  incidentId: string;
+  calls: ReadonlySet<IncidentCall>;
+  remaining: number;
 }
 
 interface TokenRecord {
@@ -188,6 +321,11 @@ const TIME_FIELD_STATUS: Partial<Record<TimeFilterField, IncidentStatus>> = {
 /** Refresh tokens outlive access tokens (IdentityServer's default absolute lifetime is 30 days). */
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 const UI_OPERATOR = "siem-ui-operator";
+/** What system_info reports unless a version profile is chosen (S1 README: 26.1.7351). */
+export const DEFAULT_PRODUCT_VERSION = "26.1.7351";
+/** Separate seeds for events added later and for tasks, so neither shifts anything a seed made before. */
+const ADDED_EVENT_SALT = 0x0add_e0e7;
+const TASK_SALT = 0x7a5c_0001;
 
 export function isIncidentStatus(value: unknown): value is IncidentStatus {
   return typeof value === "string" && STATUS_RANK.has(value);
@@ -226,8 +364,9 @@ function byCreated(a: IncidentRecord, b: IncidentRecord): number {
   return compareInstants(a.created, b.created) || a.number - b.number;
 }
 
+/** Order of the list's `lastModification` window: by the *visible* modification time. */
 function byModified(a: IncidentRecord, b: IncidentRecord): number {
-  return compareInstants(a.modified, b.modified) || a.number - b.number;
+  return compareInstants(a.view.modified, b.view.modified) || a.number - b.number;
 }
 
 /** First index whose `get(item)` is >= `bound` (or > when `strict`). `items` is sorted by `get`. */
@@ -264,10 +403,11 @@ function findPosition(
   return lo;
 }
 
+/** A field as the list call's `where` sees it (visible state; JSON null reads as ""). */
 function readField(record: IncidentRecord, field: WhereField): string {
   switch (field) {
     case "isconfirmed":
-      return String(record.isConfirmed);
+      return String(record.view.isConfirmed);
     case "id":
       return record.id;
     case "key":
@@ -275,13 +415,13 @@ function readField(record: IncidentRecord, field: WhereField): string {
     case "name":
       return record.name;
     case "status":
-      return record.status;
+      return record.view.status;
     case "severity":
-      return record.severity;
+      return record.severity ?? "";
     case "category":
-      return record.category;
+      return record.category ?? "";
     case "type":
-      return record.type;
+      return record.type ?? "";
     case "description":
       return record.description;
   }
@@ -294,18 +434,19 @@ function compareByField(a: IncidentRecord, b: IncidentRecord, field: OrderKey["f
     case "detected":
       return compareInstants(a.detected, b.detected);
     case "modified":
-      return compareInstants(a.modified, b.modified);
+      return compareInstants(a.view.modified, b.view.modified);
     case "status":
-      return (STATUS_RANK.get(a.status) ?? -1) - (STATUS_RANK.get(b.status) ?? -1);
+      return (STATUS_RANK.get(a.view.status) ?? -1) - (STATUS_RANK.get(b.view.status) ?? -1);
     case "severity":
-      return (SEVERITY_RANK.get(a.severity) ?? -1) - (SEVERITY_RANK.get(b.severity) ?? -1);
+      return (SEVERITY_RANK.get(a.severity ?? "") ?? -1) - (SEVERITY_RANK.get(b.severity ?? "") ?? -1);
     case "key":
       return a.number - b.number;
     case "isConfirmed":
-      return Number(a.isConfirmed) - Number(b.isConfirmed);
+      return Number(a.view.isConfirmed) - Number(b.view.isConfirmed);
     default: {
-      const x = a[field];
-      const y = b[field];
+      // JSON null sorts before every string.
+      const x = a[field] ?? "";
+      const y = b[field] ?? "";
       return x < y ? -1 : x > y ? 1 : 0;
     }
   }
@@ -333,12 +474,22 @@ export class EmulatorState {
   private readonly accessTokens = new Map<string, TokenRecord>();
   private readonly refreshTokens = new Map<string, TokenRecord>();
   private personalTokens: Set<string>;
+  /** Cookie (UI) login, §2.3: the auth service's login sessions, one-time codes, Core's sessions. */
+  private readonly loginSessions = new Map<string, TokenRecord>();
+  private readonly authorizationCodes = new Map<string, TokenRecord>();
+  private readonly uiSessions = new Map<string, TokenRecord>();
 
   private unavailableUntilMs: number | null = null;
   private unavailableIncludesAuth = false;
   private malformedListCalls = 0;
   private latencyMs = 0;
   private hangCalls = 0;
+  private readLagMs = 0;
+  /** Changes not yet visible to the read calls, by due time. */
+  private pendingViews: PendingView[] = [];
+  private incidentFaults: StoredIncidentFault[] = [];
+  /** The product version system_info reports; its major number picks the details shape. */
+  readonly productVersion: string;
 
   private requestCounts = new Map<string, number>();
   private responseCounts = new Map<string, number>();
@@ -356,6 +507,13 @@ export class EmulatorState {
     this.strictTransitions = options.strictTransitions;
     this.personalTokens = new Set(options.personalTokens);
     this.statsSince = this.clock();
+    this.readLagMs = nonNegativeInteger(options.readModelLagMs ?? 0, "readModelLagMs");
+    this.productVersion = options.productVersion ?? DEFAULT_PRODUCT_VERSION;
+  }
+
+  /** The major number of the product version (26 for "26.1.7351"). */
+  get productMajor(): number {
+    return Number.parseInt(this.productVersion, 10);
   }
 
   now(): Date {
@@ -419,9 +577,88 @@ export class EmulatorState {
     return this.snapshot(record);
   }
 
-  /** Events newest first; `limit` undefined = all. */
+  /** Assigns the incident (a user id) or clears the assignee (null), as in the SIEM UI. Moves `modified`. */
+  assign(idOrKey: string, userId: string | null): EmulatorIncident {
+    const record = this.require(idOrKey);
+    this.applyAssignment(record, userId);
+    return this.snapshot(record);
+  }
+
+  /**
+   * Correlation adds events to an existing incident: `count` generated ones, or exactly `events`
+   * (newest first), dated now by the emulator's clock unless given. With `touchModified` the
+   * incident's `modified` moves (a `lastModification` list finds it again); without, it does not,
+   * as a real MP SIEM may add events without a modification the list shows.
+   */
+  addEvents(
+    idOrKey: string,
+    options: {
+      count?: number;
+      events?: Array<{ description: string; date?: Date | string }>;
+      touchModified: boolean;
+    },
+  ): EmulatorIncident {
+    const record = this.require(idOrKey);
+    const nowMs = this.clock().getTime();
+    let added: StoredEvent[];
+    if (options.events) {
+      // Given newest first, like the API lists them; stored oldest first.
+      added = [...options.events].reverse().map((event, i) => {
+        const serial = record.addedEvents.length + i;
+        return {
+          id: new Random(mix32(record.story.eventSeed ^ ADDED_EVENT_SALT, serial)).uuid(),
+          date: event.date !== undefined ? toInstant(event.date, "event date") : instantFromMs(nowMs),
+          description: String(event.description),
+        };
+      });
+    } else {
+      const count = options.count ?? 1;
+      if (!Number.isInteger(count) || count < 1 || count > 100_000) {
+        throw new EmulatorError(400, `count must be an integer 1..100000, got ${count}`);
+      }
+      added = [];
+      for (let i = 0; i < count; i++) {
+        const serial = record.addedEvents.length + i;
+        const event = generateAddedEvent(record.story, serial, nowMs);
+        added.push({ id: event.id, date: instantFromMs(event.dateMs), description: event.description });
+      }
+    }
+    if (added.length === 0) throw new EmulatorError(400, "events must not be empty");
+    record.addedEvents.push(...added);
+    if (options.touchModified) record.modified = this.nextNowInstant();
+    this.publish(record);
+    return this.snapshot(record);
+  }
+
+  /** Adds a task ("issue") to an incident. */
+  addTask(idOrKey: string, input: TaskInput = {}): EmulatorTask {
+    const record = this.require(idOrKey);
+    const r = new Random(mix32(record.story.eventSeed ^ TASK_SALT, 1000 + record.tasks.length));
+    const generated = generateTask(record.story, r);
+    const estimatedTime = input.estimatedTime === undefined ? generated.estimatedTime : input.estimatedTime;
+    if (estimatedTime !== null && (!Number.isInteger(estimatedTime) || estimatedTime < 0)) {
+      throw new EmulatorError(
+        400,
+        `estimatedTime must be a non-negative integer or null, got ${estimatedTime}`,
+      );
+    }
+    const task: EmulatorTask = {
+      id: generated.id,
+      type: input.type ?? generated.type,
+      name: input.name ?? generated.name,
+      description: input.description ?? generated.description,
+      status: input.status ?? "New",
+      assigned: input.assignedId ? { id: input.assignedId } : null,
+      estimatedTime,
+    };
+    record.tasks.push(task);
+    return { ...task, assigned: task.assigned ? { ...task.assigned } : null };
+  }
+
+  /** Events newest first; `limit` undefined = all. The true list, not the lagging read model. */
   eventsOf(idOrKey: string, offset = 0, limit?: number): EmulatorEvent[] {
-    return this.eventViews(this.require(idOrKey), offset, limit);
+    const record = this.require(idOrKey);
+    return this.eventViews(record, totalEvents(record), offset, limit);
   }
 
   private require(idOrKey: string): IncidentRecord {
@@ -438,9 +675,28 @@ export class EmulatorState {
     const groupId = this.random.uuid();
     const number = this.inKeyOrder.length + 1;
 
-    const fromClock = input.created === undefined;
+    if (input.created !== undefined && input.createdOffsetMs !== undefined) {
+      throw new EmulatorError(400, "give created or createdOffsetMs, not both");
+    }
+    if (
+      input.createdOffsetMs !== undefined &&
+      (!Number.isFinite(input.createdOffsetMs) || Math.abs(input.createdOffsetMs) > 100 * 365 * 86_400_000)
+    ) {
+      throw new EmulatorError(
+        400,
+        `createdOffsetMs must be a number of ms within 100 years, got ${input.createdOffsetMs}`,
+      );
+    }
+    // Only "now" feeds the counter that keeps clock-made `created` values rising: an explicit time
+    // (a late incident, or one from a collector whose clock runs ahead) must not drag later
+    // incidents into the past or the future.
+    const fromClock = input.created === undefined && input.createdOffsetMs === undefined;
     const created = this.uniqueCreated(
-      input.created === undefined ? this.nextNowInstant() : toInstant(input.created, "created"),
+      input.created !== undefined
+        ? toInstant(input.created, "created")
+        : input.createdOffsetMs !== undefined
+          ? instantFromMs(this.clock().getTime() + Math.round(input.createdOffsetMs))
+          : this.nextNowInstant(),
     );
     if (fromClock && compareInstants(created, this.lastIssuedInstant) > 0) this.lastIssuedInstant = created;
     const detected =
@@ -470,29 +726,46 @@ export class EmulatorState {
       throw new EmulatorError(400, `eventsCount must be an integer 0..1000000, got ${eventsCount}`);
     }
 
+    const isConfirmed = input.isConfirmed ?? status === "Approved";
+    const statusTimes = { [status]: created };
     const record: IncidentRecord = {
       number,
       id,
       key: `INC-${number}`,
       name: input.name ?? story.name,
       description: input.description ?? story.description,
-      category: input.category ?? story.category,
-      type: input.type ?? story.type,
-      severity: input.severity ?? story.severity,
-      status,
-      isConfirmed: input.isConfirmed ?? status === "Approved",
+      category: input.category === undefined ? story.category : input.category,
+      type: input.type === undefined ? story.type : input.type,
+      severity: input.severity === undefined ? story.severity : input.severity,
       created,
       createdText: formatInstant(created),
       detected,
-      modified: created,
-      modifiedText: formatInstant(created),
-      statusTimes: { [status]: created },
       story,
-      eventsCount,
+      baseEventsCount: eventsCount,
       customEvents,
+      addedEvents: [],
       assetId,
       groupId,
+      // From a separate stream, so tasks never shift the incidents a seed makes.
+      tasks: generateTasks(story, new Random(mix32(story.eventSeed ^ TASK_SALT, 0))),
+      status,
+      isConfirmed,
+      modified: created,
+      statusTimes,
       history: [],
+      assignedId: null,
+      version: 0,
+      view: {
+        version: 0,
+        status,
+        isConfirmed,
+        modified: created,
+        modifiedText: formatInstant(created),
+        statusTimes: { ...statusTimes },
+        historyLength: 0,
+        eventsCount,
+        assignedId: null,
+      },
     };
 
     this.byId.set(record.id, record);
@@ -550,8 +823,6 @@ export class EmulatorState {
       );
     }
     const at = this.nextNowInstant();
-    // Re-sort by the new modification time: remove, update, insert.
-    this.sortedByModified.splice(findPosition(this.sortedByModified, record, byModified), 1);
     record.history.push({
       prevStatus: record.status,
       nextStatus: target,
@@ -565,8 +836,80 @@ export class EmulatorState {
     record.statusTimes[target] = at;
     if (target === "Approved") record.isConfirmed = true; // assumption, §8.11
     record.modified = at;
-    record.modifiedText = formatInstant(at);
-    this.sortedByModified.splice(findPosition(this.sortedByModified, record, byModified), 0, record);
+    this.publish(record);
+  }
+
+  private applyAssignment(record: IncidentRecord, userId: string | null): void {
+    if (userId !== null && (typeof userId !== "string" || userId.trim() === "")) {
+      throw new EmulatorError(400, "assigned must be a user id (a non-empty string) or null");
+    }
+    record.assignedId = userId === null ? null : userId.trim();
+    record.modified = this.nextNowInstant();
+    this.publish(record);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read model: what the read calls see, `readLagMs` behind the writes
+
+  /** A new version of the record's read view, visible at once or after the lag. */
+  private publish(record: IncidentRecord): void {
+    record.version++;
+    const view: ReadView = {
+      version: record.version,
+      status: record.status,
+      isConfirmed: record.isConfirmed,
+      modified: record.modified,
+      modifiedText: formatInstant(record.modified),
+      statusTimes: { ...record.statusTimes },
+      historyLength: record.history.length,
+      eventsCount: totalEvents(record),
+      assignedId: record.assignedId,
+    };
+    if (this.readLagMs <= 0) {
+      this.showView(record, view);
+      return;
+    }
+    const pending: PendingView = { dueMs: this.clock().getTime() + this.readLagMs, record, view };
+    // Keep the queue in due order (a later, shorter lag may overtake an earlier change).
+    let at = this.pendingViews.length;
+    while (at > 0 && (this.pendingViews[at - 1] as PendingView).dueMs > pending.dueMs) at--;
+    this.pendingViews.splice(at, 0, pending);
+  }
+
+  private showView(record: IncidentRecord, view: ReadView): void {
+    if (view.version <= record.view.version) return;
+    const moved = compareInstants(view.modified, record.view.modified) !== 0;
+    if (moved) this.sortedByModified.splice(findPosition(this.sortedByModified, record, byModified), 1);
+    record.view = view;
+    if (moved)
+      this.sortedByModified.splice(findPosition(this.sortedByModified, record, byModified), 0, record);
+  }
+
+  /** Publishes every change whose time has come (by the emulator's clock); each read call runs it first. */
+  private catchUp(): void {
+    if (this.pendingViews.length === 0) return;
+    const nowMs = this.clock().getTime();
+    let due = 0;
+    while (due < this.pendingViews.length && (this.pendingViews[due] as PendingView).dueMs <= nowMs) {
+      const { record, view } = this.pendingViews[due] as PendingView;
+      this.showView(record, view);
+      due++;
+    }
+    if (due > 0) this.pendingViews.splice(0, due);
+  }
+
+  /** Every pending change becomes visible now. */
+  private flushReadModel(): void {
+    for (const { record, view } of this.pendingViews) this.showView(record, view);
+    this.pendingViews = [];
+  }
+
+  /**
+   * From now on, read calls show a change `ms` after it happened (by the emulator's clock); 0 =
+   * at once. Changes already made keep the time they were given.
+   */
+  setReadModelLag(ms: number): void {
+    this.readLagMs = nonNegativeInteger(ms, "ms");
   }
 
   private snapshot(r: IncidentRecord): EmulatorIncident {
@@ -582,23 +925,48 @@ export class EmulatorState {
       isConfirmed: r.isConfirmed,
       created: r.createdText,
       detected: formatInstant(r.detected),
-      modified: r.modifiedText,
-      assigned: null,
-      eventsCount: r.eventsCount,
+      modified: formatInstant(r.modified),
+      assigned: r.assignedId,
+      eventsCount: totalEvents(r),
+      tasksCount: r.tasks.length,
     };
   }
 
-  private eventViews(record: IncidentRecord, offset: number, limit?: number): EmulatorEvent[] {
+  /**
+   * The newest `visible` events, newest first, paged by offset/limit. Events added later come
+   * first (newest), then the incident's own events; the newest (total - visible) are not shown yet.
+   */
+  private eventViews(
+    record: IncidentRecord,
+    visible: number,
+    offset: number,
+    limit?: number,
+  ): EmulatorEvent[] {
+    const total = totalEvents(record);
+    const hidden = Math.max(0, total - visible);
     const start = Math.max(0, offset);
-    const end =
-      limit === undefined ? record.eventsCount : Math.min(record.eventsCount, start + Math.max(0, limit));
+    const end = limit === undefined ? visible : Math.min(visible, start + Math.max(0, limit));
+    const added = record.addedEvents;
     const events: EmulatorEvent[] = [];
-    for (let i = start; i < end; i++) {
+    for (let n = start; n < end; n++) {
+      const i = hidden + n;
+      if (i < added.length) {
+        const e = added[added.length - 1 - i] as StoredEvent;
+        events.push({ id: e.id, date: formatInstant(e.date), description: e.description });
+        continue;
+      }
+      const b = i - added.length;
       if (record.customEvents) {
-        const e = record.customEvents[i] as StoredEvent;
+        const e = record.customEvents[b] as StoredEvent;
         events.push({ id: e.id, date: formatInstant(e.date), description: e.description });
       } else {
-        const e = generateEvent(record.story, i, record.eventsCount, record.created.ms, record.detected.ms);
+        const e = generateEvent(
+          record.story,
+          b,
+          record.baseEventsCount,
+          record.created.ms,
+          record.detected.ms,
+        );
         events.push({ id: e.id, date: formatInstant(instantFromMs(e.dateMs)), description: e.description });
       }
     }
@@ -610,6 +978,7 @@ export class EmulatorState {
 
   /** `POST /api/v2/incidents/`: the page and the count before paging. */
   queryIncidents(query: ListQuery): { incidents: Record<string, unknown>[]; totalItems: number } {
+    this.catchUp();
     const { candidates, presorted } = this.window(query);
     const predicate = query.predicate;
     const primary = query.order[0];
@@ -659,14 +1028,17 @@ export class EmulatorState {
     if (query.timeField === "created" || query.timeField === "modified") {
       const sorted = query.timeField === "created" ? this.sortedByCreated : this.sortedByModified;
       const get =
-        query.timeField === "created" ? (r: IncidentRecord) => r.created : (r: IncidentRecord) => r.modified;
+        query.timeField === "created"
+          ? (r: IncidentRecord) => r.created
+          : (r: IncidentRecord) => r.view.modified;
       const lo = from ? lowerBound(sorted, from, get) : 0;
       const hi = to ? lowerBound(sorted, to, get, true) : sorted.length;
       const slice = lo === 0 && hi === sorted.length ? sorted : sorted.slice(lo, hi);
       return { candidates: slice, presorted: query.timeField === "created" };
     }
     const status = TIME_FIELD_STATUS[query.timeField];
-    const get = (r: IncidentRecord): Instant | undefined => (status ? r.statusTimes[status] : r.detected);
+    const get = (r: IncidentRecord): Instant | undefined =>
+      status ? r.view.statusTimes[status] : r.detected;
     const candidates = this.sortedByCreated.filter((r) => {
       const t = get(r);
       return (
@@ -687,33 +1059,40 @@ export class EmulatorState {
       name: r.name,
       category: r.category,
       type: r.type,
-      status: r.status,
+      status: r.view.status,
       severity: r.severity,
       created: r.createdText,
-      assigned: null,
-      isConfirmed: r.isConfirmed,
+      assigned: assignedView(r.view.assignedId),
+      isConfirmed: r.view.isConfirmed,
     };
   }
 
-  /** `GET /api/incidentsReadModel/incidents/{id}` (§8.3). */
+  /** `GET /api/incidentsReadModel/incidents/{id}` (§8.3); the rule names' shape follows the version (§4). */
   incidentDetails(id: string): Record<string, unknown> {
+    this.catchUp();
     const r = this.requireById(id);
     const { host, attackerIp } = r.story.params;
+    const v = r.view;
+    // 27.x: objects with correlationName (S4, measured on R27.6); older: plain names (S2, S17).
+    const rules =
+      this.productMajor >= 27
+        ? { correlationRules: [{ correlationName: r.story.name }] }
+        : { correlationRuleNames: [r.story.name] };
     return {
       id: r.id,
       key: r.key,
       name: r.name,
       description: r.description,
-      isConfirmed: r.isConfirmed,
-      status: r.status,
+      isConfirmed: v.isConfirmed,
+      status: v.status,
       category: r.category,
       type: r.type,
       severity: r.severity,
       source: "Correlation",
       created: r.createdText,
       detected: formatInstant(r.detected),
-      modified: r.modifiedText,
-      assigned: null,
+      modified: v.modifiedText,
+      assigned: assignedView(v.assignedId),
       reporter: null,
       influence: "",
       parameters: [],
@@ -734,19 +1113,25 @@ export class EmulatorState {
         addresses: [],
         others: [{ type: null, groupType: null, id: null, name: attackerIp, accessibility: null }],
       },
-      correlationRules: [{ correlationName: r.story.name }],
+      ...rules,
     };
   }
 
   incidentEvents(id: string, offset: number, limit?: number): EmulatorEvent[] {
-    return this.eventViews(this.requireById(id), offset, limit);
+    this.catchUp();
+    const record = this.requireById(id);
+    return this.eventViews(record, record.view.eventsCount, offset, limit);
   }
 
   incidentEventsCount(id: string): number {
-    return this.requireById(id).eventsCount;
+    this.catchUp();
+    return this.requireById(id).view.eventsCount;
   }
 
-  /** `PUT /api/incidents/{id}/transitions` on behalf of `subject` (the token's user). */
+  /**
+   * `PUT /api/incidents/{id}/transitions` on behalf of `subject` (the token's user). Checked
+   * against the true current status, whatever the lagging read calls still show.
+   */
   transitionFromApi(
     id: string,
     target: IncidentStatus,
@@ -757,15 +1142,43 @@ export class EmulatorState {
     this.applyTransition(this.requireById(id), target, message, measures, userIdFor(subject), "api");
   }
 
+  /**
+   * `PUT /api/incidents/{id}` (§6.3). Only `assigned` (a user id string, or null to unassign) is
+   * applied; the other fields of the full body are accepted and ignored, `status` included (§10 #17).
+   */
+  updateFromApi(id: string, body: Record<string, unknown>): void {
+    const record = this.requireById(id);
+    if (!("assigned" in body)) return;
+    const assigned = body.assigned;
+    if (assigned !== null && typeof assigned !== "string") {
+      throw new EmulatorError(400, "assigned must be a user id string or null");
+    }
+    const next = assigned === null || assigned.trim() === "" ? null : assigned.trim();
+    if (next === record.assignedId) return;
+    this.applyAssignment(record, next);
+  }
+
   /** `GET /api/incidentsReadModel/incidents/{id}/transitions` (§8.6). */
   incidentHistory(id: string): Record<string, unknown>[] {
-    return this.requireById(id).history.map((h) => ({
+    this.catchUp();
+    const record = this.requireById(id);
+    return record.history.slice(0, record.view.historyLength).map((h) => ({
       prevStatus: h.prevStatus,
       nextStatus: h.nextStatus,
       comment: h.comment,
       timestamp: h.timestamp,
       changedBy: { id: h.changedBy.id },
     }));
+  }
+
+  /** `GET /api/incidents/{id}/issues` (S2): the incident's tasks. */
+  incidentIssues(id: string): EmulatorTask[] {
+    return this.requireById(id).tasks.map((t) => ({ ...t, assigned: t.assigned ? { ...t.assigned } : null }));
+  }
+
+  /** `GET /api/incidents/{id}/issues/count` (S4). */
+  incidentIssuesCount(id: string): number {
+    return this.requireById(id).tasks.length;
   }
 
   /** The API addresses incidents by UUID only (a key is not an id, §4). */
@@ -818,17 +1231,62 @@ export class EmulatorState {
     return { subject: record.subject, scope: record.scope };
   }
 
-  /** Every issued access token stops working (as if its lifetime passed). Refresh tokens still work. */
+  /** Every issued access token (and Core's UI session cookie) stops working. Refresh tokens still work. */
   expireAllTokens(): number {
     const count = this.accessTokens.size;
     this.accessTokens.clear();
+    this.uiSessions.clear();
     return count;
   }
 
-  /** Access and refresh tokens stop working; a client must log in with its password again. */
+  /** Access and refresh tokens and every UI login stop working; a client must log in with its password again. */
   revokeAllTokens(): void {
     this.accessTokens.clear();
     this.refreshTokens.clear();
+    this.loginSessions.clear();
+    this.authorizationCodes.clear();
+    this.uiSessions.clear();
+  }
+
+  /** @internal UI login, step 1 (`POST :3334/ui/login`): the auth service's session cookie value. */
+  startLoginSession(subject: string): string {
+    return this.remember(this.loginSessions, subject, this.tokenTtlSec * 1000);
+  }
+
+  /** @internal The subject of a live auth-service login session, or null. */
+  loginSessionSubject(id: string): string | null {
+    return this.lookUp(this.loginSessions, id, false);
+  }
+
+  /** @internal `/connect/authorize` with a login session: a one-time code for Core's `/signin-oidc`. */
+  issueAuthorizationCode(subject: string): string {
+    return this.remember(this.authorizationCodes, subject, 5 * 60_000);
+  }
+
+  /** @internal Core's `/signin-oidc`: redeems a code (once) and starts a Core session; null if the code is bad. */
+  redeemAuthorizationCode(code: string): string | null {
+    const subject = this.lookUp(this.authorizationCodes, code, true);
+    return subject === null ? null : this.remember(this.uiSessions, subject, this.tokenTtlSec * 1000);
+  }
+
+  /** The subject of Core's UI session cookie, or null when it is unknown or expired. */
+  authenticateUiSession(id: string): string | null {
+    return this.lookUp(this.uiSessions, id, false);
+  }
+
+  private remember(map: Map<string, TokenRecord>, subject: string, ttlMs: number): string {
+    const nowMs = this.clock().getTime();
+    if (map.size >= 1000) for (const [key, record] of map) if (record.expiresAtMs <= nowMs) map.delete(key);
+    const value = randomBytes(24).toString("base64url");
+    map.set(value, { expiresAtMs: nowMs + ttlMs, subject, scope: "" });
+    return value;
+  }
+
+  private lookUp(map: Map<string, TokenRecord>, key: string, once: boolean): string | null {
+    const record = map.get(key);
+    if (!record) return null;
+    if (once || this.clock().getTime() >= record.expiresAtMs) map.delete(key);
+    return this.clock().getTime() < record.expiresAtMs ? record.subject : null;
   }
 
   /** Replaces the accepted personal access tokens (an empty list revokes them all). */
@@ -873,15 +1331,88 @@ export class EmulatorState {
     this.hangCalls = nonNegativeInteger(count, "count");
   }
 
+  /**
+   * Calls about one incident (by id or key) fail: 500 or 403 with a JSON (or HTML) body, or 200
+   * with a truncated JSON body, `count` times or until cleared. Other incidents keep working.
+   * A failed call is not carried out (a faulted transition changes nothing).
+   */
+  failIncident(idOrKey: string, input: IncidentFaultInput = {}): IncidentFaultView {
+    const record = this.require(idOrKey);
+    const calls = new Set<IncidentCall>();
+    for (const name of input.calls ?? INCIDENT_CALLS) {
+      if (name === "transitions") {
+        calls.add("history");
+        calls.add("transition");
+      } else if ((INCIDENT_CALLS as readonly string[]).includes(name)) {
+        calls.add(name as IncidentCall);
+      } else {
+        throw new EmulatorError(
+          400,
+          `calls: '${name}' is unknown; use ${INCIDENT_CALLS.join(", ")} or transitions`,
+        );
+      }
+    }
+    if (calls.size === 0) throw new EmulatorError(400, "calls must name at least one call");
+    const malformed = input.malformed ?? false;
+    if (typeof malformed !== "boolean") throw new EmulatorError(400, "malformed must be a boolean");
+    const status = malformed ? 200 : (input.status ?? 500);
+    if (status !== 200 && status !== 500 && status !== 403) {
+      throw new EmulatorError(400, `status must be 500 or 403, got ${status}`);
+    }
+    const count = input.count === undefined ? Number.POSITIVE_INFINITY : input.count;
+    if (count !== Number.POSITIVE_INFINITY && (!Number.isInteger(count) || count < 1)) {
+      throw new EmulatorError(400, `count must be a positive integer, got ${count}`);
+    }
+    const fault: StoredIncidentFault = {
+      incidentId: record.id,
+      calls,
+      status,
+      malformed,
+      html: input.html === true,
+      remaining: count,
+    };
+    this.incidentFaults.push(fault);
+    return this.incidentFaultView(fault);
+  }
+
+  /** @internal for the HTTP layer: the fault this call about incident `id` must answer with, if any. */
+  takeIncidentFault(id: string, call: IncidentCall): IncidentFault | null {
+    const record = this.byId.get(id) ?? this.byId.get(id.toLowerCase());
+    if (!record) return null;
+    const index = this.incidentFaults.findIndex((f) => f.incidentId === record.id && f.calls.has(call));
+    if (index < 0) return null;
+    const fault = this.incidentFaults[index] as StoredIncidentFault;
+    fault.remaining--;
+    if (fault.remaining <= 0) this.incidentFaults.splice(index, 1);
+    return { status: fault.status, malformed: fault.malformed, html: fault.html };
+  }
+
+  private incidentFaultView(f: StoredIncidentFault): IncidentFaultView {
+    return {
+      incidentId: f.incidentId,
+      key: this.byId.get(f.incidentId)?.key ?? "",
+      calls: INCIDENT_CALLS.filter((c) => f.calls.has(c)),
+      status: f.status,
+      malformed: f.malformed,
+      html: f.html,
+      remaining: f.remaining === Number.POSITIVE_INFINITY ? "until cleared" : f.remaining,
+    };
+  }
+
+  /** Every fault off, the read-model lag included (what was pending becomes visible now). */
   clearFaults(): void {
     this.unavailableUntilMs = null;
     this.unavailableIncludesAuth = false;
     this.malformedListCalls = 0;
     this.latencyMs = 0;
     this.hangCalls = 0;
+    this.incidentFaults = [];
+    this.readLagMs = 0;
+    this.flushReadModel();
   }
 
   faults(): FaultsView {
+    this.catchUp(); // so pendingReadModelChanges counts only what is still hidden
     const until = this.activeUnavailableUntil();
     return {
       unavailableUntil:
@@ -894,6 +1425,9 @@ export class EmulatorState {
       malformedListCalls: this.malformedListCalls,
       latencyMs: this.latencyMs,
       hangCalls: this.hangCalls,
+      readModelLagMs: this.readLagMs,
+      pendingReadModelChanges: this.pendingViews.length,
+      incidentFaults: this.incidentFaults.map((f) => this.incidentFaultView(f)),
     };
   }
 
@@ -1003,6 +1537,15 @@ export class EmulatorState {
     if (this.generatorTimer) clearInterval(this.generatorTimer);
     this.generatorTimer = null;
   }
+}
+
+function totalEvents(record: IncidentRecord): number {
+  return record.baseEventsCount + record.addedEvents.length;
+}
+
+/** The list and details show an assignee as a user object (S11: {id, firstName, lastName}); names are unknown here. */
+function assignedView(userId: string | null): Record<string, unknown> | null {
+  return userId === null ? null : { id: userId, firstName: "", lastName: "" };
 }
 
 function nonNegativeInteger(value: number, name: string): number {

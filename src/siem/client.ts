@@ -1,7 +1,9 @@
 // The MP SIEM client: the only code that talks to the SIEM. It logs in, pages through incident
 // lists, reads details and events, changes status, and turns every failure into a SiemError.
+// It also keeps the SIEM's clock, as told by the Date header of its answers.
 
 import type { SiemConfig } from "../config/types.js";
+import { redactSecrets } from "../log/logger.js";
 import { createTokenSource } from "./auth.js";
 import {
   errorMessageOf,
@@ -43,7 +45,7 @@ export interface SiemClientOptions {
   connectTimeoutMs?: number;
   /** Incidents per list page, at most 1000 (the SIEM's cap). */
   pageSize?: number;
-  /** Clock for token lifetimes. */
+  /** Local clock: token lifetimes, and the time passed since the SIEM last said what time it is. */
   now?: () => number;
 }
 
@@ -61,8 +63,6 @@ const UNCLEAR_KINDS: ReadonlySet<SiemErrorKind> = new Set(["network", "timeout",
 /** The select every MP SIEM version accepts (others gave 400/500 on R27.6); `id` and `severity` come anyway. */
 const LIST_SELECT = ["key", "name", "category", "type", "status", "created", "assigned"];
 const USER_AGENT = "mpsiem-telegram";
-/** Secrets shorter than this are not searched for in messages: they would garble ordinary words. */
-const MIN_REDACTED_LENGTH = 3;
 const MAX_REMEMBERED_TOKENS = 16;
 
 const silentLogger: SiemLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -99,24 +99,33 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
   const authUrl = withoutTrailingSlash(config.authUrl);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 
-  // Tokens we were issued are secrets too; they join the configured ones.
+  // Tokens we were issued are secrets too; they join the configured ones. The list is rebuilt
+  // (a new array) whenever it changes: redactSecrets caches its work per array.
   const issuedTokens = new Set<string>();
+  let secrets: string[] = [];
+  function rebuildSecrets(): void {
+    secrets = [config.password, config.clientSecret, config.token, ...issuedTokens].filter(
+      (secret): secret is string => typeof secret === "string" && secret.length > 0,
+    );
+  }
+  rebuildSecrets();
+  /** The project's one redaction routine; short secrets are hidden only as whole words. */
   function redact(text: string): string {
-    const secrets = [config.password, config.clientSecret, config.token, ...issuedTokens];
-    let clean = text;
-    for (const secret of secrets) {
-      if (secret && secret.length >= MIN_REDACTED_LENGTH) clean = clean.split(secret).join("***");
-    }
-    return clean;
+    return redactSecrets(text, secrets);
   }
 
   const agent = createAgent(config, connectTimeoutMs);
   const transportOptions = { config, connectTimeoutMs, redact };
   let closed = false;
+  /** The SIEM's clock from the latest answer's Date header, and the local time that answer arrived. */
+  let siemClock: { siemMs: number; localMs: number } | null = null;
 
   async function send(httpCall: HttpCall): Promise<HttpAnswer> {
     if (closed) throw new SiemError("network", httpCall.call, "the SIEM client is closed");
-    return exchange(agent, httpCall, transportOptions);
+    const answer = await exchange(agent, httpCall, transportOptions);
+    const siemMs = answer.date === null ? Number.NaN : Date.parse(answer.date);
+    if (Number.isFinite(siemMs)) siemClock = { siemMs, localMs: now() };
+    return answer;
   }
 
   const tokens = createTokenSource({
@@ -148,6 +157,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
           if (issuedTokens.size <= MAX_REMEMBERED_TOKENS) break;
           issuedTokens.delete(stale);
         }
+        rebuildSecrets();
       }
       return answer;
     },
@@ -204,9 +214,20 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     const suffix = reason ? `: ${reason}` : "";
     if (status === 404 && notFound)
       throw new SiemError("not_found", call, `no such incident${suffix}`, status);
+    if (status === 403) throw forbidden(call, suffix);
     if (status >= 500)
       throw new SiemError("server", call, `the SIEM failed with HTTP ${status}${suffix}`, status);
     throw new SiemError("http", call, `unexpected HTTP ${status}${suffix}`, status);
+  }
+
+  function forbidden(call: string, suffix: string): SiemError {
+    // Logged in fine, but this account may not do this (often: may not see this incident).
+    return new SiemError(
+      "forbidden",
+      call,
+      `the SIEM refused access (HTTP 403)${suffix}; check the rights of the SIEM account in MP SIEM`,
+      403,
+    );
   }
 
   function readJson(call: string, answer: HttpAnswer): unknown {
@@ -302,16 +323,21 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     });
   }
 
-  async function countEvents(id: string): Promise<number | null> {
+  async function countEvents(id: string): Promise<number> {
+    const call = "count events";
+    return withRetry(call, async () => {
+      const answer = await api(call, "GET", `${incidentPath(id)}/events/count`);
+      requireSuccess(call, answer, true);
+      const count = parseEventCount(readJson(call, answer));
+      if (count === null) throw new SiemError("malformed", call, "the answer has no `count`");
+      return count;
+    });
+  }
+
+  async function countEventsIfPossible(id: string): Promise<number | null> {
     const call = "count events";
     try {
-      return await withRetry(call, async () => {
-        const answer = await api(call, "GET", `${incidentPath(id)}/events/count`);
-        requireSuccess(call, answer, true);
-        const count = parseEventCount(readJson(call, answer));
-        if (count === null) throw new SiemError("malformed", call, "the answer has no `count`");
-        return count;
-      });
+      return await countEvents(id);
     } catch (error) {
       // The count only adds "and N more"; the events themselves still matter.
       logger.warn({ call, kind: asSiemError(error, call).kind }, "MP SIEM event count unavailable");
@@ -333,7 +359,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
               throw new SiemError("malformed", call, "the answer is not an array of events");
             return events.slice(0, wanted);
           });
-    const [events, count] = await Promise.all([eventsPromise, countEvents(id)]);
+    const [events, count] = await Promise.all([eventsPromise, countEventsIfPossible(id)]);
     return { events, total: Math.max(events.length, count ?? 0) };
   }
 
@@ -354,6 +380,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
       const reason = redact(errorMessageOf(answer.body));
       if (status === 404)
         throw new SiemError("not_found", call, `no such incident${reason ? `: ${reason}` : ""}`, status);
+      if (status === 403) throw forbidden(call, reason ? `: ${reason}` : "");
       if (status >= 400 && status < 500) {
         throw new SiemError(
           "refused",
@@ -402,8 +429,12 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     listIncidents: guarded("list incidents", listIncidents),
     getIncident: guarded("incident details", getIncident),
     getEvents: guarded("incident events", getEvents),
+    countEvents: guarded("count events", countEvents),
     transition: guarded("transition", transition),
     systemInfo: guarded("system info", systemInfo),
+    siemNow() {
+      return siemClock === null ? null : siemClock.siemMs + (now() - siemClock.localMs);
+    },
     async close() {
       if (closed) return;
       closed = true;

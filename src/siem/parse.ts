@@ -24,16 +24,21 @@ function asFlag(value: unknown): boolean {
   return value === true || (typeof value === "string" && value.trim().toLowerCase() === "true");
 }
 
-function asAssignee(value: unknown): IncidentDetails["assigned"] {
-  // Newer versions send a user object; an update body (and maybe old versions) a bare UUID.
-  if (typeof value === "string") return value.trim() === "" ? null : { id: value.trim(), name: "" };
-  if (typeof value !== "object" || value === null) return null;
-  const user = value as Record<string, unknown>;
-  const id = asText(user.id).trim();
-  const fullName = [asText(user.firstName).trim(), asText(user.lastName).trim()].filter(Boolean).join(" ");
-  const name = fullName || asText(user.name).trim() || asText(user.userName).trim();
-  if (id === "" && name === "") return null;
-  return { id, name };
+/** Rule names from 26.x `correlationRuleNames: string[]` and 27.x `correlationRules: [{correlationName}]`. */
+function ruleNames(names: unknown, rules: unknown): string[] {
+  const found: string[] = [];
+  const add = (value: unknown) => {
+    const name = asText(value).trim();
+    if (name !== "" && !found.includes(name)) found.push(name);
+  };
+  if (Array.isArray(names)) for (const name of names) add(name);
+  if (Array.isArray(rules)) {
+    for (const rule of rules) {
+      if (typeof rule === "object" && rule !== null) add((rule as Record<string, unknown>).correlationName);
+      else add(rule);
+    }
+  }
+  return found;
 }
 
 const text = lenient(asText);
@@ -62,7 +67,8 @@ const detailsSchema = z.object({
   description: text,
   detected: time,
   modified: time,
-  assigned: lenient(asAssignee),
+  correlationRuleNames: z.unknown().optional(),
+  correlationRules: z.unknown().optional(),
 });
 const listSchema = z.object({
   incidents: z.array(z.unknown()),
@@ -130,8 +136,13 @@ export function parseIncidentPage(body: unknown): IncidentPage | null {
 export function parseIncidentDetails(body: unknown, requestedId: string): IncidentDetails | null {
   const details = detailsSchema.safeParse(body);
   if (!details.success) return null;
-  const { created, id, ...rest } = details.data;
-  return { ...rest, id: id || requestedId, created: created ?? UNKNOWN_CREATED };
+  const { created, id, correlationRuleNames, correlationRules, ...rest } = details.data;
+  return {
+    ...rest,
+    id: id || requestedId,
+    created: created ?? UNKNOWN_CREATED,
+    correlationRules: ruleNames(correlationRuleNames, correlationRules),
+  };
 }
 
 /** An events answer: a bare array (or, on the event-store API, `{events: [...]}`); null otherwise. */

@@ -22,6 +22,8 @@ export interface TransportOptions {
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** The `Date` header (the server's clock), or null. */
+  date: string | null;
 }
 
 export interface HttpCall {
@@ -166,7 +168,8 @@ export async function exchange(
       signal: deadline,
     });
     const body = await response.body.text();
-    return { status: response.statusCode, body };
+    const date = response.headers.date;
+    return { status: response.statusCode, body, date: typeof date === "string" ? date : null };
   } catch (error) {
     throw classifyFailure(error, httpCall, deadline.aborted, options);
   }

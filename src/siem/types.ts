@@ -8,7 +8,10 @@ export const SEVERITIES = ["High", "Medium", "Low"] as const;
 /** MP SIEM knows High/Medium/Low; anything else (or nothing) is kept as the raw string or "". */
 export type Severity = (typeof SEVERITIES)[number] | (string & {});
 
-/** An incident as the list call returns it. */
+/**
+ * An incident as the list call returns it. `category`, `type` and `severity` are "" when the SIEM
+ * sent nothing or JSON null (real Core does for some incidents).
+ */
 export interface IncidentSummary {
   id: string; // UUID, used in links, details, events, transitions
   key: string; // "INC-75"
@@ -27,7 +30,11 @@ export interface IncidentDetails extends IncidentSummary {
   description: string;
   detected: Date | null;
   modified: Date | null;
-  assigned: { id: string; name: string } | null;
+  /**
+   * Names of the correlation rules that raised the incident: 26.x sends `correlationRuleNames`
+   * (strings), 27.x `correlationRules` ({correlationName}); both are read into this one list.
+   */
+  correlationRules: string[];
 }
 
 export interface IncidentEvent {
@@ -74,6 +81,7 @@ export type SiemErrorKind =
   | "server" // 5xx
   | "malformed" // a body that does not parse or lacks what the call needs
   | "not_found" // 404 for an incident id
+  | "forbidden" // 403 on a Core call: the account lacks the rights (for this incident); a person must grant them
   | "refused" // 4xx on a transition (e.g. already in that status)
   | "http"; // any other unexpected status
 
@@ -109,6 +117,8 @@ export interface SiemClient {
   listIncidents(query: ListIncidentsQuery): Promise<IncidentSummary[]>;
   getIncident(id: string): Promise<IncidentDetails>;
   getEvents(id: string, limit: number): Promise<IncidentEvents>;
+  /** How many events the incident has (one cheap call, for polling open incidents). */
+  countEvents(id: string): Promise<number>;
   /** Not retried blindly: on an unclear failure, re-read the incident to learn what happened. */
   transition(
     id: string,
@@ -116,5 +126,11 @@ export interface SiemClient {
     comment: { measures: string; message: string },
   ): Promise<void>;
   systemInfo(): Promise<SystemInfo>;
+  /**
+   * The SIEM's clock (ms since the epoch) as far as this client knows it: the `Date` header of the
+   * latest SIEM answer plus the local time passed since that answer arrived; null before any
+   * answer. The header has whole seconds, so this may be up to a second behind.
+   */
+  siemNow(): number | null;
   close(): Promise<void>;
 }

@@ -96,6 +96,8 @@ describe("faults", () => {
     emu.state.malformedJson(5);
     emu.state.setLatency(5_000);
     emu.state.hang(5);
+    emu.state.setReadModelLag(10_000);
+    emu.state.failIncident("INC-1", { status: 500 });
     emu.state.clearFaults();
     expect(emu.state.faults()).toEqual({
       unavailableUntil: null,
@@ -103,6 +105,9 @@ describe("faults", () => {
       malformedListCalls: 0,
       latencyMs: 0,
       hangCalls: 0,
+      readModelLagMs: 0,
+      pendingReadModelChanges: 0,
+      incidentFaults: [],
     });
     expect((await listCall()).status).toBe(200);
   });

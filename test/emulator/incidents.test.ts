@@ -349,7 +349,7 @@ describe("details, events, transitions", () => {
       "groups",
       "targets",
       "attackers",
-      "correlationRules",
+      "correlationRuleNames", // the default 26.1 profile (27.x: correlationRules, see version-profiles.test.ts)
     ]) {
       expect(d, field).toHaveProperty(field);
     }

@@ -342,7 +342,7 @@ describe("incidents", () => {
       key: added.key,
       description: "Множество неудачных попыток",
       status: "New",
-      assigned: null,
+      correlationRules: [added.name],
     });
     expect(details.detected).toBeInstanceOf(Date);
     expect(details.modified).toBeInstanceOf(Date);

@@ -151,28 +151,48 @@ describe("parseIncidentDetails", () => {
       description: "Множество неудачных попыток",
       detected: new Date("2024-03-12T06:11:30Z"),
       modified: new Date("2024-03-12T06:12:00.457Z"),
-      assigned: null,
+      correlationRules: [],
     });
   });
 
-  it("maps an assignee object to id and full name", () => {
-    const assigned = { id: "107dd2cd", firstName: "Иван", lastName: "Петров" };
-    expect(parseIncidentDetails({ ...details, assigned }, "x")?.assigned).toEqual({
-      id: "107dd2cd",
-      name: "Иван Петров",
-    });
+  it("reads the rule names of both shapes into one list: 26.x correlationRuleNames, 27.x correlationRules", () => {
     expect(
-      parseIncidentDetails({ ...details, assigned: { id: "u1", lastName: "Petrov" } }, "x")?.assigned,
-    ).toEqual({
-      id: "u1",
-      name: "Petrov",
+      parseIncidentDetails({ ...details, correlationRuleNames: ["Password_brute"] }, "x")?.correlationRules,
+    ).toEqual(["Password_brute"]);
+    expect(
+      parseIncidentDetails(
+        {
+          ...details,
+          correlationRules: [{ correlationName: "Web_Bulk" }, { correlationName: "Port_scan", id: 3 }],
+        },
+        "x",
+      )?.correlationRules,
+    ).toEqual(["Web_Bulk", "Port_scan"]);
+    // Both at once (a version in between), duplicates and junk: each name once, junk dropped.
+    expect(
+      parseIncidentDetails(
+        {
+          ...details,
+          correlationRuleNames: ["A", "", null, 7],
+          correlationRules: [{ correlationName: "A" }, { correlationName: "B" }, {}, null, "C"],
+        },
+        "x",
+      )?.correlationRules,
+    ).toEqual(["A", "7", "B", "C"]);
+    expect(parseIncidentDetails({ ...details, correlationRules: null }, "x")?.correlationRules).toEqual([]);
+    expect(parseIncidentDetails({ ...details, correlationRuleNames: "A" }, "x")?.correlationRules).toEqual(
+      [],
+    );
+  });
+
+  it("reads JSON null severity, category and type (real Core sends them) as empty strings", () => {
+    const parsed = parseIncidentDetails({ ...details, severity: null, category: null, type: null }, "x");
+    expect(parsed).toMatchObject({ severity: "", category: "", type: "", key: "INC-75" });
+    const page = parseIncidentPage({
+      incidents: [{ ...fullItem, severity: null, category: null, type: null }],
     });
-    expect(parseIncidentDetails({ ...details, assigned: "u2" }, "x")?.assigned).toEqual({
-      id: "u2",
-      name: "",
-    });
-    expect(parseIncidentDetails({ ...details, assigned: {} }, "x")?.assigned).toBeNull();
-    expect(parseIncidentDetails({ ...details, assigned: 17 }, "x")?.assigned).toBeNull();
+    expect(page?.incidents[0]).toMatchObject({ severity: "", category: "", type: "", id: fullItem.id });
+    expect(page?.notes).toEqual([]);
   });
 
   it("defaults missing fields and takes the id from the request when absent", () => {
@@ -189,7 +209,7 @@ describe("parseIncidentDetails", () => {
       description: "",
       detected: null,
       modified: null,
-      assigned: null,
+      correlationRules: [],
     });
   });
 
