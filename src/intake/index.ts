@@ -1,8 +1,11 @@
 // The SIEM poller. Every BOT_POLL_INTERVAL it lists the incidents created since the watermark minus an
-// overlap window (all pages), stores the unseen ones together with their outbox rows and the new
-// watermark in one transaction, and then looks at incidents modified since its change cursor to
-// refresh the ones already delivered. Failures never leave the loop: it backs off, and tells the
-// admins once when the SIEM has been unreachable for a minute and once when it is back.
+// overlap window (all pages), reads the details of a few new ones, stores the unseen ones together with
+// their outbox rows and the new watermark in one transaction, and then looks for changes of known
+// incidents: the lastModification list, plus the event counts of a few open incidents in turn (events
+// may be added without a modification the list shows). Failures of the SIEM never leave the loop: it
+// backs off, and tells the admins once when the SIEM has been unreachable for a minute and once when it
+// is back. A failure of one incident's read is that incident's alone: it is retried with backoff and
+// reported once, and the poll goes on.
 
 import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
@@ -10,12 +13,18 @@ import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
 import { formatTimeNear } from "../render/time.js";
 import { type IncidentSummary, type SiemClient, SiemError, type SiemErrorKind } from "../siem/types.js";
-import type { ActionLine, Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { backoffDelayMs } from "./backoff.js";
 import { needsReread } from "./changes.js";
+import { LATE_READS_PER_POLL, readBeforeQueue, readLate } from "./enrichment.js";
+import { EventCountWatch } from "./event-watch.js";
+import { FailedReads, isSiemWide } from "./failures.js";
+import { IncidentReader } from "./reader.js";
 
 export { type BackoffPolicy, backoffDelayMs } from "./backoff.js";
 export { needsReread } from "./changes.js";
+export { IncidentReader, type Reread } from "./reader.js";
+export { READ_MODEL_LAG_TOLERANCE_MS, reconcileRead } from "./reconcile.js";
 
 export interface IntakeDeps {
   config: Config;
@@ -29,6 +38,8 @@ export interface IntakeDeps {
   now?: () => number;
   /** Waits `ms`, or less when `signal` aborts (it may resolve or reject then). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The shared read routine (the bot's buttons use the same one); made here when absent. */
+  reader?: IncidentReader;
 }
 
 export interface IntakeStatus {
@@ -40,6 +51,8 @@ export interface IntakeStatus {
   /** Newest `created` stored (SIEM time, ms). */
   watermark: number | null;
   consecutiveFailures: number;
+  /** Incidents whose own read keeps failing (retried with backoff). */
+  failingIncidents: number;
 }
 
 export interface PollResult {
@@ -60,6 +73,16 @@ export const BACKOFF_CAP_MS = 60_000;
 export const CHANGE_OVERLAP_MS = 2 * 60_000;
 /** Re-reads per poll (three SIEM calls each); the rest wait for the next poll, the cursor waits with them. */
 export const MAX_REREADS_PER_POLL = 50;
+/**
+ * Without a Date header from the SIEM, its present is taken as the local clock plus this much: a SIEM
+ * clock a little ahead of ours must not hold incidents back, and a collector hours ahead must not push
+ * the watermark into the future.
+ */
+export const LOCAL_CLOCK_TOLERANCE_MS = 5 * 60_000;
+const DATE_HEADER_RESOLUTION_MS = 1_000;
+/** settings key of incidents whose change could not be read yet (kept across restarts: the cursor moved on). */
+export const PENDING_REREADS_KEY = "intake.pendingRereads";
+const PENDING_REREADS_LIMIT = 1_000;
 // Under the CLI's 5 s for the whole service: a poll still waiting on the SIEM is abandoned (nothing is
 // lost: the watermark only moves with a committed write).
 const STOP_WAIT_MS = 3_000;
@@ -126,7 +149,11 @@ export class Intake {
   /** Incidents added while the SIEM was failing (partly), reported with the recovery. */
   private caughtUp = 0;
   private readonly settledIds = new Set<string>();
-  private readonly state: IntakeStatus = {
+  private readonly reader: IncidentReader;
+  /** Incidents whose own read failed: retried with backoff, reported once. */
+  private readonly failures: FailedReads;
+  private readonly eventWatch: EventCountWatch;
+  private readonly state: Omit<IntakeStatus, "failingIncidents"> = {
     lastSuccessAt: null,
     lastAttemptAt: null,
     lastError: null,
@@ -139,6 +166,17 @@ export class Intake {
     this.deps = deps;
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? defaultSleep;
+    this.reader =
+      deps.reader ??
+      new IncidentReader({
+        siem: deps.siem,
+        store: deps.store,
+        maxEvents: deps.config.bot.maxEvents,
+        now: this.now,
+      });
+    const pollMs = Math.max(deps.config.bot.pollIntervalMs, 500);
+    this.failures = new FailedReads({ baseMs: pollMs, capMs: Math.max(10 * 60_000, pollMs) });
+    this.eventWatch = new EventCountWatch(deps.store, deps.siem);
   }
 
   /** Starts polling at once, then every BOT_POLL_INTERVAL (longer after failures). */
@@ -165,7 +203,7 @@ export class Intake {
   }
 
   status(): IntakeStatus {
-    return { ...this.state };
+    return { ...this.state, failingIncidents: this.failures.size };
   }
 
   /**
@@ -247,6 +285,24 @@ export class Intake {
     }
   }
 
+  // --- the SIEM's present ---------------------------------------------------------------------------
+
+  /**
+   * The SIEM's own present (from its Date header), or the local clock plus a tolerance. The watermark
+   * and the change cursor never pass it: an incident dated hours ahead (a collector with a wrong clock)
+   * is delivered, but does not make the poller skip the incidents created in between.
+   */
+  private siemPresent(): number {
+    const siemNow = this.deps.siem.siemNow();
+    // The Date header has whole seconds: what was created within its second is still the present.
+    return siemNow === null ? this.now() + LOCAL_CLOCK_TOLERANCE_MS : siemNow + DATE_HEADER_RESOLUTION_MS;
+  }
+
+  private watermarkFor(listed: IncidentSummary[]): number | null {
+    const newest = newestCreated(listed);
+    return newest === null ? null : Math.min(newest, this.siemPresent());
+  }
+
   // --- new incidents -------------------------------------------------------------------------------
 
   private async pollCreated(): Promise<number> {
@@ -258,8 +314,8 @@ export class Intake {
       from: new Date(watermark - config.bot.overlapMs),
       timeType: "creation",
     });
-    const newest = newestCreated(listed);
-    return this.store(listed, newest !== null && newest > watermark ? newest : null, true);
+    const next = this.watermarkFor(listed);
+    return this.store(listed, next !== null && next > watermark ? next : null, true);
   }
 
   /**
@@ -277,7 +333,7 @@ export class Intake {
       timeType: "creation",
     });
     // The SIEM's own timestamps when there are any; the local clock only when the SIEM has none.
-    const watermark = newestCreated(listed) ?? startAt;
+    const watermark = this.watermarkFor(listed) ?? startAt;
     let added: number;
     if (lookback > 0) {
       added = await this.store(listed, watermark, true);
@@ -307,7 +363,9 @@ export class Intake {
     const known = await store.incidents.known(incidents.map((i) => i.id));
     const unseen = incidents.filter((i) => !known.has(i.id));
     if (unseen.length === 0 && watermark === null) return 0;
-    const result = await store.incidents.ingest(unseen, watermark, { queue });
+    // A few new incidents are read first, so their first message shows details and events.
+    const reads = queue ? await this.readNew(unseen) : new Map();
+    const result = await store.incidents.ingest(unseen, watermark, { queue, reads });
     if (watermark !== null && (this.state.watermark === null || watermark > this.state.watermark)) {
       this.state.watermark = watermark;
     }
@@ -315,6 +373,12 @@ export class Intake {
     metrics.incidentsSeen.inc(result.added.length);
     if (result.queued > 0) this.kickDelivery();
     return result.added.length;
+  }
+
+  private async readNew(unseen: IncidentSummary[]) {
+    const outcome = await readBeforeQueue(unseen, this.reader, this.failures, this.now);
+    this.reportFailing(outcome.newlyFailing, "new incident");
+    return outcome.reads;
   }
 
   // --- changes of known incidents --------------------------------------------------------------------
@@ -331,77 +395,148 @@ export class Intake {
     const listed = await siem.listIncidents({ from: new Date(windowStart), timeType: "lastModification" });
     const known = await store.incidents.known(listed.map((i) => i.id));
     const watchedSince = this.now() - config.bot.changeWindowMs;
-    const candidates: string[] = [];
+    const candidates = new Set<string>();
     for (const item of listed) {
       if (!known.has(item.id)) continue;
       const stored = await store.incidents.get(item.id);
       if (!stored || stored.firstSeenAt < watchedSince) continue;
-      if (needsReread(item, stored, windowStart, this.settledIds)) candidates.push(item.id);
+      if (needsReread(item, stored, windowStart, this.settledIds)) candidates.add(item.id);
     }
+    // Changes whose read failed before (the cursor has moved past them), and events added quietly.
+    const pending = await this.pendingRereads();
+    for (const id of pending) candidates.add(id);
+    for (const id of await this.eventWatch.changed(watchedSince, this.failures, this.now()))
+      candidates.add(id);
 
     let changed = 0;
     let newestModified: number | null = null;
-    for (const id of candidates.slice(0, MAX_REREADS_PER_POLL)) {
+    let read = 0;
+    let deferred = 0;
+    let siemFailed = false;
+    /** Still to be read: failed, backing off or deferred; saved so that neither a poll nor a restart loses them. */
+    const failedNow = new Set<string>();
+    for (const id of candidates) {
+      if (siemFailed || read >= MAX_REREADS_PER_POLL) {
+        deferred++;
+        failedNow.add(id); // kept: an incident found by its event count or an earlier failure is not listed again
+        continue;
+      }
+      if (!this.failures.due(id, this.now())) {
+        failedNow.add(id); // still backing off: kept for a later poll
+        continue;
+      }
+      read++;
       const result = await this.reread(id);
+      if (result === "siem-failed") {
+        siemFailed = true;
+        deferred++;
+        failedNow.add(id);
+        continue;
+      }
+      if (result === "failed") {
+        failedNow.add(id);
+        continue;
+      }
       if (result.changed) changed++;
       if (result.modified !== null && (newestModified === null || result.modified > newestModified)) {
         newestModified = result.modified;
       }
     }
+    await this.savePendingRereads(pending, failedNow);
     if (changed > 0) {
       metrics.incidentChanges.inc(changed);
       this.kickDelivery();
     }
+    // Details of incidents queued without them (a burst): not a change in the SIEM, so not counted.
+    await this.readLate();
 
-    const deferred = candidates.length - Math.min(candidates.length, MAX_REREADS_PER_POLL);
     if (deferred > 0) {
-      logger.info({ deferred }, "more changed incidents than one poll re-reads; the rest follow next poll");
+      logger.info(
+        { deferred, siemFailed },
+        "not every changed incident was re-read in this poll; the rest follow next poll",
+      );
     } else {
-      // Only SIEM timestamps move the cursor. A modification time read long after the listing could
-      // skip changes made meanwhile, so it counts only when the check was quick.
+      // Only SIEM timestamps move the cursor, never past the SIEM's present. A modification time read
+      // long after the listing could skip changes made meanwhile, so it counts only when the check was quick.
       let next = Math.max(cursor, watermark);
       if (newestModified !== null && this.now() - checkStartedAt < CHANGE_OVERLAP_MS / 2) {
-        next = Math.max(next, newestModified);
+        next = Math.max(next, Math.min(newestModified, this.siemPresent()));
       }
       if (saved === undefined || next > saved) await store.settings.set(CHANGE_CURSOR_KEY, String(next));
     }
     return changed;
   }
 
-  /** Re-reads one incident and stores it; a status that differs from the store's gets a "SIEM" action line. */
-  private async reread(id: string): Promise<{ changed: boolean; modified: number | null }> {
-    const { store, siem, config, logger } = this.deps;
-    let details: Awaited<ReturnType<SiemClient["getIncident"]>>;
-    let events: Awaited<ReturnType<SiemClient["getEvents"]>>;
+  /**
+   * Re-reads one incident and stores it (the read is reconciled with the store: a lagging read model
+   * never takes it back). "failed": this incident's read failed (recorded, retried later);
+   * "siem-failed": the SIEM as a whole did not answer.
+   */
+  private async reread(
+    id: string,
+  ): Promise<{ changed: boolean; modified: number | null } | "failed" | "siem-failed"> {
+    const { logger, metrics } = this.deps;
     try {
-      details = await siem.getIncident(id);
-      events = await siem.getEvents(id, config.bot.maxEvents);
-    } catch (error) {
-      if (error instanceof SiemError && error.kind === "not_found") {
-        logger.warn({ incident: id }, "incident listed as modified is gone from the SIEM; left as it was");
-        return { changed: false, modified: null };
+      const result = await this.reader.reread(id);
+      if (this.failures.succeeded(id)) logger.info({ incident: id }, "incident readable again");
+      if (!result) return { changed: false, modified: null };
+      if (result.modified === null) {
+        if (this.settledIds.size >= SETTLED_IDS_LIMIT) this.settledIds.clear();
+        this.settledIds.add(id);
       }
-      throw error;
+      if (result.changed) {
+        logger.debug(
+          { incident: id, key: result.incident.key, status: result.incident.status },
+          "incident changed in the SIEM",
+        );
+      }
+      return { changed: result.changed, modified: result.modified };
+    } catch (error) {
+      if (isSiemWide(error)) return "siem-failed";
+      if (error instanceof SiemError) metrics.siemErrors.inc({ kind: error.kind });
+      const first = this.failures.failed(id, describe(error), this.now());
+      if (first) this.reportFailing([{ id, reason: describe(error) }], "changed incident");
+      return "failed";
     }
-    // Read the stored status as late as possible: our own button may have just changed it.
-    const current = await store.incidents.get(id);
-    if (!current) return { changed: false, modified: null };
-    const lastAction: ActionLine | undefined =
-      details.status !== current.status
-        ? { status: details.status, by: "SIEM", at: details.modified ?? new Date(this.now()) }
-        : undefined;
-    const result = await store.incidents.refresh(details, events, lastAction);
-    if (details.modified === null) {
-      if (this.settledIds.size >= SETTLED_IDS_LIMIT) this.settledIds.clear();
-      this.settledIds.add(id);
-    }
-    if (result?.changed) {
-      logger.debug(
-        { incident: id, key: details.key, status: details.status, statusChanged: lastAction !== undefined },
-        "incident changed in the SIEM",
+  }
+
+  /** Incidents queued without details (a burst) that will have a message of their own: a few per poll. */
+  private async readLate(): Promise<number> {
+    const since = this.now() - this.deps.config.bot.changeWindowMs;
+    const ids = await this.deps.store.incidents.unenriched(since, LATE_READS_PER_POLL * 3);
+    if (ids.length === 0) return 0;
+    const outcome = await readLate(ids, this.reader, this.failures, this.now);
+    this.reportFailing(outcome.newlyFailing, "new incident");
+    if (outcome.changed > 0) this.kickDelivery();
+    return outcome.changed;
+  }
+
+  /** One warning per incident when its read starts failing; later failures of it are quiet. */
+  private reportFailing(list: Array<{ id: string; reason: string }>, what: string): void {
+    for (const { id, reason } of list) {
+      this.deps.logger.warn(
+        { incident: id, error: reason },
+        `could not read a ${what} from the SIEM; retrying it on its own with backoff`,
       );
     }
-    return { changed: result?.changed ?? false, modified: details.modified?.getTime() ?? null };
+  }
+
+  private async pendingRereads(): Promise<string[]> {
+    const raw = await this.deps.store.settings.get(PENDING_REREADS_KEY);
+    if (!raw) return [];
+    try {
+      const ids = JSON.parse(raw) as unknown;
+      return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Keeps the incidents whose change is still unread, so a restart does not forget them. */
+  private async savePendingRereads(before: string[], failing: Set<string>): Promise<void> {
+    const next = [...failing].slice(-PENDING_REREADS_LIMIT);
+    if (next.length === before.length && next.every((id, i) => id === before[i])) return;
+    await this.deps.store.settings.set(PENDING_REREADS_KEY, JSON.stringify(next));
   }
 
   // --- outcome of a poll ---------------------------------------------------------------------------

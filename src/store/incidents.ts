@@ -10,6 +10,32 @@ export interface ActionLine {
   status: string;
   by: string;
   at: Date;
+  /**
+   * A change made through the bot that the SIEM's read model has not shown yet: until it does, a read
+   * that still shows the earlier status is the read model lagging, not news.
+   */
+  pending?: boolean;
+  /** The SIEM's own clock when the change was made (its Date header), to tell later changes from lag. */
+  siemAt?: Date | null;
+}
+
+/** What a read from the SIEM should leave as the stored status and last action. */
+export interface StatusDecision {
+  status: string;
+  /** undefined: keep the stored one. */
+  lastAction?: ActionLine | null;
+}
+
+/** Decides, inside the write's transaction, how a fresh read and the stored state combine. */
+export type Reconcile = (
+  current: StoredIncident,
+  read: { status: string; modified: Date | null },
+) => StatusDecision;
+
+/** Details and first events read for an incident before it is stored. */
+export interface IncidentRead {
+  details: IncidentDetails;
+  events: { events: IncidentEvent[]; total: number };
 }
 
 export interface StoredIncident {
@@ -47,7 +73,13 @@ function toStored(row: Selectable<IncidentsTable>): StoredIncident {
     JSON.parse(row.events_json) as Array<{ id: string; date: string | null; description: string }>
   ).map((e) => ({ id: e.id, date: e.date ? new Date(e.date) : null, description: e.description }));
   const action = row.last_action_json
-    ? (JSON.parse(row.last_action_json) as { status: string; by: string; at: string })
+    ? (JSON.parse(row.last_action_json) as {
+        status: string;
+        by: string;
+        at: string;
+        pending?: boolean;
+        siemAt?: string | null;
+      })
     : null;
   return {
     id: row.id,
@@ -63,7 +95,15 @@ function toStored(row: Selectable<IncidentsTable>): StoredIncident {
     firstSeenAt: row.first_seen_at,
     events,
     totalEvents: row.total_events,
-    lastAction: action ? { status: action.status, by: action.by, at: new Date(action.at) } : null,
+    lastAction: action
+      ? {
+          status: action.status,
+          by: action.by,
+          at: new Date(action.at),
+          ...(action.pending ? { pending: true } : {}),
+          ...(action.siemAt ? { siemAt: new Date(action.siemAt) } : {}),
+        }
+      : null,
     enrichedAt: row.enriched_at,
     version: row.version,
   };
@@ -77,6 +117,36 @@ function eventsJson(events: IncidentEvent[]): string {
       description: e.description,
     })),
   );
+}
+
+/** Columns a message shows: a change in any of them makes delivery edit every copy. */
+const SHOWN_COLUMNS: Array<keyof IncidentsTable> = [
+  "key",
+  "name",
+  "severity",
+  "status",
+  "type",
+  "description",
+  "events_json",
+  "total_events",
+];
+
+/** The part of a stored action a message shows (not whether the SIEM has confirmed it yet). */
+function shownAction(json: string | null | undefined): string {
+  if (!json) return "";
+  const a = JSON.parse(json) as { status: string; by: string; at: string };
+  return `${a.status}|${a.by}|${a.at}`;
+}
+
+function actionJson(action: ActionLine | null): string | null {
+  if (!action) return null;
+  return JSON.stringify({
+    status: action.status,
+    by: action.by,
+    at: action.at.toISOString(),
+    ...(action.pending ? { pending: true } : {}),
+    ...(action.siemAt ? { siemAt: action.siemAt.toISOString() } : {}),
+  });
 }
 
 function timeOrZero(d: Date): number {
@@ -131,11 +201,12 @@ export class IncidentsRepository {
    * then moves the watermark forward (never back) — all in one transaction.
    * `queue: false` records them as seen without queuing anything: the first start with
    * BOT_INITIAL_LOOKBACK=0, where what existed before the service must not be sent.
+   * `reads` holds details and events already read for some of them: those are stored complete.
    */
   async ingest(
     incidents: IncidentSummary[],
     watermark: number | null,
-    opts: { queue?: boolean } = {},
+    opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead> } = {},
   ): Promise<IngestResult> {
     const now = this.now();
     return this.db.transaction().execute(async (trx) => {
@@ -170,25 +241,29 @@ export class IncidentsRepository {
         await trx
           .insertInto("incidents")
           .values(
-            chunk.map((inc) => ({
-              id: inc.id,
-              key: inc.key,
-              name: inc.name,
-              severity: inc.severity,
-              status: inc.status,
-              type: inc.type,
-              category: inc.category,
-              description: null,
-              created_at: timeOrZero(inc.created),
-              modified_at: null,
-              first_seen_at: now,
-              events_json: "[]",
-              total_events: 0,
-              last_action_json: null,
-              enriched_at: null,
-              version: 1,
-              updated_at: now,
-            })),
+            chunk.map((inc) => {
+              const read = opts.reads?.get(inc.id);
+              const d = read?.details ?? inc;
+              return {
+                id: inc.id,
+                key: d.key || inc.key,
+                name: d.name,
+                severity: d.severity,
+                status: d.status,
+                type: d.type,
+                category: d.category,
+                description: read?.details.description ?? null,
+                created_at: timeOrZero(inc.created),
+                modified_at: read?.details.modified ? timeOrZero(read.details.modified) : null,
+                first_seen_at: now,
+                events_json: read ? eventsJson(read.events.events) : "[]",
+                total_events: read?.events.total ?? 0,
+                last_action_json: null,
+                enriched_at: read ? now : null,
+                version: 1,
+                updated_at: now,
+              };
+            }),
           )
           .onConflict((oc) => oc.column("id").doNothing())
           .execute();
@@ -249,12 +324,16 @@ export class IncidentsRepository {
 
   /**
    * Stores what the SIEM says now (details, and events when given). Bumps `version` when anything a
-   * message shows has changed, which makes delivery edit every copy. Returns the stored incident and whether it changed.
+   * message shows has changed, which makes delivery edit every copy. Returns the stored incident and
+   * whether it changed. A read never takes the stored incident back: the modification time and the
+   * number of events only grow. `reconcile` decides the status and last action from the stored state
+   * and the read, inside the same transaction (a button may be writing at the same moment).
    */
   async refresh(
     details: IncidentSummary & Partial<Pick<IncidentDetails, "description" | "modified">>,
     events?: { events: IncidentEvent[]; total: number },
     lastAction?: ActionLine | null,
+    reconcile?: Reconcile,
   ): Promise<{ incident: StoredIncident; changed: boolean } | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
@@ -263,39 +342,31 @@ export class IncidentsRepository {
         .where("id", "=", details.id)
         .executeTakeFirst();
       if (!row) return undefined;
+      const decision = reconcile
+        ? reconcile(toStored(row), { status: details.status, modified: details.modified ?? null })
+        : { status: details.status, lastAction };
       const next: Partial<Selectable<IncidentsTable>> = {
         key: details.key || row.key,
         name: details.name,
         severity: details.severity,
-        status: details.status,
+        status: decision.status,
         type: details.type,
         category: details.category,
         updated_at: this.now(),
       };
       if (details.description !== undefined) next.description = details.description;
-      if (details.modified) next.modified_at = timeOrZero(details.modified);
-      if (events) {
+      if (details.modified) next.modified_at = Math.max(timeOrZero(details.modified), row.modified_at ?? 0);
+      // A lagging read may show fewer events than one before it: keep the fuller picture.
+      if (events && (row.enriched_at === null || events.total >= row.total_events)) {
         next.events_json = eventsJson(events.events);
         next.total_events = events.total;
-        next.enriched_at = this.now();
       }
-      if (lastAction !== undefined) {
-        next.last_action_json = lastAction
-          ? JSON.stringify({ status: lastAction.status, by: lastAction.by, at: lastAction.at.toISOString() })
-          : null;
-      }
-      const shown: Array<keyof IncidentsTable> = [
-        "key",
-        "name",
-        "severity",
-        "status",
-        "type",
-        "description",
-        "events_json",
-        "total_events",
-        "last_action_json",
-      ];
-      const changed = shown.some((k) => k in next && next[k as keyof typeof next] !== row[k]);
+      if (events) next.enriched_at = this.now();
+      if (decision.lastAction !== undefined) next.last_action_json = actionJson(decision.lastAction);
+      const changed =
+        SHOWN_COLUMNS.some((k) => k in next && next[k as keyof typeof next] !== row[k]) ||
+        ("last_action_json" in next &&
+          shownAction(next.last_action_json) !== shownAction(row.last_action_json));
       if (changed) next.version = row.version + 1;
       await trx.updateTable("incidents").set(next).where("id", "=", details.id).execute();
       const updated = await trx
@@ -305,5 +376,88 @@ export class IncidentsRepository {
         .executeTakeFirstOrThrow();
       return { incident: toStored(updated), changed };
     });
+  }
+
+  /**
+   * A status change made through the bot, shown at once: the status and who made it are stored
+   * before the SIEM's read model shows them (it may lag), marked pending until a read confirms them.
+   */
+  async recordAction(id: string, action: ActionLine): Promise<StoredIncident | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom("incidents").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) return undefined;
+      await trx
+        .updateTable("incidents")
+        .set({
+          status: action.status,
+          last_action_json: actionJson(action),
+          version: row.version + 1,
+          updated_at: this.now(),
+        })
+        .where("id", "=", id)
+        .execute();
+      const updated = await trx
+        .selectFrom("incidents")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      return toStored(updated);
+    });
+  }
+
+  /**
+   * Incidents first seen since `since` whose details were never read and that have (or will have) a
+   * message of their own — queued, or sent as a single message; digest lines show no details. Newest first.
+   */
+  async unenriched(since: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("incidents")
+      .select("id")
+      .where("enriched_at", "is", null)
+      .where("first_seen_at", ">=", since)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("outbox")
+            .select("outbox.id")
+            .whereRef("outbox.incident_id", "=", "incidents.id")
+            .where((o) => o.or([o("outbox.state", "=", "pending"), o("outbox.via", "=", "single")])),
+        ),
+      )
+      .orderBy("first_seen_at", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Incidents still open (not Closed) first seen since `since` that have a message of their own (a
+   * digest line shows no events), in id order after `afterId`: the ones whose event count is worth
+   * checking, a page at a time (the caller goes round them).
+   */
+  async openAfter(
+    since: number,
+    afterId: string,
+    limit: number,
+  ): Promise<Array<{ id: string; totalEvents: number; enriched: boolean }>> {
+    const rows = await this.db
+      .selectFrom("incidents")
+      .select(["id", "total_events", "enriched_at"])
+      .where("first_seen_at", ">=", since)
+      .where("status", "!=", "Closed")
+      .where("id", ">", afterId)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("outbox")
+            .select("outbox.id")
+            .whereRef("outbox.incident_id", "=", "incidents.id")
+            .where("outbox.via", "=", "single"),
+        ),
+      )
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, totalEvents: r.total_events, enriched: r.enriched_at !== null }));
   }
 }

@@ -10,7 +10,14 @@ import { SettingsRepository } from "./settings.js";
 export type { ApprovalMessage } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
 export type { Chat, ChatIdentity } from "./chats.js";
-export type { ActionLine, IngestResult, StoredIncident } from "./incidents.js";
+export type {
+  ActionLine,
+  IncidentRead,
+  IngestResult,
+  Reconcile,
+  StatusDecision,
+  StoredIncident,
+} from "./incidents.js";
 export { StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";

@@ -1,0 +1,67 @@
+// The one routine that reads an incident from the SIEM and stores it: new incidents before their first
+// message, changes the poller finds, Refresh and the other buttons. A read is combined with the stored
+// state by reconcileRead, so a lagging read model never takes a copy back to an older state.
+import type { SiemClient } from "../siem/types.js";
+import type { IncidentRead, Store, StoredIncident } from "../store/index.js";
+import { reconcileRead } from "./reconcile.js";
+
+export interface IncidentReaderDeps {
+  siem: SiemClient;
+  store: Store;
+  /** Events shown per incident (BOT_MAX_EVENTS). */
+  maxEvents: number;
+  now?: () => number;
+}
+
+export interface Reread {
+  incident: StoredIncident;
+  /** Something a message shows changed: delivery edits every copy. */
+  changed: boolean;
+  /** The SIEM's modification time of what was read (ms), if it gave one. */
+  modified: number | null;
+}
+
+export class IncidentReader {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: IncidentReaderDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Details and first events, read together. Throws the SIEM's error. */
+  async read(id: string): Promise<IncidentRead> {
+    const [details, events] = await Promise.all([
+      this.deps.siem.getIncident(id),
+      this.deps.siem.getEvents(id, this.deps.maxEvents),
+    ]);
+    return { details, events };
+  }
+
+  /** Reads the incident and stores it; undefined when the store does not know it. Throws the SIEM's error. */
+  async reread(id: string): Promise<Reread | undefined> {
+    const { details, events } = await this.read(id);
+    const result = await this.deps.store.incidents.refresh(
+      details,
+      events,
+      undefined,
+      reconcileRead(this.now()),
+    );
+    if (!result) return undefined;
+    return { ...result, modified: details.modified?.getTime() ?? null };
+  }
+
+  /**
+   * A transition made through the bot has just been accepted (204): the copies show the new status and
+   * who made it at once, before the SIEM's read model does.
+   */
+  async recordOwnChange(id: string, status: string, by: string): Promise<StoredIncident | undefined> {
+    const siemNow = this.deps.siem.siemNow();
+    return this.deps.store.incidents.recordAction(id, {
+      status,
+      by,
+      at: new Date(this.now()),
+      pending: true,
+      siemAt: siemNow === null ? null : new Date(siemNow),
+    });
+  }
+}
