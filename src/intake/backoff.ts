@@ -14,7 +14,7 @@ export interface BackoffPolicy {
  * Failures that need a person (wrong password, untrusted certificate): retrying every few seconds
  * only fills the log and may lock the SIEM account, so these wait the full cap at once.
  */
-const NEEDS_A_PERSON: ReadonlySet<SiemErrorKind | "other"> = new Set(["credentials", "tls"]);
+const NEEDS_A_PERSON: ReadonlySet<SiemErrorKind | "other"> = new Set(["credentials", "tls", "forbidden"]);
 
 /**
  * The delay before the next attempt after `failures` consecutive failures (≥ 1).

@@ -581,7 +581,7 @@ export class Intake {
       return;
     }
 
-    const needsPerson = kind === "credentials" || kind === "tls";
+    const needsPerson = kind === "credentials" || kind === "tls" || kind === "forbidden";
     const fields = { step: failure.step, kind, failures: this.state.consecutiveFailures, error: reason };
     if (needsPerson) logger.error(fields, "SIEM poll failed; this needs a configuration fix");
     else logger.warn(fields, "SIEM poll failed; backing off");

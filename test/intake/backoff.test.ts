@@ -15,7 +15,7 @@ describe("backoffDelayMs", () => {
   });
 
   it("goes to the cap at once for failures that need a person", () => {
-    for (const kind of ["credentials", "tls"] as const) {
+    for (const kind of ["credentials", "tls", "forbidden"] as const) {
       expect(backoffDelayMs(1, kind, policy, lowest)).toBe(30_000);
       expect(backoffDelayMs(1, kind, policy, highest)).toBe(60_000);
     }
