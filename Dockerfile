@@ -1,7 +1,9 @@
 # mpsiem-telegram — multi-stage image: build with the full toolchain, run as a non-root user.
 # The database lives in the /data volume; settings come from the environment (or an env file).
+# Node 24 is the current LTS line (Node 20 reached end of life in April 2026); both stages use the same
+# major, so better-sqlite3's native addon is built for the ABI it runs on.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles its native addon when no prebuilt binary can be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -11,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     BOT_DB_PATH=/data/bot.db \
     BOT_HTTP_HOST=0.0.0.0 \

