@@ -14,8 +14,16 @@ export type ChaosAction =
   | { kind: "burst"; count: number }
   /** An incident that shows up now with a `created` time in the past (within the overlap window). */
   | { kind: "late"; ageMs: number }
+  /** An incident dated hours ahead (a collector with a wrong clock). */
+  | { kind: "future"; aheadMs: number }
   /** A status change made in the SIEM UI: the `pick` fraction selects one of the incidents so far. */
   | { kind: "siemStatus"; pick: number; choice: number }
+  /** Correlation adds events to an incident without changing its modification time. */
+  | { kind: "quietEvents"; pick: number; count: number }
+  /** The SIEM's read model shows changes `ms` late (0 ends it). */
+  | { kind: "readLag"; ms: number }
+  /** The next `count` calls about one incident fail (500, 403 or a truncated body); the others work. */
+  | { kind: "incidentFault"; pick: number; fault: "500" | "403" | "malformed"; count: number }
   | { kind: "siem503"; seconds: number }
   | { kind: "siemMalformed"; count: number }
   | { kind: "siemHang"; count: number }
@@ -72,11 +80,13 @@ export function makePlan(seed: number, durationMs: number): ChaosPlan {
 
   // Incidents: a Poisson stream, mostly single ones, some bursts and some late ones.
   for (let t = rng.gap(1_000, 200); t < end; t += rng.gap(2_000, 150)) {
-    const kind = rng.weighted({ incident: 78, burst: 7, late: 15 });
+    const kind = rng.weighted({ incident: 75, burst: 7, late: 15, future: 3 });
     if (kind === "incident") {
       add(t, { kind, severity: rng.pick(["High", "Medium", "Low"] as const), events: rng.int(0, 8) });
     } else if (kind === "burst") {
       add(t, { kind, count: rng.int(5, 40) });
+    } else if (kind === "future") {
+      add(t, { kind, aheadMs: rng.int(30 * 60_000, 5 * 60 * 60_000) });
     } else {
       add(t, { kind, ageMs: rng.int(20_000, 5 * 60_000) });
     }
@@ -87,10 +97,29 @@ export function makePlan(seed: number, durationMs: number): ChaosPlan {
     add(t, { kind: "siemStatus", pick: rng.next(), choice: rng.int(0, 3) });
   }
 
+  // Events added quietly to incidents already delivered.
+  for (let t = 6_000 + rng.gap(5_000); t < end; t += rng.gap(9_000, 1_000)) {
+    add(t, { kind: "quietEvents", pick: rng.next(), count: rng.int(1, 4) });
+  }
+
   // SIEM faults.
   for (let t = rng.gap(8_000, 2_000); t < end; t += rng.gap(12_000, 2_000)) {
-    const kind = rng.weighted({ siem503: 3, siemMalformed: 3, siemHang: 2, siemLatency: 2, tokenExpiry: 3 });
-    if (kind === "siem503") add(t, { kind, seconds: rng.int(2, MAX_503_SECONDS) });
+    const kind = rng.weighted({
+      siem503: 3,
+      siemMalformed: 3,
+      siemHang: 2,
+      siemLatency: 2,
+      tokenExpiry: 3,
+      readLag: 3,
+      incidentFault: 3,
+    });
+    if (kind === "readLag") {
+      add(t, { kind, ms: rng.int(1_000, 8_000) });
+      add(t + rng.int(5_000, 20_000), { kind, ms: 0 });
+    } else if (kind === "incidentFault") {
+      const fault = rng.pick(["500", "403", "malformed"] as const);
+      add(t, { kind, pick: rng.next(), fault, count: rng.int(1, 6) });
+    } else if (kind === "siem503") add(t, { kind, seconds: rng.int(2, MAX_503_SECONDS) });
     else if (kind === "siemMalformed") add(t, { kind, count: rng.int(1, 4) });
     else if (kind === "siemHang") add(t, { kind, count: rng.int(1, 3) });
     else if (kind === "tokenExpiry") add(t, { kind });

@@ -378,7 +378,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   service = new ServiceProcess(env, tmp.dir, logFile, clock, say);
 
   const incidents: IncidentRecord[] = [];
-  const incidentsByKind: Record<string, number> = { single: 0, burst: 0, late: 0 };
+  const incidentsByKind: Record<string, number> = { single: 0, burst: 0, late: 0, future: 0 };
   const faults: Record<string, number> = {};
   let statusChanges = 0;
   const bob = {
@@ -441,6 +441,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       case "late":
         remember([state.addIncident({ created: new Date(Date.now() - action.ageMs) })], "late");
         return;
+      case "future":
+        remember([state.addIncident({ createdOffsetMs: action.aheadMs })], "future");
+        return;
+      case "quietEvents": {
+        if (incidents.length === 0) return;
+        const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
+        state.addEvents(target.id, { count: action.count, touchModified: false });
+        break;
+      }
+      case "readLag":
+        state.setReadModelLag(action.ms);
+        if (action.ms === 0) return; // the end of a lagging phase is not a fault of its own
+        break;
+      case "incidentFault": {
+        if (incidents.length === 0) return;
+        const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
+        state.failIncident(target.id, {
+          ...(action.fault === "malformed"
+            ? { malformed: true }
+            : { status: action.fault === "500" ? 500 : 403 }),
+          count: action.count,
+        });
+        break;
+      }
       case "siemStatus": {
         if (incidents.length === 0) return;
         const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
