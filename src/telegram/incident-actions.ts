@@ -6,7 +6,7 @@ import type { User } from "grammy/types";
 import { secretValues } from "../config/types.js";
 import { redactSecrets } from "../log/logger.js";
 import type { IncidentAction } from "../render/callback-data.js";
-import { incidentKeyboard, isActionableStatus } from "../render/index.js";
+import { cleanInline, incidentKeyboard, isActionableStatus } from "../render/index.js";
 import { SiemError, type TransitionTarget } from "../siem/types.js";
 import { mayActOnIncidents } from "./access.js";
 import type { BotContext, BotServices } from "./context.js";
@@ -129,7 +129,7 @@ async function perform(p: Press): Promise<void> {
         // The buttons were stale: delivery brings the message up to date.
         s.onIncidentChanged(p.incidentId);
         await record(p, "already_changed", stored?.status);
-        await p.answer.answer(a.alreadyChanged(stored?.status ?? ""));
+        await p.answer.answer(a.alreadyChanged(cleanInline(stored?.status)));
         return;
       }
       // Answer first: the keyboard edit is paced like any message and may wait for the chat's turn.
@@ -171,7 +171,7 @@ async function change(p: Press, target: TransitionTarget): Promise<void> {
       const now = await reread(p);
       if (now.ok && now.status !== "New") {
         await record(p, "already_changed", `${now.status}; ${reason}`);
-        await p.answer.answer(a.alreadyChanged(now.status));
+        await p.answer.answer(a.alreadyChanged(cleanInline(now.status)));
         if (p.action === "close_yes" && !now.changed) await setKeyboard(p, now.status, false);
         return;
       }
@@ -232,8 +232,8 @@ async function setKeyboard(p: Press, status: string, confirmingClose: boolean): 
   }
 }
 
-/** Why a SIEM call failed, for the person who pressed: the kind and the message, never a secret. */
+/** Why a SIEM call failed, for the person who pressed: the kind and the message (cleaned), never a secret. */
 function reasonOf(s: BotServices, err: unknown): string {
   const text = err instanceof SiemError ? `${err.kind}: ${err.message}` : describeError(err);
-  return redactSecrets(text, secretValues(s.config));
+  return cleanInline(redactSecrets(text, secretValues(s.config)));
 }

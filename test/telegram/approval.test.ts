@@ -164,6 +164,19 @@ describe.each<Locale>(["ru", "en"])("chat approval (%s)", (locale) => {
     expect((await h.store.chats.get(group))?.state).toBe("pending");
   });
 
+  it("a title and a name with direction overrides or zero-width characters reach the admins cleaned", async () => {
+    const group = -2051;
+    const adder: FakeUser = { id: 50_051, first_name: "Eve\u2066", last_name: "\u200BAdmin" };
+    h.fake.addChat({ id: group, type: "group", title: "\u202Etxt.exe SOC\u200F" });
+    h.fake.setMembership(group, "member", adder);
+    await waitForRequests(group);
+    for (const copy of requests(group)) {
+      expect(copy.plainText).toContain("txt.exe SOC");
+      expect(copy.plainText).toContain("Eve Admin");
+      expect(copy.plainText).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069]/);
+    }
+  });
+
   it("a channel: Block bans it — its later requests reach no admin", async () => {
     const channel = -1_003_001;
     h.fake.addChat({ id: channel, type: "channel", title: "Alerts channel", username: "alerts" });
