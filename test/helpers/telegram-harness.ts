@@ -33,6 +33,8 @@ export interface TelegramHarnessOptions {
   debugInfo?: Record<string, string | number>;
   /** Extra settings for the config (e.g. a secret to check that /debug hides it). */
   configure?: (config: Config) => void;
+  /** The bot's clock (tests that move time: confirmations expiring, downtime). */
+  now?: () => number;
 }
 
 export interface DeliveredIncident {
@@ -74,7 +76,8 @@ export interface TelegramHarness {
   until(pred: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Bot messages whose text contains `needle`, in one chat. */
   textsIn(chatId: number): string[];
-  restart(): Promise<void>;
+  /** Stops the bot and closes the store, runs `whileStopped` (e.g. queue updates), then opens both again. */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -150,6 +153,7 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
       debugInfo: async () => opts.debugInfo ?? { watermark: "2024-01-01T00:00:00Z", outbox: 0 },
       recentLogLines: () => opts.logLines ?? [],
       commandRateLimit: opts.commandRateLimit,
+      ...(opts.now ? { now: opts.now } : {}),
     });
     await bot.start();
     return bot;
@@ -226,9 +230,10 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
     textsIn(chatId) {
       return fake.messages(chatId).map((m) => m.plainText);
     },
-    async restart() {
+    async restart(whileStopped) {
       await telegram.stop();
       await store.close();
+      await whileStopped?.();
       store = await openStore(config.bot.dbPath);
       telegram = await startBot();
     },
