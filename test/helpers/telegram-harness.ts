@@ -28,6 +28,7 @@ export interface TelegramHarnessOptions {
   /** Flood control in the fake; off by default so tests are not slowed by pacing. */
   limits?: false | FakeRateLimits;
   commandRateLimit?: { limit: number; windowMs: number };
+  pressRateLimit?: { limit: number; windowMs: number };
   /** Lines /debug shows as recent log lines. */
   logLines?: string[];
   debugInfo?: Record<string, string | number>;
@@ -153,6 +154,7 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
       debugInfo: async () => opts.debugInfo ?? { watermark: "2024-01-01T00:00:00Z", outbox: 0 },
       recentLogLines: () => opts.logLines ?? [],
       commandRateLimit: opts.commandRateLimit,
+      ...(opts.pressRateLimit ? { pressRateLimit: opts.pressRateLimit } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     });
     await bot.start();
