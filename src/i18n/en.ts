@@ -111,7 +111,8 @@ export const en: Messages = {
     pending: "The admins have been asked. Incidents will start arriving once they allow it.",
     alreadySubscribed: "This chat already receives incidents.",
     alreadyAsked: "The admins have already been asked and have not decided yet. No need to ask again.",
-    tooManyRequests: "Not sent: several of your requests are already waiting for the admins. Try again later.",
+    tooManyRequests:
+      "Not sent: several of your requests are already waiting for the admins. Try again later.",
   },
 
   commands: {

@@ -70,6 +70,15 @@ export class ApprovalsRepository {
       .execute();
   }
 
+  /** The chat's undecided request is dropped (its notices never reached an admin). */
+  async withdrawRequest(chatId: number): Promise<void> {
+    await this.db
+      .deleteFrom("chat_requests")
+      .where("chat_id", "=", chatId)
+      .where("decided_at", "is", null)
+      .execute();
+  }
+
   /** How many undecided requests `userId` caused since `since` (ms). */
   async pendingRequestsBy(userId: number, since: number): Promise<number> {
     const row = await this.db

@@ -18,7 +18,7 @@ import type { SiemClient } from "../siem/types.js";
 import type { Store } from "../store/index.js";
 import { accessMiddleware, isAdmin } from "./access.js";
 import { handleAdminCommand, reply } from "./admin-commands.js";
-import { handleChatDecision } from "./approval.js";
+import { handleChatDecision, SerialGate } from "./approval.js";
 import {
   ADMIN_COMMANDS,
   type AdminCommandName,
@@ -37,6 +37,7 @@ import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
 import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
+import { RequestPace } from "./request-pace.js";
 import { botTexts } from "./texts.js";
 
 export interface TelegramDeps {
@@ -108,6 +109,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 60, rethrowHttpErrors: true }));
 
   const notifier = new AdminNotifier(bot.api, config.telegram.adminIds, logger);
+  const requestPace = new RequestPace();
   const s: BotServices = {
     config,
     store,
@@ -129,7 +131,8 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     recentLogLines: deps.recentLogLines,
     startedAt: deps.startedAt ?? now(),
     now,
-    asking: new Set(),
+    requestGate: new SerialGate(),
+    requestPace,
     audit: async (entry) => {
       try {
         await store.audit.record(entry);
@@ -299,6 +302,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     },
     async stop() {
       stopping.abort();
+      requestPace.stop();
       const deadline = Date.now() + STOP_TIMEOUT_MS;
       const current = runner;
       runner = undefined;

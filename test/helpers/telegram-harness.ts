@@ -1,6 +1,7 @@
 // Shared set-up for tests that drive the real Telegram bot over HTTP: the fake Bot API, the MP SIEM
 // emulator with a real SIEM client, a real store in a temp folder, and the bot itself (long polling).
 // `restart()` closes the bot and the store and opens both again on the same database file.
+import type { Transformer } from "grammy";
 import pino from "pino";
 import {
   type FakeBotApi,
@@ -36,6 +37,8 @@ export interface TelegramHarnessOptions {
   configure?: (config: Config) => void;
   /** The bot's clock (tests that move time: confirmations expiring, downtime). */
   now?: () => number;
+  /** Installed on the bot's Api, as the service installs its pacer there. */
+  apiTransformers?: Transformer[];
 }
 
 export interface DeliveredIncident {
@@ -156,6 +159,7 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
       commandRateLimit: opts.commandRateLimit,
       ...(opts.pressRateLimit ? { pressRateLimit: opts.pressRateLimit } : {}),
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.apiTransformers ? { apiTransformers: opts.apiTransformers } : {}),
     });
     await bot.start();
     return bot;
