@@ -29,6 +29,7 @@ import {
   parseCommand,
 } from "./commands.js";
 import type { BotContext, BotServices } from "./context.js";
+import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
 import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
@@ -102,6 +103,9 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       ...proxyFetchConfig(config.telegram.proxy),
     },
   });
+  // Sees every getUpdates answer: presses that end a long gap in polling may be old (downtime.ts).
+  const updatesGap = new UpdatesGapWatch(store, now, logger);
+  bot.api.config.use(updatesGap.transformer);
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
   // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
   // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
@@ -200,7 +204,10 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   );
 
   // 3. Button presses.
+  const offlineNotices: OfflineNotices = new Set();
   bot.on("callback_query", async (ctx) => {
+    const stale = updatesGap.takeStale(ctx.update.update_id);
+    if (stale) return handleOfflinePress(s, ctx, stale, offlineNotices);
     const presser = ctx.callbackQuery.from;
     await auditRefusals(refusals.takeClosed(now()));
     if (pressLimiter.check(presser.id) !== "ok") {
@@ -296,6 +303,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
         }),
       );
       await publishCommands();
+      await updatesGap.load();
       if (stopping.signal.aborted) return;
       runner = run(bot, { runner: { fetch: { allowed_updates: ALLOWED_UPDATES } } });
       logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
@@ -316,6 +324,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       while (handling > 0 && Date.now() < deadline) await sleep(10);
       clearInterval(refusalAudit);
       await auditRefusals(refusals.takeAll());
+      await updatesGap.flush();
     },
   };
 }
