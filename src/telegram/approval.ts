@@ -205,9 +205,10 @@ export async function closeRequests(
   requestText?: string,
 ): Promise<number> {
   const copies = await s.store.approvals.open(chatId);
-  if (copies.length === 0) return 0;
-  // Marked first, so a second admin pressing at the same moment does not edit the copies again.
+  // Marked first, so a second admin pressing at the same moment does not edit the copies again; and also
+  // when no copy exists (yet), so the request stops counting against the person who caused it.
   await s.store.approvals.markDecided(chatId);
+  if (copies.length === 0) return 0;
   let original = requestText;
   if (original === undefined) {
     const chat = await s.store.chats.get(chatId);
