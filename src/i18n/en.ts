@@ -110,6 +110,9 @@ export const en: Messages = {
     banned: "This chat has been blocked by the bot's admin.",
     pending: "The admins have been asked. Incidents will start arriving once they allow it.",
     alreadySubscribed: "This chat already receives incidents.",
+    alreadyAsked: "The admins have already been asked and have not decided yet. No need to ask again.",
+    tooManyRequests:
+      "Not sent: several of your requests are already waiting for the admins. Try again later.",
   },
 
   commands: {
@@ -162,6 +165,16 @@ export const en: Messages = {
         ...(userId != null ? [`Your id: ${userId}`] : []),
       ].join("\n"),
     pingAnswer: (uptime) => `The bot is alive. Up for ${uptime}.`,
+    answeredInPrivate: "The answer is in your private chat with the bot.",
+    doneAnsweredInPrivate: "Done. The details are in your private chat with the bot.",
+    privateChatNeeded: ({ bot, done }) =>
+      done
+        ? `Done. The bot shows the details only in a private chat, but it cannot write to you there: open a chat with @${bot} and press Start.`
+        : `The bot shows this answer only in a private chat, but it cannot write to you there: open a chat with @${bot}, press Start and send the command again.`,
+    privateAnswerFailed: ({ done }) =>
+      done
+        ? "Done, but the details could not be sent to your private chat."
+        : "The answer could not be sent to your private chat. Send the command again later.",
   },
 
   actions: {
@@ -175,6 +188,11 @@ export const en: Messages = {
     unknownButton: "This button has expired. Refresh the message or open the incident in the SIEM.",
     busy: "The previous action is still running, please wait",
     confirmClose: "Close the incident as a false positive? Press “Yes, close” or “Cancel”.",
+    tooManyPresses: "Too many presses in a row: this one was not carried out. Wait a few seconds.",
+    offlinePress: (downFor) =>
+      `The bot was offline (${downFor}); this press was not carried out. Press again if it is still needed.`,
+    offlinePressNotice: ({ who, downFor }) =>
+      `${who}: the bot was offline (${downFor}), so button presses made meanwhile were not carried out. Press the button again if the action is still needed.`,
   },
 
   siemComment: {

@@ -143,6 +143,10 @@ export interface Messages {
     pending: string;
     /** To the chat after /start when it already receives incidents. */
     alreadySubscribed: string;
+    /** To the chat after /start while its request still waits for the admins (they are not asked again). */
+    alreadyAsked: string;
+    /** To the chat: the person who caused this request has too many waiting already; the admins were not asked. */
+    tooManyRequests: string;
   };
 
   commands: {
@@ -173,6 +177,17 @@ export interface Messages {
     idAnswer(ids: { chatId: number; threadId?: number | null; userId?: number | null }): string;
     /** /ping; `uptime` from formatDuration. */
     pingAnswer(uptime: string): string;
+    /** In a group, after an admin command whose answer (lists, /debug) went to the admin's private chat. */
+    answeredInPrivate: string;
+    /** In a group, after an admin command that changed something; the details went to the admin's private chat. */
+    doneAnsweredInPrivate: string;
+    /**
+     * In a group: the answer is shown only privately, but the bot cannot write to the admin there (they never
+     * opened a chat with it, or blocked it). `bot` is its username; `done`: the change was made all the same.
+     */
+    privateChatNeeded(info: { bot: string; done: boolean }): string;
+    /** In a group: the private answer failed for another reason (Telegram unreachable); try again later. */
+    privateAnswerFailed(info: { done: boolean }): string;
   };
 
   /** Answers to button presses (answerCallbackQuery, ≤ 200 characters) and the confirm prompt. */
@@ -191,6 +206,12 @@ export interface Messages {
     busy: string;
     /** Shown when Close is pressed, before Yes, close / Cancel. */
     confirmClose: string;
+    /** A person pressed buttons faster than the limit; this press was not carried out. */
+    tooManyPresses: string;
+    /** Answer to a press made while the bot was offline: not carried out. `downFor` from formatDuration. */
+    offlinePress(downFor: string): string;
+    /** Told in the chat as well (the answer may come too late for Telegram): whose presses were not carried out. */
+    offlinePressNotice(info: { who: string; downFor: string }): string;
   };
 
   /** What the bot writes into the SIEM transition (measures + message). `who` e.g. "@ivan (42)". */

@@ -45,11 +45,25 @@ function codePointLength(cp: number): number | undefined {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // C0 controls except tab and newline, DEL, and C1 controls: invisible, and some break Telegram.
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+/**
+ * Characters that change how the text around them reads without being seen: the Arabic letter mark
+ * (U+061C), zero-width spaces, joiners and direction marks (U+200B–U+200F), direction embeddings and
+ * overrides (U+202A–U+202E), the word joiner (U+2060), isolates (U+2066–U+2069) and the zero-width
+ * no-break space (U+FEFF). With them a name can show "exe.txt" for "txt.exe", or hide a word.
+ */
+export const INVISIBLE_FORMATTING = /[\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/g;
 
-/** A SIEM value made safe to show: a string, no lone surrogates (→ U+FFFD), no control characters. */
+/**
+ * A value from outside (the SIEM, a Telegram name) made safe to show: a string, no lone surrogates
+ * (→ U+FFFD), no control characters, no direction overrides, isolates or zero-width characters.
+ */
 export function cleanText(value: unknown): string {
   if (typeof value !== "string") return value === null || value === undefined ? "" : cleanText(String(value));
-  return value.replace(/\r\n?/g, "\n").replace(LONE_SURROGATE, "\uFFFD").replace(CONTROL, "");
+  return value
+    .replace(/\r\n?/g, "\n")
+    .replace(LONE_SURROGATE, "\uFFFD")
+    .replace(CONTROL, "")
+    .replace(INVISIBLE_FORMATTING, "");
 }
 
 /** For one-line fields (key, name, type…): cleaned, all whitespace runs collapsed, trimmed. */

@@ -1,5 +1,5 @@
 // The service's durable state. Every other part reads and writes it through these repositories only.
-import { ApprovalsRepository } from "./approvals.js";
+import { ApprovalsRepository, CloseConfirmationsRepository } from "./approvals.js";
 import { AuditRepository } from "./audit.js";
 import { ChatsRepository } from "./chats.js";
 import { IncidentsRepository } from "./incidents.js";
@@ -7,7 +7,7 @@ import { openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { SettingsRepository } from "./settings.js";
 
-export type { ApprovalMessage } from "./approvals.js";
+export type { ApprovalMessage, ChatRequest } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
 export type { Chat, ChatIdentity } from "./chats.js";
 export type {
@@ -30,6 +30,7 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
+  readonly closeConfirmations: CloseConfirmationsRepository;
   close(): Promise<void>;
 }
 
@@ -45,6 +46,7 @@ export async function openStore(dbPath: string, opts: { now?: () => number } = {
     audit: new AuditRepository(db, now),
     settings: new SettingsRepository(db),
     approvals: new ApprovalsRepository(db, now),
+    closeConfirmations: new CloseConfirmationsRepository(db),
     close: () => opened.close(),
   };
 }

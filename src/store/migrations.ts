@@ -97,6 +97,34 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("approval_by_chat").on("approval_messages").column("chat_id").execute();
     },
   },
+  // One open request per chat, with who caused it (bounds requests per chat and per person), and the
+  // Close confirmations the bot asked for, per message (a "Yes, close" counts only after one).
+  "0002_chat_requests_and_close_confirmations": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("chat_requests")
+        .addColumn("chat_id", "integer", (c) => c.primaryKey())
+        .addColumn("requested_by", "integer")
+        .addColumn("requested_at", "integer", (c) => c.notNull())
+        .addColumn("decided_at", "integer")
+        .execute();
+      await db.schema
+        .createIndex("chat_requests_by_person")
+        .on("chat_requests")
+        .columns(["requested_by", "requested_at"])
+        .execute();
+
+      await db.schema
+        .createTable("close_confirmations")
+        .addColumn("chat_id", "integer", (c) => c.notNull())
+        .addColumn("message_id", "integer", (c) => c.notNull())
+        .addColumn("incident_id", "text", (c) => c.notNull())
+        .addColumn("asked_by", "integer")
+        .addColumn("asked_at", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("close_confirmations_message", ["chat_id", "message_id"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

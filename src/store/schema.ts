@@ -96,6 +96,24 @@ export interface ApprovalMessagesTable {
   decided_at: number | null;
 }
 
+/** A chat's request to receive incidents; undecided while decided_at is null. One row per chat. */
+export interface ChatRequestsTable {
+  chat_id: number;
+  /** Who caused it (added the bot, or typed /start); null for a channel post. */
+  requested_by: number | null;
+  requested_at: number;
+  decided_at: number | null;
+}
+
+/** Close was pressed under this message and the bot asked "Yes, close / Cancel" there. */
+export interface CloseConfirmationsTable {
+  chat_id: number;
+  message_id: number;
+  incident_id: string;
+  asked_by: number | null;
+  asked_at: number;
+}
+
 export interface Database {
   chats: ChatsTable;
   incidents: IncidentsTable;
@@ -103,4 +121,6 @@ export interface Database {
   audit: AuditTable;
   settings: SettingsTable;
   approval_messages: ApprovalMessagesTable;
+  chat_requests: ChatRequestsTable;
+  close_confirmations: CloseConfirmationsTable;
 }

@@ -1,7 +1,14 @@
 // The admins' commands (design.md §2): /accepted, /accept<id>, /deny<id>, /ban<id>, /unban<id>, /banned,
 // /debug, /help. The caller has already checked that the sender is an admin (access.ts).
+//
+// Typed in a group (or a channel's discussion, or anyone else's chat), an answer that names chats (lists,
+// the result of a change) or shows the service's state (/debug: the SIEM address, figures, log lines) is
+// sent to the admin's private chat instead; the group only hears where it went. A change is still made
+// and the group is told it is done, without naming the chat. Usage hints and /help name nothing and are
+// answered in place.
 import type { User } from "grammy/types";
 import { secretValues } from "../config/types.js";
+import { classifyTelegramError } from "../delivery/telegram-errors.js";
 import { redactSecrets } from "../log/logger.js";
 import { formatTime } from "../render/index.js";
 import type { Chat, ChatState } from "../store/index.js";
@@ -10,6 +17,7 @@ import type { AdminCommandName, ParsedCommand } from "./commands.js";
 import { isChatIdCommand, parseChatIdArg } from "./commands.js";
 import { type BotContext, type BotServices, threadOf } from "./context.js";
 import { chatRefOfStored } from "./names.js";
+import { describeError } from "./notify.js";
 import { sendPlain } from "./send.js";
 
 /** Log lines shown by /debug, and the length each is clipped to. */
@@ -20,6 +28,45 @@ export async function reply(s: BotServices, ctx: BotContext, text: string): Prom
   const chatId = ctx.chat?.id;
   if (chatId === undefined) return;
   await sendPlain(s.api, chatId, text, { threadId: threadOf(ctx) });
+}
+
+/**
+ * An answer only the admin may see: in place in their private chat; typed anywhere else, it goes to their
+ * private chat and the chat it was typed in gets a short note — or, when the bot cannot write to them
+ * privately (they never opened a chat with it, or blocked it), a note saying how to fix that. Never the
+ * answer itself. `changed`: the command changed something (the note then says it is done).
+ */
+async function answerPrivately(
+  s: BotServices,
+  ctx: BotContext,
+  text: string,
+  changed: boolean,
+): Promise<"ok" | "answered_privately" | "private_unreachable" | "private_failed"> {
+  const admin = ctx.from!;
+  if (ctx.chat?.type === "private") {
+    await reply(s, ctx, text);
+    return "ok";
+  }
+  const c = s.texts.commands;
+  try {
+    await sendPlain(s.api, admin.id, text);
+  } catch (err) {
+    const unreachable = classifyTelegramError(err).kind === "chat_gone";
+    s.logger.info(
+      { adminId: admin.id, err: describeError(err) },
+      unreachable ? "an admin has no private chat with the bot" : "could not answer an admin privately",
+    );
+    await reply(
+      s,
+      ctx,
+      unreachable
+        ? c.privateChatNeeded({ bot: ctx.me.username, done: changed })
+        : c.privateAnswerFailed({ done: changed }),
+    );
+    return unreachable ? "private_unreachable" : "private_failed";
+  }
+  await reply(s, ctx, changed ? c.doneAnsweredInPrivate : c.answeredInPrivate);
+  return "answered_privately";
 }
 
 export async function handleAdminCommand(
@@ -43,14 +90,11 @@ export async function handleAdminCommand(
   }
   switch (cmd.name) {
     case "accepted":
-      await reply(s, ctx, await chatList(s, "allowed"));
-      return "ok";
+      return answerPrivately(s, ctx, await chatList(s, "allowed"), false);
     case "banned":
-      await reply(s, ctx, await chatList(s, "banned"));
-      return "ok";
+      return answerPrivately(s, ctx, await chatList(s, "banned"), false);
     case "debug":
-      await reply(s, ctx, await debugText(s));
-      return "ok";
+      return answerPrivately(s, ctx, await debugText(s), false);
     case "help":
       await reply(s, ctx, s.texts.commands.helpAdmin);
       return "ok";
@@ -69,34 +113,29 @@ async function changeChat(
   const c = s.texts.commands;
   const describe = (chat: Chat | undefined) =>
     chat ? s.texts.chats.describe(chatRefOfStored(chat)) : String(chatId);
+  // The result names the chat: only the admin sees it (answerPrivately).
+  const answer = async (text: string, changed: boolean) => {
+    const delivered = await answerPrivately(s, ctx, text, changed);
+    return changed ? (delivered === "ok" ? "ok" : `ok_${delivered}`) : "not_in_list";
+  };
   switch (name) {
     case "accept": {
       const { after } = await allowChat(s, chatId, undefined, admin);
-      await reply(s, ctx, c.acceptDone(describe(after)));
-      return "ok";
+      return answer(c.acceptDone(describe(after)), true);
     }
     case "ban": {
       const { after } = await banChat(s, chatId, admin);
-      await reply(s, ctx, c.banDone(describe(after)));
-      return "ok";
+      return answer(c.banDone(describe(after)), true);
     }
     case "deny": {
       const change = await denyChat(s, chatId, admin);
-      await reply(
-        s,
-        ctx,
-        change ? c.denyDone(describe(change.after)) : c.notInList(describe(await s.store.chats.get(chatId))),
-      );
-      return change ? "ok" : "not_in_list";
+      if (change) return answer(c.denyDone(describe(change.after)), true);
+      return answer(c.notInList(describe(await s.store.chats.get(chatId))), false);
     }
     case "unban": {
       const change = await unbanChat(s, chatId, admin);
-      await reply(
-        s,
-        ctx,
-        change ? c.unbanDone(describe(change.after)) : c.notInList(describe(await s.store.chats.get(chatId))),
-      );
-      return change ? "ok" : "not_in_list";
+      if (change) return answer(c.unbanDone(describe(change.after)), true);
+      return answer(c.notInList(describe(await s.store.chats.get(chatId))), false);
     }
   }
 }

@@ -8,21 +8,56 @@ import type { Chat, ChatIdentity } from "../store/index.js";
 import { mayDecideOnChats } from "./access.js";
 import type { BotContext, BotServices } from "./context.js";
 import { actorLabel, chatRefOfIdentity, chatRefOfStored, identityOf, personOf } from "./names.js";
-import { describeError } from "./notify.js";
+import { type AdminCopy, describeError } from "./notify.js";
 import { PressAnswer } from "./press-answer.js";
 import { sendPlain, toReplyMarkup } from "./send.js";
 
-export type RequestOutcome = "asked" | "already-asked" | "allowed" | "banned";
+export type RequestOutcome = "asked" | "already-asked" | "capped" | "allowed" | "banned";
 
 /**
- * A chat asks for incidents (/start, or the bot was added to it). Admins are asked once: a chat
- * already waiting is not asked about again, an allowed one is told so by the caller, a banned one is ignored.
+ * At most this many open requests caused by one person (adding the bot to groups, /start) within
+ * REQUEST_CAP_WINDOW_MS; more get a short answer and reach no admin. Admins are not capped.
+ */
+export const MAX_OPEN_REQUESTS_PER_PERSON = 3;
+export const REQUEST_CAP_WINDOW_MS = 3_600_000;
+/**
+ * A request whose notices never reached an admin (the process died while sending) stops counting as
+ * "asked" after this long, so the chat can ask again.
+ */
+const UNDELIVERED_REQUEST_GRACE_MS = 10 * 60_000;
+
+/** Runs the given steps one call at a time, so a check and the write that depends on it are never interleaved. */
+export class SerialGate {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(step, step);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * A chat asks for incidents (/start, or the bot was added to it). Admins are asked once per open request:
+ * a chat already waiting is told so, an allowed one is told so by the caller, a banned one is ignored, and
+ * a person with too many open requests is refused (capped). The sends go through `s.requestPace`.
  */
 export async function requestApproval(
   s: BotServices,
   req: { identity: ChatIdentity; threadId: number | null; by?: User },
 ): Promise<RequestOutcome> {
-  const existing = await s.store.chats.get(req.identity.id);
+  // Updates are handled concurrently: the checks and the reservation run one request at a time.
+  const decided = await s.requestGate.run(() => reserve(s, req));
+  if (decided !== "ask") return decided;
+  return askAdmins(s, req);
+}
+
+async function reserve(
+  s: BotServices,
+  req: { identity: ChatIdentity; threadId: number | null; by?: User },
+): Promise<RequestOutcome | "ask"> {
+  const chatId = req.identity.id;
+  const existing = await s.store.chats.get(chatId);
   if (existing?.state === "banned") return "banned";
   if (existing?.state === "allowed") {
     await s.store.chats.remember(req.identity);
@@ -40,45 +75,106 @@ export async function requestApproval(
     }
     return "allowed";
   }
-  await s.store.chats.remember(req.identity);
-  if (existing?.state === "pending" && (await s.store.approvals.open(existing.id)).length > 0) {
+  if (existing?.state === "pending" && (await isAsked(s, chatId))) {
+    await s.store.chats.remember(req.identity);
     return "already-asked";
   }
-  // Updates are handled concurrently: two /start at once must not ask the admins twice.
-  if (s.asking.has(req.identity.id)) return "already-asked";
-  s.asking.add(req.identity.id);
-  try {
-    return await askAdmins(s, req);
-  } finally {
-    s.asking.delete(req.identity.id);
+  const by = req.by;
+  if (by && !s.config.telegram.adminIds.includes(by.id)) {
+    const open = await s.store.approvals.pendingRequestsBy(by.id, s.now() - REQUEST_CAP_WINDOW_MS);
+    if (open >= MAX_OPEN_REQUESTS_PER_PERSON) {
+      await s.audit({
+        actorId: by.id,
+        actorName: actorLabel(by),
+        chatId,
+        action: "chat.request",
+        target: String(chatId),
+        result: "capped",
+        detail: `${open} requests by this person are waiting already; the admins were not asked`,
+      });
+      return "capped";
+    }
   }
+  await s.store.chats.remember(req.identity);
+  await s.store.approvals.openRequest(chatId, by?.id ?? null, s.now());
+  await s.store.chats.setState(chatId, "pending", null);
+  return "ask";
+}
+
+/** The chat's request is open and its notices reached an admin (or are still being sent). */
+async function isAsked(s: BotServices, chatId: number): Promise<boolean> {
+  if ((await s.store.approvals.open(chatId)).length > 0) return true;
+  const request = await s.store.approvals.pendingRequest(chatId);
+  return request !== undefined && request.requested_at > s.now() - UNDELIVERED_REQUEST_GRACE_MS;
 }
 
 async function askAdmins(
   s: BotServices,
   req: { identity: ChatIdentity; threadId: number | null; by?: User },
 ): Promise<"asked"> {
-  await s.store.chats.setState(req.identity.id, "pending", null);
-
+  const chatId = req.identity.id;
   const text = s.texts.chats.newChatRequest({
     chat: chatRefOfIdentity(req.identity, req.threadId),
     by: req.by ? personOf(req.by) : undefined,
   });
-  const keyboard = toReplyMarkup(chatRequestKeyboard(req.identity.id, req.threadId, s.config.bot.locale));
-  const copies = await s.notifier.notify(text, { replyMarkup: keyboard });
-  for (const copy of copies) await s.store.approvals.add(req.identity.id, copy.adminId, copy.messageId);
+  const keyboard = toReplyMarkup(chatRequestKeyboard(chatId, req.threadId, s.config.bot.locale));
+  let copies: AdminCopy[];
+  try {
+    // Each admin's copy in the lane of their chat: after the incidents waiting for it (request-pace.ts).
+    const sent = await Promise.all(
+      s.notifier.adminIds.map((adminId) =>
+        s.requestPace.inLane(
+          adminId,
+          () => incidentsWaitFor(s, adminId),
+          () => s.notifier.notifyOne(adminId, text, { replyMarkup: keyboard }),
+        ),
+      ),
+    );
+    copies = sent.filter((copy): copy is AdminCopy => copy !== null);
+  } catch (err) {
+    await s.store.approvals.withdrawRequest(chatId); // not asked after all: the chat may ask again
+    throw err;
+  }
+  for (const copy of copies) await s.store.approvals.add(chatId, copy.adminId, copy.messageId);
+  // Nobody could be told: the request is withdrawn, so the next /start asks again.
+  if (copies.length === 0) await s.store.approvals.withdrawRequest(chatId);
   await s.audit({
     actorId: req.by?.id ?? null,
     actorName: req.by ? actorLabel(req.by) : null,
-    chatId: req.identity.id,
+    chatId,
     action: "chat.request",
-    target: String(req.identity.id),
+    target: String(chatId),
     result: copies.length > 0 ? "ok" : "failed",
     detail: `asked ${copies.length} of ${s.notifier.adminIds.length} admins${
       req.threadId !== null ? `, topic ${req.threadId}` : ""
     }`,
   });
   return "asked";
+}
+
+/** Incidents are queued for this chat, or its copies wait for an edit: delivery's traffic goes first. */
+async function incidentsWaitFor(s: BotServices, chatId: number): Promise<boolean> {
+  if ((await s.store.outbox.pendingForChat(chatId, 1)).length > 0) return true;
+  return (await s.store.outbox.staleCopiesForChat(chatId, 1)).length > 0;
+}
+
+/** What a chat is told after asking (none for a banned chat): within the request traffic's own budget. */
+export async function answerRequest(
+  s: BotServices,
+  outcome: RequestOutcome,
+  send: (text: string) => Promise<unknown>,
+): Promise<void> {
+  const c = s.texts.chats;
+  const text = {
+    asked: c.pending,
+    "already-asked": c.alreadyAsked,
+    capped: c.tooManyRequests,
+    allowed: c.alreadySubscribed,
+    banned: undefined,
+  }[outcome];
+  if (text === undefined) return;
+  await s.requestPace.take(1);
+  await send(text);
 }
 
 /** Tells a chat something, in its topic; a chat that cannot be reached (blocked, gone) is only logged. */
@@ -109,9 +205,10 @@ export async function closeRequests(
   requestText?: string,
 ): Promise<number> {
   const copies = await s.store.approvals.open(chatId);
-  if (copies.length === 0) return 0;
-  // Marked first, so a second admin pressing at the same moment does not edit the copies again.
+  // Marked first, so a second admin pressing at the same moment does not edit the copies again; and also
+  // when no copy exists (yet), so the request stops counting against the person who caused it.
   await s.store.approvals.markDecided(chatId);
+  if (copies.length === 0) return 0;
   let original = requestText;
   if (original === undefined) {
     const chat = await s.store.chats.get(chatId);

@@ -18,7 +18,7 @@ import type { SiemClient } from "../siem/types.js";
 import type { Store } from "../store/index.js";
 import { accessMiddleware, isAdmin } from "./access.js";
 import { handleAdminCommand, reply } from "./admin-commands.js";
-import { handleChatDecision } from "./approval.js";
+import { handleChatDecision, SerialGate } from "./approval.js";
 import {
   ADMIN_COMMANDS,
   type AdminCommandName,
@@ -29,13 +29,16 @@ import {
   parseCommand,
 } from "./commands.js";
 import type { BotContext, BotServices } from "./context.js";
+import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
 import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
+import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
-import { CommandRateLimiter } from "./rate-limit.js";
+import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
+import { RequestPace } from "./request-pace.js";
 import { botTexts } from "./texts.js";
 
 export interface TelegramDeps {
@@ -60,6 +63,8 @@ export interface TelegramDeps {
   apiTransformers?: Transformer[];
   /** Per-person command budget; default 10 commands per 10 s. */
   commandRateLimit?: { limit: number; windowMs: number };
+  /** Per-person button-press budget; default 10 presses per 10 s. */
+  pressRateLimit?: { limit: number; windowMs: number };
 }
 
 export interface TelegramBot {
@@ -74,6 +79,7 @@ export interface TelegramBot {
 /** The updates the bot handles; my_chat_member must be asked for explicitly. */
 export const ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"] as const;
 const STOP_TIMEOUT_MS = 5_000;
+const DEFAULT_PRESS_RATE_LIMIT = { limit: 10, windowMs: 10_000 };
 /** How long start() waits for the SIEM version to put in the "bot is up" notice. */
 const SIEM_VERSION_WAIT_MS = 3_000;
 const GET_ME_BACKOFF_MS = { first: 1_000, max: 30_000 };
@@ -97,6 +103,9 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       ...proxyFetchConfig(config.telegram.proxy),
     },
   });
+  // Sees every getUpdates answer: presses that end a long gap in polling may be old (downtime.ts).
+  const updatesGap = new UpdatesGapWatch(store, now, logger);
+  bot.api.config.use(updatesGap.transformer);
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
   // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
   // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
@@ -104,6 +113,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 60, rethrowHttpErrors: true }));
 
   const notifier = new AdminNotifier(bot.api, config.telegram.adminIds, logger);
+  const requestPace = new RequestPace();
   const s: BotServices = {
     config,
     store,
@@ -125,7 +135,8 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     recentLogLines: deps.recentLogLines,
     startedAt: deps.startedAt ?? now(),
     now,
-    asking: new Set(),
+    requestGate: new SerialGate(),
+    requestPace,
     audit: async (entry) => {
       try {
         await store.audit.record(entry);
@@ -136,6 +147,29 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   };
   const limiter = new CommandRateLimiter({ ...deps.commandRateLimit, now });
   const inFlight: InFlight = new Set();
+
+  // Presses over the per-person budget are answered, not carried out, and audited once per person and window.
+  const pressBudget = { ...DEFAULT_PRESS_RATE_LIMIT, ...deps.pressRateLimit };
+  const pressLimiter = new CommandRateLimiter({ ...pressBudget, now });
+  const refusals = new RefusalTally({ windowMs: pressBudget.windowMs });
+  const auditRefusals = async (closed: Refusals[]) => {
+    for (const r of closed) {
+      await s.audit({
+        actorId: r.userId,
+        actorName: r.actorName,
+        chatId: r.chatId,
+        action: "button.rate_limited",
+        target: null,
+        result: "rate_limited",
+        detail: `${r.count} presses refused in ${Math.round(pressBudget.windowMs / 1000)} s from ${new Date(r.since).toISOString()}`,
+      });
+    }
+  };
+  const refusalAudit = setInterval(
+    () => void auditRefusals(refusals.takeClosed(now())),
+    pressBudget.windowMs,
+  );
+  refusalAudit.unref();
 
   // Updates being handled now, so stop() can let them finish before the caller closes the store.
   let handling = 0;
@@ -170,7 +204,19 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   );
 
   // 3. Button presses.
+  const offlineNotices: OfflineNotices = new Set();
   bot.on("callback_query", async (ctx) => {
+    const stale = updatesGap.takeStale(ctx.update.update_id);
+    if (stale) return handleOfflinePress(s, ctx, stale, offlineNotices);
+    const presser = ctx.callbackQuery.from;
+    await auditRefusals(refusals.takeClosed(now()));
+    if (pressLimiter.check(presser.id) !== "ok") {
+      s.metrics.actions.inc({ action: "button", result: "rate_limited" });
+      const chatId = ctx.callbackQuery.message?.chat.id ?? null;
+      await auditRefusals(refusals.add(presser.id, actorLabel(presser), chatId, now()));
+      await new PressAnswer(ctx, s.extra.working, logger).answer(s.texts.actions.tooManyPresses);
+      return;
+    }
     const data = decodeCallbackData(ctx.callbackQuery.data);
     if (!data) return handleUnknownPress(s, ctx, "unreadable data");
     if (data.kind === "incident") return handleIncidentPress(s, ctx, inFlight, data);
@@ -257,12 +303,14 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
         }),
       );
       await publishCommands();
+      await updatesGap.load();
       if (stopping.signal.aborted) return;
       runner = run(bot, { runner: { fetch: { allowed_updates: ALLOWED_UPDATES } } });
       logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
     },
     async stop() {
       stopping.abort();
+      requestPace.stop();
       const deadline = Date.now() + STOP_TIMEOUT_MS;
       const current = runner;
       runner = undefined;
@@ -274,6 +322,9 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       }
       // Let updates already being handled finish (they write to the store), within the same 5 s.
       while (handling > 0 && Date.now() < deadline) await sleep(10);
+      clearInterval(refusalAudit);
+      await auditRefusals(refusals.takeAll());
+      await updatesGap.flush();
     },
   };
 }

@@ -7,7 +7,9 @@ import type { Messages } from "../i18n/index.js";
 import type { SiemClient } from "../siem/types.js";
 import type { AuditRecord, Store } from "../store/index.js";
 import type { AccessFlavor } from "./access.js";
+import type { SerialGate } from "./approval.js";
 import type { AdminNotifier } from "./notify.js";
+import type { RequestPace } from "./request-pace.js";
 import type { BotTexts } from "./texts.js";
 
 export type BotContext = Context & AccessFlavor;
@@ -28,8 +30,10 @@ export interface BotServices {
   recentLogLines: () => string[];
   startedAt: number;
   now: () => number;
-  /** Chats whose request is being sent to the admins right now. */
-  asking: Set<number>;
+  /** Request checks and reservations run one at a time (approval.ts). */
+  requestGate: SerialGate;
+  /** The budget of everything requests make the bot send (request-pace.ts). */
+  requestPace: RequestPace;
   /** Writes to the audit log; a failure is logged, never thrown (the action itself already happened). */
   audit: (entry: AuditRecord) => Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { User } from "grammy/types";
 import { secretValues } from "../config/types.js";
 import { redactSecrets } from "../log/logger.js";
 import type { IncidentAction } from "../render/callback-data.js";
-import { incidentKeyboard, isActionableStatus } from "../render/index.js";
+import { cleanInline, incidentKeyboard, isActionableStatus } from "../render/index.js";
 import { SiemError, type TransitionTarget } from "../siem/types.js";
 import { mayActOnIncidents } from "./access.js";
 import type { BotContext, BotServices } from "./context.js";
@@ -17,6 +17,13 @@ import { toReplyMarkup } from "./send.js";
 
 /** Incidents with a press being worked on: a second press on the same incident waits its turn. */
 export type InFlight = Set<string>;
+
+/**
+ * How long "Yes, close" stays good after Close was pressed under the same message. Kept in the store,
+ * so a restart in between does not lose it; the keyboard alone proves nothing (a client can send any
+ * button's data), so a "Yes" without it asks again.
+ */
+export const CLOSE_CONFIRMATION_TTL_MS = 5 * 60_000;
 
 interface Press {
   s: BotServices;
@@ -123,22 +130,10 @@ async function perform(p: Press): Promise<void> {
       }
       return;
     }
-    case "close": {
-      const stored = await s.store.incidents.get(p.incidentId);
-      if (!stored || !isActionableStatus(stored.status)) {
-        // The buttons were stale: delivery brings the message up to date.
-        s.onIncidentChanged(p.incidentId);
-        await record(p, "already_changed", stored?.status);
-        await p.answer.answer(a.alreadyChanged(stored?.status ?? ""));
-        return;
-      }
-      // Answer first: the keyboard edit is paced like any message and may wait for the chat's turn.
-      await p.answer.answer(a.confirmClose);
-      await setKeyboard(p, stored.status, true);
-      await record(p, "confirm_asked");
-      return;
-    }
+    case "close":
+      return askToConfirmClose(p);
     case "close_no": {
+      await s.store.closeConfirmations.withdraw(p.chatId, p.messageId);
       const stored = await s.store.incidents.get(p.incidentId);
       await p.answer.answer(a.cancelled);
       await setKeyboard(p, stored?.status ?? "", false);
@@ -147,9 +142,37 @@ async function perform(p: Press): Promise<void> {
     }
     case "approve":
       return change(p, "Approved");
-    case "close_yes":
+    case "close_yes": {
+      const confirmed = await s.store.closeConfirmations.take(
+        p.chatId,
+        p.messageId,
+        p.incidentId,
+        s.now() - CLOSE_CONFIRMATION_TTL_MS,
+      );
+      // Not asked under this message, or too long ago: this press only asks.
+      if (!confirmed) return askToConfirmClose(p, "not confirmed on this message");
       return change(p, "Closed");
+    }
   }
+}
+
+/** Close (or a "Yes, close" that did not count): shows Yes, close / Cancel under the message and remembers it. */
+async function askToConfirmClose(p: Press, detail?: string): Promise<void> {
+  const { s } = p;
+  const a = s.texts.actions;
+  const stored = await s.store.incidents.get(p.incidentId);
+  if (!stored || !isActionableStatus(stored.status)) {
+    // The buttons were stale: delivery brings the message up to date.
+    s.onIncidentChanged(p.incidentId);
+    await record(p, "already_changed", stored?.status);
+    await p.answer.answer(a.alreadyChanged(cleanInline(stored?.status)));
+    return;
+  }
+  await s.store.closeConfirmations.ask(p.chatId, p.messageId, p.incidentId, p.actor.id, s.now());
+  // Answer first: the keyboard edit is paced like any message and may wait for the chat's turn.
+  await p.answer.answer(a.confirmClose);
+  await setKeyboard(p, stored.status, true);
+  await record(p, "confirm_asked", detail);
 }
 
 /** Approve or Close in the SIEM, with a comment naming the person and the bot; then re-read and refresh. */
@@ -171,7 +194,7 @@ async function change(p: Press, target: TransitionTarget): Promise<void> {
       const now = await reread(p);
       if (now.ok && now.status !== "New") {
         await record(p, "already_changed", `${now.status}; ${reason}`);
-        await p.answer.answer(a.alreadyChanged(now.status));
+        await p.answer.answer(a.alreadyChanged(cleanInline(now.status)));
         if (p.action === "close_yes" && !now.changed) await setKeyboard(p, now.status, false);
         return;
       }
@@ -232,8 +255,8 @@ async function setKeyboard(p: Press, status: string, confirmingClose: boolean): 
   }
 }
 
-/** Why a SIEM call failed, for the person who pressed: the kind and the message, never a secret. */
+/** Why a SIEM call failed, for the person who pressed: the kind and the message (cleaned), never a secret. */
 function reasonOf(s: BotServices, err: unknown): string {
   const text = err instanceof SiemError ? `${err.kind}: ${err.message}` : describeError(err);
-  return redactSecrets(text, secretValues(s.config));
+  return cleanInline(redactSecrets(text, secretValues(s.config)));
 }

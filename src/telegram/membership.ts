@@ -3,7 +3,7 @@
 // These run before the access check on purpose: a banned group's migration must carry its ban along.
 import type { Chat as TelegramChat, User } from "grammy/types";
 import { resolveAccess } from "./access.js";
-import { requestApproval } from "./approval.js";
+import { answerRequest, requestApproval } from "./approval.js";
 import type { BotContext, BotServices } from "./context.js";
 import { actorLabel, chatRefOfStored, identityOf } from "./names.js";
 import { sendPlain } from "./send.js";
@@ -38,8 +38,7 @@ export async function handleMembershipChange(s: BotServices, ctx: BotContext): P
   }
   const outcome = await requestApproval(s, { identity: identityOf(chat), threadId: null, by });
   await audit(s, by, chat.id, "chat.added", outcome);
-  if (outcome === "asked" && chat.type !== "channel") await tell(s, chat, s.texts.chats.pending);
-  if (outcome === "allowed" && chat.type !== "channel") await tell(s, chat, s.texts.chats.alreadySubscribed);
+  if (chat.type !== "channel") await answerRequest(s, outcome, (text) => tell(s, chat, text));
 }
 
 async function markRemoved(s: BotServices, chatId: number, status: string, by: User): Promise<void> {

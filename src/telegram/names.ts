@@ -1,7 +1,10 @@
 // How chats and people are named in texts, the store and the SIEM comment. Names come from strangers:
-// they are only ever placed in plain-text messages (no parse_mode), so nothing in them is markup.
+// they are only ever placed in plain-text messages (no parse_mode), so nothing in them is markup, and
+// they are shown cleaned (no control, direction-override or zero-width characters), so a title cannot
+// reorder or hide the words of the request an admin decides on.
 import type { Chat as TelegramChat, User } from "grammy/types";
 import type { ChatRef, PersonRef } from "../i18n/index.js";
+import { cleanInline } from "../render/index.js";
 import type { Chat, ChatIdentity, ChatKind } from "../store/index.js";
 
 const KINDS: ReadonlySet<string> = new Set(["private", "group", "supergroup", "channel"]);
@@ -12,7 +15,8 @@ function kindOf(type: string, id: number): ChatKind {
 }
 
 function defined(s: string | null | undefined): string | undefined {
-  return typeof s === "string" && s.length > 0 ? s : undefined;
+  const clean = typeof s === "string" ? cleanInline(s) : "";
+  return clean.length > 0 ? clean : undefined;
 }
 
 export function identityOf(chat: TelegramChat): ChatIdentity {
@@ -68,12 +72,10 @@ export function personOf(user: User): PersonRef {
 }
 
 function fullName(user: Pick<User, "first_name" | "last_name">): string {
-  return [user.first_name, user.last_name]
-    .filter((s) => typeof s === "string" && s.length > 0)
-    .join(" ")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 128);
+  return cleanInline([user.first_name, user.last_name].filter((s) => typeof s === "string").join(" ")).slice(
+    0,
+    128,
+  );
 }
 
 /** Short label for "Approved by …" lines and decisions: "@ivan", or "Ivan Petrov (42)". */

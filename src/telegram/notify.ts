@@ -19,18 +19,23 @@ export class AdminNotifier {
 
   /** Sends `text` (plain) to every admin; returns the copies that were delivered. Never throws. */
   async notify(text: string, opts: { replyMarkup?: InlineKeyboardMarkup } = {}): Promise<AdminCopy[]> {
-    const results = await Promise.all(
-      this.adminIds.map(async (adminId): Promise<AdminCopy | null> => {
-        try {
-          const messageId = await sendPlain(this.api, adminId, text, { replyMarkup: opts.replyMarkup });
-          return { adminId, messageId };
-        } catch (err) {
-          this.logger.warn({ adminId, err: describeError(err) }, "could not send a notice to an admin");
-          return null;
-        }
-      }),
-    );
+    const results = await Promise.all(this.adminIds.map((adminId) => this.notifyOne(adminId, text, opts)));
     return results.filter((r): r is AdminCopy => r !== null);
+  }
+
+  /** Sends `text` to one admin; null when it could not be delivered. Never throws. */
+  async notifyOne(
+    adminId: number,
+    text: string,
+    opts: { replyMarkup?: InlineKeyboardMarkup } = {},
+  ): Promise<AdminCopy | null> {
+    try {
+      const messageId = await sendPlain(this.api, adminId, text, { replyMarkup: opts.replyMarkup });
+      return { adminId, messageId };
+    } catch (err) {
+      this.logger.warn({ adminId, err: describeError(err) }, "could not send a notice to an admin");
+      return null;
+    }
   }
 }
 

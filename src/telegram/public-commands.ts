@@ -2,7 +2,7 @@
 // and /help for people who are not admins. Access has been resolved (and banned senders dropped) already.
 import { isServed } from "./access.js";
 import { reply } from "./admin-commands.js";
-import { requestApproval } from "./approval.js";
+import { answerRequest, requestApproval } from "./approval.js";
 import type { ParsedCommand, PublicCommandName } from "./commands.js";
 import { type BotContext, type BotServices, threadOf } from "./context.js";
 import { identityOf } from "./names.js";
@@ -42,9 +42,8 @@ async function start(s: BotServices, ctx: BotContext): Promise<string> {
     threadId: threadOf(ctx),
     by: ctx.from,
   });
-  if (outcome === "banned") return outcome; // an admin's /start in a banned chat: nothing to say
-  const text = outcome === "allowed" ? s.texts.chats.alreadySubscribed : s.texts.chats.pending;
-  await reply(s, ctx, text);
+  // An admin's /start in a banned chat gets nothing; the rest are told how their request stands.
+  await answerRequest(s, outcome, (text) => reply(s, ctx, text));
   return outcome;
 }
 

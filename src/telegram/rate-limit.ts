@@ -62,3 +62,62 @@ export class CommandRateLimiter {
     }
   }
 }
+
+export interface Refusals {
+  userId: number;
+  /** Label of the person (for the audit), and the chat of the first refused press. */
+  actorName: string;
+  chatId: number | null;
+  /** When the first refusal of this window happened, and how many there were. */
+  since: number;
+  count: number;
+}
+
+/**
+ * Refused presses, counted per person and window, so a flood writes one audit row per person and window
+ * (with the count) rather than one per press. A window opens with the first refusal and closes
+ * `windowMs` later; closed windows are handed out by `takeClosed`, open ones too by `takeAll` (at stop).
+ */
+export class RefusalTally {
+  private readonly windowMs: number;
+  private readonly maxTracked: number;
+  private readonly open = new Map<number, Refusals>();
+
+  constructor(opts: { windowMs: number; maxTracked?: number }) {
+    this.windowMs = Math.max(1, opts.windowMs);
+    this.maxTracked = Math.max(1, opts.maxTracked ?? 10_000);
+  }
+
+  /** Counts one refusal; returns windows that had to be closed early to stay within maxTracked. */
+  add(userId: number, actorName: string, chatId: number | null, now: number): Refusals[] {
+    const current = this.open.get(userId);
+    if (current) {
+      current.count++;
+      return [];
+    }
+    this.open.set(userId, { userId, actorName, chatId, since: now, count: 1 });
+    const evicted: Refusals[] = [];
+    for (const [key, oldest] of this.open) {
+      if (this.open.size <= this.maxTracked) break;
+      this.open.delete(key);
+      evicted.push(oldest);
+    }
+    return evicted;
+  }
+
+  takeClosed(now: number): Refusals[] {
+    const closed: Refusals[] = [];
+    for (const [key, tally] of this.open) {
+      if (now - tally.since < this.windowMs) continue;
+      this.open.delete(key);
+      closed.push(tally);
+    }
+    return closed;
+  }
+
+  takeAll(): Refusals[] {
+    const all = [...this.open.values()];
+    this.open.clear();
+    return all;
+  }
+}

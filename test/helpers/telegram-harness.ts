@@ -1,6 +1,7 @@
 // Shared set-up for tests that drive the real Telegram bot over HTTP: the fake Bot API, the MP SIEM
 // emulator with a real SIEM client, a real store in a temp folder, and the bot itself (long polling).
 // `restart()` closes the bot and the store and opens both again on the same database file.
+import type { Transformer } from "grammy";
 import pino from "pino";
 import {
   type FakeBotApi,
@@ -28,11 +29,16 @@ export interface TelegramHarnessOptions {
   /** Flood control in the fake; off by default so tests are not slowed by pacing. */
   limits?: false | FakeRateLimits;
   commandRateLimit?: { limit: number; windowMs: number };
+  pressRateLimit?: { limit: number; windowMs: number };
   /** Lines /debug shows as recent log lines. */
   logLines?: string[];
   debugInfo?: Record<string, string | number>;
   /** Extra settings for the config (e.g. a secret to check that /debug hides it). */
   configure?: (config: Config) => void;
+  /** The bot's clock (tests that move time: confirmations expiring, downtime). */
+  now?: () => number;
+  /** Installed on the bot's Api, as the service installs its pacer there. */
+  apiTransformers?: Transformer[];
 }
 
 export interface DeliveredIncident {
@@ -74,7 +80,8 @@ export interface TelegramHarness {
   until(pred: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Bot messages whose text contains `needle`, in one chat. */
   textsIn(chatId: number): string[];
-  restart(): Promise<void>;
+  /** Stops the bot and closes the store, runs `whileStopped` (e.g. queue updates), then opens both again. */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -150,6 +157,9 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
       debugInfo: async () => opts.debugInfo ?? { watermark: "2024-01-01T00:00:00Z", outbox: 0 },
       recentLogLines: () => opts.logLines ?? [],
       commandRateLimit: opts.commandRateLimit,
+      ...(opts.pressRateLimit ? { pressRateLimit: opts.pressRateLimit } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.apiTransformers ? { apiTransformers: opts.apiTransformers } : {}),
     });
     await bot.start();
     return bot;
@@ -226,9 +236,10 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
     textsIn(chatId) {
       return fake.messages(chatId).map((m) => m.plainText);
     },
-    async restart() {
+    async restart(whileStopped) {
       await telegram.stop();
       await store.close();
+      await whileStopped?.();
       store = await openStore(config.bot.dbPath);
       telegram = await startBot();
     },

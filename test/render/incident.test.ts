@@ -224,10 +224,22 @@ describe("renderIncident: hostile and odd values", () => {
   it("keeps emoji and right-to-left text intact", () => {
     const name = "🔥 هجوم على الخادم 🔥 התקפה";
     const out = render(
-      view({ name }, { events: [{ id: "e", date: null, description: "👨‍👩‍👧 مرحبا" }], totalEvents: 1 }),
+      view({ name }, { events: [{ id: "e", date: null, description: "👨 مرحبا 👩🏽" }], totalEvents: 1 }),
     );
     expect(out.text).toContain(`Название: ${name}`);
-    expect(out.text).toContain("• 👨‍👩‍👧 مرحبا");
+    expect(out.text).toContain("• 👨 مرحبا 👩🏽");
+  });
+
+  it("drops zero-width characters and direction marks, even the joiner inside an emoji sequence", () => {
+    // U+200D too (SECURITY.md): a family emoji shows as its members, side by side.
+    const out = render(
+      view(
+        { name: "\u202Eexe.txt" },
+        { events: [{ id: "e", date: null, description: "👨‍👩‍👧 in\u200Bvoice" }], totalEvents: 1 },
+      ),
+    );
+    expect(out.text).toContain("Название: exe.txt");
+    expect(out.text).toContain("• 👨👩👧 invoice");
   });
 
   it("replaces lone surrogates and strips control characters", () => {

@@ -23,10 +23,26 @@ import { checkTelegramHtml, hasLoneSurrogate } from "./telegram-html.js";
 const NUM_RUNS = 200;
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+/** Direction overrides and embeddings, isolates, the Arabic letter mark, zero-width characters. */
+const INVISIBLE_CODE_POINTS = [
+  ...range(0x202a, 0x202e),
+  ...range(0x2066, 0x2069),
+  ...range(0x200b, 0x200f),
+  0x061c,
+];
+const INVISIBLE = new RegExp(
+  `[${INVISIBLE_CODE_POINTS.map((c) => `\\u${c.toString(16).padStart(4, "0")}`).join("")}]`,
+);
+const invisibleChar = fc.constantFrom(...INVISIBLE_CODE_POINTS).map((c) => String.fromCharCode(c));
 const anyChar = fc.oneof(
   loneSurrogate,
-  fc.constantFrom("<", ">", "&", '"', "\n", "\u0000", "😀", "ש", "&amp;"),
+  invisibleChar,
+  fc.constantFrom("<", ">", "&", '"', "\n", "\u0000", "😀", "ש", "&amp;", "&#x202E;", "INC\u202E57-"),
 );
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
 
 /** Any text: ASCII, full Unicode, graphemes, markup fragments, lone surrogates, and long repeats. */
 const text = fc.oneof(
@@ -195,6 +211,80 @@ describe("renderDigest properties", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("no direction overrides, isolates or zero-width characters", () => {
+  /** Whatever a message shows: the HTML as sent, the text Telegram makes of it, the plain form, the button labels. */
+  function assertNoInvisible(html: string, plain: string, buttons: string[] = []) {
+    const check = checkTelegramHtml(html);
+    if (!check.ok) throw new Error(check.error);
+    for (const [form, value] of [
+      ["html", html],
+      ["shown text", check.text],
+      ["plain", plain],
+      ["buttons", buttons.join(" ")],
+    ] as const) {
+      const found = INVISIBLE.exec(value);
+      if (found) {
+        throw new Error(
+          `${form} holds U+${found[0].charCodeAt(0).toString(16).toUpperCase()}: ${JSON.stringify(value)}`,
+        );
+      }
+    }
+  }
+
+  it("in an incident card, whatever the SIEM (or a presser's name) holds", () => {
+    fc.assert(
+      fc.property(incidentView, options, (view, opts) => {
+        const out = renderIncident(view, opts);
+        assertNoInvisible(
+          out.html,
+          out.plain,
+          out.keyboard.flat().map((b) => b.text),
+        );
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("in a digest", () => {
+    fc.assert(
+      fc.property(fc.array(summary, { maxLength: 100 }), options, (items, opts) => {
+        for (const part of renderDigest(items, opts)) assertNoInvisible(part.html, part.plain);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("in every SIEM field, each filled with nothing but such characters around a word", () => {
+    const wrap = (word: string) => `\u202E${word}\u2066\u200B\u061C\u200F`;
+    const view: IncidentView = {
+      incident: {
+        id: "0f8e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+        key: wrap("INC-1"),
+        name: wrap("name"),
+        category: wrap("category"),
+        type: wrap("type"),
+        status: wrap("New"),
+        severity: wrap("High"),
+        created: new Date(0),
+        isConfirmed: false,
+        description: wrap("line one\nline two"),
+      },
+      events: [{ id: "e", date: new Date(0), description: wrap("event") }],
+      totalEvents: 1,
+      lastAction: { status: wrap("Approved"), by: wrap("@ivan"), at: new Date(0) },
+    };
+    const opts: RenderOptions = { locale: "en", timeZone: "UTC", siemUrl: "https://s", maxEvents: 5 };
+    const card = renderIncident(view, opts);
+    assertNoInvisible(card.html, card.plain);
+    for (const word of ["INC-1", "name", "type", "line one", "event", "@ivan", "High"]) {
+      expect(card.plain).toContain(word);
+    }
+    const [digest] = renderDigest([view.incident], opts);
+    assertNoInvisible(digest!.html, digest!.plain);
+    expect(digest!.plain).toContain("INC-1 name");
   });
 });
 

@@ -50,6 +50,16 @@ describe("cleanText / cleanInline / cleanBlock", () => {
     expect(hasLoneSurrogate(out)).toBe(false);
   });
 
+  it("drops direction overrides, embeddings, isolates, marks and zero-width characters", () => {
+    const hidden = ["\u061C", "\u200B", "\u200C", "\u200D", "\u200E", "\u200F", "\u202A", "\u202B"];
+    hidden.push("\u202C", "\u202D", "\u202E", "\u2060", "\u2066", "\u2067", "\u2068", "\u2069", "\uFEFF");
+    expect(cleanText(`a${hidden.join("b")}c`)).toBe(`a${"b".repeat(hidden.length - 1)}c`);
+    expect(cleanInline("\u202Egpj.exe \u2066x\u2069")).toBe("gpj.exe x");
+    expect(cleanBlock("\u200Bline\n\u200F\nline")).toBe("line\n\nline");
+    // Visible neighbours stay: Arabic and Hebrew letters, the non-breaking space, emoji.
+    expect(cleanText("مرحبا שלום\u00A0😀")).toBe("مرحبا שלום\u00A0😀");
+  });
+
   it("drops control characters but keeps tabs and newlines; normalises CRLF", () => {
     expect(cleanText("a\u0000b\u0007c\u009f\td\r\ne\rf")).toBe("abc\td\ne\nf");
   });

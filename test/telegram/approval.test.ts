@@ -92,9 +92,9 @@ describe.each<Locale>(["ru", "en"])("chat approval (%s)", (locale) => {
     }
     expect((await h.store.chats.get(user.id))?.state).toBe("pending");
 
-    // Asking again while the request is open: told to wait, admins not asked again.
+    // Asking again while the request is open: told it was asked already, admins not asked again.
     await h.say(user, user.id, "/start");
-    expect(h.textsIn(user.id)).toEqual([tx.chats.pending, tx.chats.pending]);
+    expect(h.textsIn(user.id)).toEqual([tx.chats.pending, tx.chats.alreadyAsked]);
     expect(
       h.admins.map((a) => h.fake.messages(a.id).filter((m) => m.plainText.includes(`id ${user.id}`)).length),
     ).toEqual([1, 1]);
@@ -164,6 +164,19 @@ describe.each<Locale>(["ru", "en"])("chat approval (%s)", (locale) => {
     expect((await h.store.chats.get(group))?.state).toBe("pending");
   });
 
+  it("a title and a name with direction overrides or zero-width characters reach the admins cleaned", async () => {
+    const group = -2051;
+    const adder: FakeUser = { id: 50_051, first_name: "Eve\u2066", last_name: "\u200BAdmin" };
+    h.fake.addChat({ id: group, type: "group", title: "\u202Etxt.exe SOC\u200F" });
+    h.fake.setMembership(group, "member", adder);
+    await waitForRequests(group);
+    for (const copy of requests(group)) {
+      expect(copy.plainText).toContain("txt.exe SOC");
+      expect(copy.plainText).toContain("Eve Admin");
+      expect(copy.plainText).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069]/);
+    }
+  });
+
   it("a channel: Block bans it — its later requests reach no admin", async () => {
     const channel = -1_003_001;
     h.fake.addChat({ id: channel, type: "channel", title: "Alerts channel", username: "alerts" });
@@ -216,7 +229,8 @@ describe.each<Locale>(["ru", "en"])("chat approval (%s)", (locale) => {
     const eager: FakeUser = { id: 50_006, first_name: "Eager" };
     for (let i = 0; i < 5; i++) h.fake.sendText(eager, eager.id, "/start");
     await h.fake.waitFor(() => h.textsIn(eager.id).length === 5, 5000);
-    expect(new Set(h.textsIn(eager.id))).toEqual(new Set([tx.chats.pending]));
+    expect(h.textsIn(eager.id).filter((text) => text === tx.chats.pending)).toHaveLength(1);
+    expect(h.textsIn(eager.id).filter((text) => text === tx.chats.alreadyAsked)).toHaveLength(4);
     for (const a of h.admins) {
       expect(h.fake.messages(a.id).filter((m) => m.plainText.includes(`id ${eager.id}`))).toHaveLength(1);
     }

@@ -189,6 +189,88 @@ describe("admin", () => {
   });
 });
 
+describe("admin commands typed in a group", () => {
+  const groupTexts = () => h.textsIn(GROUP).join("\n");
+  const privateCount = () => h.textsIn(admin.id).length;
+  /** Nothing in the group names another chat, shows the SIEM address, the figures or the log. */
+  function groupShowsNothingPrivate() {
+    const text = groupTexts();
+    for (const secret of [
+      `id ${ALLOWED.id}`,
+      `id ${BANNED.id}`,
+      "60011",
+      h.config.siem.url,
+      "SIEM answered 503",
+      "В очереди",
+      tx.debug.title,
+      tx.commands.acceptedTitle(1).split(" (")[0]!,
+      "Заблокированные чаты",
+    ]) {
+      expect(text, secret).not.toContain(secret);
+    }
+  }
+
+  it("/accepted, /banned and /debug answer the admin privately; the group only hears where the answer went", async () => {
+    for (const [command, title] of [
+      ["/accepted", /^Чаты в рассылке \(\d+\):/],
+      ["/banned", /^Заблокированные чаты/],
+      ["/debug", new RegExp(`^${tx.debug.title}`)],
+    ] as const) {
+      const before = privateCount();
+      await h.say(admin, GROUP, command);
+      expect(last(GROUP), command).toBe(tx.commands.answeredInPrivate);
+      await h.fake.waitFor(() => privateCount() > before, 5000);
+      expect(last(admin.id), command).toMatch(title);
+    }
+    expect(last(admin.id)).toContain("SIEM answered 503");
+    groupShowsNothingPrivate();
+  });
+
+  it("an admin the bot cannot write to privately (403, or 400 chat not found) gets only a note to open a private chat first", async () => {
+    for (const [command, error] of [
+      ["/debug", { code: 403, description: "Forbidden: bot can't initiate conversation with a user" }],
+      ["/accepted", { code: 400, description: "Bad Request: chat not found" }],
+      ["/banned", { code: 403, description: "Forbidden: bot was blocked by the user" }],
+    ] as const) {
+      const before = privateCount();
+      h.fake.failNext("sendMessage", error);
+      await h.say(admin, GROUP, command);
+      expect(last(GROUP), command).toBe(tx.commands.privateChatNeeded({ bot: "FakeMpSiemBot", done: false }));
+      expect(last(GROUP), command).toContain("@FakeMpSiemBot");
+      expect(privateCount(), command).toBe(before);
+    }
+    groupShowsNothingPrivate();
+  });
+
+  it("a change (/ban<id>) is made and confirmed in the group without naming the chat; the details go privately", async () => {
+    const target = 70_001;
+    const before = privateCount();
+    await h.say(admin, GROUP, `/ban ${target}`);
+    expect((await h.store.chats.get(target))?.state).toBe("banned");
+    expect(last(GROUP)).toBe(tx.commands.doneAnsweredInPrivate);
+    await h.fake.waitFor(() => privateCount() > before, 5000);
+    expect(last(admin.id)).toMatch(/^Чат заблокирован: .*id 70001/);
+
+    // Not reachable privately: the change stands, the group is told it is done and how to get details.
+    h.fake.failNext("sendMessage", {
+      code: 403,
+      description: "Forbidden: bot can't initiate conversation with a user",
+    });
+    await h.say(admin, GROUP, `/unban ${target}`);
+    expect((await h.store.chats.get(target))?.state).toBe("denied");
+    expect(last(GROUP)).toBe(tx.commands.privateChatNeeded({ bot: "FakeMpSiemBot", done: true }));
+    // A bad argument names nothing but what the admin typed: answered in place.
+    await h.say(admin, GROUP, "/deny abc");
+    expect(last(GROUP)).toBe(`${tx.commands.invalidChatId("abc")}\n${tx.commands.usage("deny")}`);
+    groupShowsNothingPrivate();
+  });
+
+  it("in the admin's own private chat everything is answered in place, as before", async () => {
+    await h.say(admin, admin.id, "/banned");
+    expect(last(admin.id)).toMatch(/^Заблокированные чаты/);
+  });
+});
+
 describe("non-admins", () => {
   const adminCommands = [
     "/accepted",

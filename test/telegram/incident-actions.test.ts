@@ -228,3 +228,101 @@ describe("incident buttons (BOT_ACTION_POLICY=chat)", () => {
     }
   });
 });
+
+describe("the Close confirmation is kept by the bot, not by the keyboard", () => {
+  const FIVE_MINUTES = 5 * 60_000;
+  let h: TelegramHarness;
+  let clock = Date.now();
+  beforeAll(async () => {
+    h = await startTelegramHarness({
+      locale: "en",
+      commandRateLimit: { limit: 1000, windowMs: 1000 },
+      now: () => clock,
+    });
+    for (const u of [USER, OTHER])
+      h.fake.addChat({ id: u.id, type: "private", first_name: u.first_name, username: u.username });
+    for (const id of [USER.id, OTHER.id]) await h.say(h.admins[0]!, h.admins[0]!.id, `/accept ${id}`);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /**
+   * Moves the bot's clock on as a running bot lives through it: polling all the while (an update at least
+   * every 2 minutes), so the time does not look like the bot was offline (downtime.ts).
+   */
+  async function passTime(ms: number) {
+    for (let left = ms; left > 0; left -= 120_000) {
+      clock += Math.min(left, 120_000);
+      await h.say(USER, USER.id, "/id");
+    }
+  }
+  const yesData = (id: string) => `i:cy:${id}`;
+  const closeData = (id: string) => `i:c:${id}`;
+  const labels = (chatId: number, msg: number) => keyboardOf(h, chatId, msg).map((b) => b.text);
+
+  it("a forged 'Yes, close' on a message nobody confirmed on only shows the confirmation", async () => {
+    const inc = await h.deliverIncident([USER.id]);
+    const msg = inc.messages.get(USER.id)!;
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(USER.id, msg)[0] === tx.buttons.closeYes);
+    await h.until(async () =>
+      (await h.audit()).some((e) => e.target === inc.id && e.action === "incident.close_yes"),
+    );
+    expect(h.emu.state.get(inc.id)?.status).toBe("New");
+    expect(h.emu.state.transitionsOf(inc.id)).toEqual([]);
+    const audit = (await h.audit()).find((e) => e.target === inc.id && e.action === "incident.close_yes");
+    expect(audit).toMatchObject({ result: "confirm_asked", detail: "not confirmed on this message" });
+    // That press asked for the confirmation: now "Yes, close" closes.
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
+  });
+
+  it("a confirmation on one chat's copy does not arm another chat's copy", async () => {
+    const inc = await h.deliverIncident([USER.id, OTHER.id]);
+    const mine = inc.messages.get(USER.id)!;
+    const theirs = inc.messages.get(OTHER.id)!;
+    // Each press waits for the one before to finish (its keyboard edit), as people do.
+    expect(await h.press(USER, USER.id, mine, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(USER.id, mine)[0] === tx.buttons.closeYes);
+    expect(await h.press(OTHER, OTHER.id, theirs, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(OTHER.id, theirs)[0] === tx.buttons.closeYes);
+    expect(h.emu.state.get(inc.id)?.status).toBe("New");
+    // Cancel withdraws it: a "Yes, close" after it asks again.
+    expect(await h.press(USER, USER.id, mine, `i:cn:${inc.id}`)).toBe(tx.actions.cancelled);
+    await h.until(() => labels(USER.id, mine)[0] === tx.buttons.approve);
+    expect(await h.press(USER, USER.id, mine, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(USER.id, mine)[0] === tx.buttons.closeYes);
+    expect(h.emu.state.get(inc.id)?.status).toBe("New");
+  });
+
+  it("a confirmation expires after 5 minutes: 'Yes, close' then shows the confirmation again", async () => {
+    const inc = await h.deliverIncident([USER.id]);
+    const msg = inc.messages.get(USER.id)!;
+    expect(await h.press(USER, USER.id, msg, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(USER.id, msg)[0] === tx.buttons.closeYes);
+    await passTime(FIVE_MINUTES + 1_000);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(async () =>
+      (await h.audit()).some((e) => e.target === inc.id && e.action === "incident.close_yes"),
+    );
+    expect(h.emu.state.get(inc.id)?.status).toBe("New");
+    const audit = (await h.audit()).find((e) => e.target === inc.id && e.action === "incident.close_yes");
+    expect(audit?.result).toBe("confirm_asked");
+    // Just inside the 5 minutes it still counts.
+    await passTime(FIVE_MINUTES - 1_000);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
+  });
+
+  it("a confirmation survives a restart of the bot", async () => {
+    const inc = await h.deliverIncident([OTHER.id]);
+    const msg = inc.messages.get(OTHER.id)!;
+    expect(await h.press(OTHER, OTHER.id, msg, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    await h.until(() => labels(OTHER.id, msg)[0] === tx.buttons.closeYes);
+    await h.restart();
+    clock += 60_000;
+    expect(await h.press(OTHER, OTHER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CommandRateLimiter } from "../../src/telegram/rate-limit.js";
+import { CommandRateLimiter, RefusalTally } from "../../src/telegram/rate-limit.js";
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -48,5 +48,31 @@ describe("CommandRateLimiter", () => {
     limiter.check(2);
     limiter.check(3); // person 1 is forgotten
     expect(limiter.check(1)).toBe("ok");
+  });
+});
+
+describe("RefusalTally", () => {
+  it("counts refusals per person in a window opened by the first one; hands out only closed windows", () => {
+    const tally = new RefusalTally({ windowMs: 1000 });
+    for (let i = 0; i < 4; i++) tally.add(7, "@seven", -5, 10_000 + i * 100);
+    tally.add(8, "@eight", 8, 10_500);
+    expect(tally.takeClosed(10_999)).toEqual([]);
+    expect(tally.takeClosed(11_000)).toEqual([
+      { userId: 7, actorName: "@seven", chatId: -5, since: 10_000, count: 4 },
+    ]);
+    // A new refusal opens a new window; the open one is handed out at stop.
+    tally.add(7, "@seven", -5, 11_200);
+    expect(tally.takeAll().map((r) => [r.userId, r.count])).toEqual([
+      [8, 1],
+      [7, 1],
+    ]);
+    expect(tally.takeAll()).toEqual([]);
+  });
+
+  it("tracks a bounded number of people: the oldest window is closed early", () => {
+    const tally = new RefusalTally({ windowMs: 1000, maxTracked: 2 });
+    expect(tally.add(1, "a", 1, 0)).toEqual([]);
+    expect(tally.add(2, "b", 2, 0)).toEqual([]);
+    expect(tally.add(3, "c", 3, 0).map((r) => r.userId)).toEqual([1]);
   });
 });

@@ -41,7 +41,7 @@ describe("restart", () => {
       await h.say(allowed, allowed.id, "/start");
       expect(h.textsIn(allowed.id).at(-1)).toBe(tx.chats.alreadySubscribed);
       await h.say(waiting, waiting.id, "/start");
-      expect(h.textsIn(waiting.id).at(-1)).toBe(tx.chats.pending);
+      expect(h.textsIn(waiting.id).at(-1)).toBe(tx.chats.alreadyAsked);
       expect(h.fake.messages(admin.id).filter((m) => m.plainText.includes("@waiting"))).toHaveLength(1); // not asked again
       h.fake.sendText(banned, banned.id, "/start");
       await h.waitForLog("update from a banned chat dropped", 1);
