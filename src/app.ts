@@ -15,7 +15,7 @@ import {
 } from "./delivery/index.js";
 import { Metrics } from "./http/metrics.js";
 import { type HealthReport, type RunningHttpServer, startHttpServer } from "./http/server.js";
-import { Intake } from "./intake/index.js";
+import { IncidentReader, Intake } from "./intake/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
@@ -64,6 +64,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
   const store = await openStore(config.bot.dbPath);
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
+  // One routine reads an incident and stores it, for the poller and for the buttons alike.
+  const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });
   // Telegram keeps enforcing a retry_after across our restarts: bans are kept in the store and restored.
   const bans = retryAfterBans(store, logger);
   const pacer = new Pacer({ limits: deps.pacerLimits, metrics, onBan: bans.record });
@@ -79,6 +81,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     config,
     store,
     siem,
+    reader,
     logger: logger.child({ part: "telegram" }),
     metrics,
     apiTransformers: [pacing],
@@ -112,6 +115,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     config,
     store,
     siem,
+    reader,
     logger: logger.child({ part: "intake" }),
     metrics,
     notifyAdmins,

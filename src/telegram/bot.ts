@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
+import type { IncidentReader } from "../intake/index.js";
 import { decodeCallbackData } from "../render/callback-data.js";
 import type { SiemClient } from "../siem/types.js";
 import type { Store } from "../store/index.js";
@@ -45,6 +46,8 @@ export interface TelegramDeps {
   config: Config;
   store: Store;
   siem: SiemClient;
+  /** The shared "read an incident from the SIEM and store it" routine (intake owns it). */
+  reader: IncidentReader;
   logger: Logger;
   metrics: Metrics;
   /** Called after an action changed an incident in the store, so delivery edits every copy now. */
@@ -118,6 +121,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     config,
     store,
     siem: deps.siem,
+    reader: deps.reader,
     logger,
     metrics: deps.metrics,
     api: bot.api,

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import type { Messages } from "../i18n/index.js";
+import type { IncidentReader } from "../intake/index.js";
 import type { SiemClient } from "../siem/types.js";
 import type { AuditRecord, Store } from "../store/index.js";
 import type { AccessFlavor } from "./access.js";
@@ -18,6 +19,8 @@ export interface BotServices {
   config: Config;
   store: Store;
   siem: SiemClient;
+  /** The one routine that reads an incident from the SIEM and stores it (shared with the poller). */
+  reader: IncidentReader;
   logger: Logger;
   metrics: Metrics;
   api: Api;

@@ -207,35 +207,25 @@ async function change(p: Press, target: TransitionTarget): Promise<void> {
     }
     return;
   }
-  const action = { status: target, by: actorLabel(p.actor), at: new Date(s.now()) };
-  const outcome = await reread(p, action);
+  // Shown at once, before the SIEM's read model shows it (it may lag): the read that follows confirms it
+  // and never takes the copies back.
+  await s.reader.recordOwnChange(p.incidentId, target, actorLabel(p.actor));
+  s.onIncidentChanged(p.incidentId);
+  const outcome = await reread(p);
   await record(p, "ok", outcome.ok ? undefined : `changed in the SIEM; re-read failed: ${outcome.reason}`);
   await p.answer.answer(target === "Approved" ? a.approved : a.closed);
-  if (!outcome.ok) {
-    // The change happened; show it with what the store knows until the next read succeeds.
-    const stored = await s.store.incidents.get(p.incidentId);
-    if (stored) {
-      const { id, key, name, category, type, severity, created } = stored;
-      const summary = { id, key, name, category, type, severity, created, status: target, isConfirmed: true };
-      await s.store.incidents.refresh(summary, undefined, action);
-      s.onIncidentChanged(p.incidentId);
-    }
-  }
 }
 
 type Reread = { ok: true; status: string; changed: boolean } | { ok: false; reason: string };
 
-/** Reads the incident and its first events again, stores them (with the action, if any) and tells delivery. */
-async function reread(p: Press, lastAction?: { status: string; by: string; at: Date }): Promise<Reread> {
+/** Reads the incident and its first events again through the shared read routine, and tells delivery. */
+async function reread(p: Press): Promise<Reread> {
   const { s } = p;
   try {
-    const [details, events] = await Promise.all([
-      s.siem.getIncident(p.incidentId),
-      s.siem.getEvents(p.incidentId, s.config.bot.maxEvents),
-    ]);
-    const result = await s.store.incidents.refresh(details, events, lastAction);
+    const result = await s.reader.reread(p.incidentId);
     s.onIncidentChanged(p.incidentId);
-    return { ok: true, status: details.status, changed: result?.changed ?? false };
+    if (!result) return { ok: false, reason: "not in the store" };
+    return { ok: true, status: result.incident.status, changed: result.changed };
   } catch (err) {
     return { ok: false, reason: reasonOf(s, err) };
   }

@@ -12,6 +12,7 @@ import {
 import type { ActionPolicy, Config, Locale } from "../../src/config/types.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { Metrics } from "../../src/http/metrics.js";
+import { IncidentReader } from "../../src/intake/index.js";
 import { renderIncident } from "../../src/render/index.js";
 import { createSiemClient } from "../../src/siem/client.js";
 import type { SiemClient } from "../../src/siem/types.js";
@@ -151,6 +152,12 @@ export async function startTelegramHarness(opts: TelegramHarnessOptions = {}): P
       config,
       store,
       siem,
+      reader: new IncidentReader({
+        siem,
+        store,
+        maxEvents: config.bot.maxEvents,
+        ...(opts.now ? { now: opts.now } : {}),
+      }),
       logger,
       metrics,
       onIncidentChanged: (id) => changed.push(id),
