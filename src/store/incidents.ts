@@ -296,8 +296,15 @@ export class IncidentsRepository {
         "last_action_json",
       ];
       const changed = shown.some((k) => k in next && next[k as keyof typeof next] !== row[k]);
-      if (changed) next.version = row.version + 1;
-      await trx.updateTable("incidents").set(next).where("id", "=", details.id).execute();
+      // The bump is counted in SQL, not from the row read above: on PostgreSQL two refreshes of one
+      // incident may run side by side, and each change must make a new version (or a copy edited to the
+      // first change would never be edited to the second).
+      await trx
+        .updateTable("incidents")
+        .set(next)
+        .$if(changed, (q) => q.set((eb) => ({ version: eb("version", "+", 1) })))
+        .where("id", "=", details.id)
+        .execute();
       const updated = await trx
         .selectFrom("incidents")
         .selectAll()
