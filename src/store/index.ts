@@ -1,4 +1,29 @@
 // The service's durable state. Every other part reads and writes it through these repositories only.
+//
+// One store, two dialects: SQLite at BOT_DB_PATH (default) or PostgreSQL at BOT_DB_URL. Migrations and
+// repositories are the same code for both; what differs lives in dialect/sqlite.ts and dialect/postgres.ts
+// only. Rules for portable migrations and repositories:
+//  - A migration is `"000N_name": (t) => ({ async up(db) {…} })`. Every integer column is `t.int` (bigint
+//    on PostgreSQL: chat ids and ms timestamps exceed int32); an auto-increment id is `.$call(t.autoId)`.
+//    Text is "text"; booleans are t.int 0/1; JSON is text (JSON.stringify); times are ms in t.int.
+//    Use createTable/addColumn/createIndex only: SQLite cannot alter a column or add a constraint later.
+//  - Never write an explicit value into an autoId column (PostgreSQL's identity would not move past it).
+//  - Integers read back as numbers on both (int8 parser in dialect/postgres.ts), count(*) and max() of
+//    an integer too; sum()/avg() are numeric, a string on PostgreSQL: wrap them in Number().
+//  - New ids: `.returning("id")`, never `insertId` (undefined on PostgreSQL).
+//  - Upserts: `.onConflict((oc) => oc.column(s)(…).doNothing() / .doUpdateSet(…))`; never catch a
+//    unique-violation error (the codes differ).
+//  - `where(x, "in", list)` never with an empty list: SQLite accepts `in ()`, PostgreSQL fails. Return early.
+//  - GROUP BY lists every selected column that is not an aggregate (PostgreSQL insists).
+//  - When order matters, orderBy with a unique tie-breaker (id); never order by a nullable column (NULLs
+//    sort first on SQLite, last on PostgreSQL).
+//  - No dialect functions (now(), datetime(), ||, json_extract, ilike): times come from the injected clock.
+//    LIKE is case-insensitive on SQLite only: store and compare normalised (lower-cased) text.
+//  - PostgreSQL runs transactions side by side (READ COMMITTED); SQLite one at a time. Compute counters in
+//    SQL (`eb("n", "+", 1)`), not from a row read earlier; guard a state change with WHERE state = expected.
+//  - U+0000 in text is dropped on PostgreSQL (it cannot store it; a plugin in dialect/postgres.ts).
+//  - Tests: every store test runs per dialect: describe.each(DIALECTS) with databasePerTest(dialect)
+//    (test/helpers/store-dialects.ts).
 import { ApprovalsRepository } from "./approvals.js";
 import { AuditRepository } from "./audit.js";
 import { ChatsRepository } from "./chats.js";

@@ -1,5 +1,5 @@
 // Versioned schema migrations, applied in order at start. Never edit a released migration: add one.
-// Each migration is a function of the dialect's column types `t` (see the rules in ./README.md):
+// Each migration is a function of the dialect's column types `t` (the rules are at the top of index.ts):
 // integers are `t.int`, auto-increment ids `.$call(t.autoId)`; everything else is written once.
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { SchemaTypes } from "./dialect/types.js";
