@@ -16,7 +16,8 @@
 //  - `where(x, "in", list)` never with an empty list: SQLite accepts `in ()`, PostgreSQL fails. Return early.
 //  - GROUP BY lists every selected column that is not an aggregate (PostgreSQL insists).
 //  - When order matters, orderBy with a unique tie-breaker (id); never order by a nullable column (NULLs
-//    sort first on SQLite, last on PostgreSQL).
+//    sort first on SQLite, last on PostgreSQL). Text compares by bytes on SQLite but by the database's
+//    collation on PostgreSQL: keyset paging (`id > after`) only on integers or same-format ids (UUIDs).
 //  - No dialect functions (now(), datetime(), ||, json_extract, ilike): times come from the injected clock.
 //    LIKE is case-insensitive on SQLite only: store and compare normalised (lower-cased) text.
 //  - PostgreSQL runs transactions side by side (READ COMMITTED); SQLite one at a time. Compute counters in
