@@ -5,6 +5,8 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // One throw-away PostgreSQL cluster per run for the store's PostgreSQL dialect (test/helpers/postgres.ts).
+    globalSetup: ["test/helpers/postgres-global-setup.ts"],
     // Integration tests start real servers and child processes; a 2-core CI box needs room.
     testTimeout: 60_000,
     hookTimeout: 60_000,

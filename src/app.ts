@@ -62,7 +62,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   // The CLI has already warned about MPSIEM_TLS_VERIFY=false.
 
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
-  const store = await openStore(config.bot.dbPath);
+  const store = await openStore(config.bot.dbUrl ?? config.bot.dbPath, {
+    onConnectionError: (error) =>
+      logger.warn({ err: error.message }, "database connection lost; reconnecting"),
+  });
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
   // One routine reads an incident and stores it, for the poller and for the buttons alike.
   const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });

@@ -222,6 +222,7 @@ export function describeConfig(c: Config): Record<string, string> {
     TELEGRAM_PROXY: c.telegram.proxy ? hideUrlCredentials(c.telegram.proxy) : NOT_SET,
     BOT_PING_ANIMATION: plain(c.telegram.pingAnimation),
     BOT_DB_PATH: c.bot.dbPath,
+    BOT_DB_URL: c.bot.dbUrl ? hideUrlCredentials(c.bot.dbUrl) : NOT_SET,
     BOT_POLL_INTERVAL: formatDuration(c.bot.pollIntervalMs),
     BOT_INITIAL_LOOKBACK: formatDuration(c.bot.initialLookbackMs),
     BOT_OVERLAP_WINDOW: formatDuration(c.bot.overlapMs),

@@ -25,6 +25,7 @@ export const SETTING_NAMES = [
   "TELEGRAM_PROXY",
   "BOT_PING_ANIMATION",
   "BOT_DB_PATH",
+  "BOT_DB_URL",
   "BOT_POLL_INTERVAL",
   "BOT_INITIAL_LOOKBACK",
   "BOT_OVERLAP_WINDOW",
@@ -45,6 +46,7 @@ export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set<SettingName>([
   "MPSIEM_CLIENT_SECRET",
   "MPSIEM_TOKEN",
   "TELEGRAM_BOT_TOKEN",
+  "BOT_DB_URL",
 ]);
 
 /** Raw values as strings; a setting that is absent (or empty) is undefined. */
@@ -156,6 +158,31 @@ const proxyUrl: Parse<string> = (v) => {
   }
   if (!PROXY_SCHEMES.has(url.protocol) || url.hostname === "") return expected(expectation);
   return v.replace(/\/+$/, "");
+};
+
+const DB_URL_EXAMPLE = "postgres://user:password@host:5432/dbname";
+/** BOT_DB_URL. A secret (it holds the password), so a problem names what is expected, never the value. */
+const databaseUrl: Parse<string> = (v) => {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return expected(`a PostgreSQL URL like ${DB_URL_EXAMPLE}`);
+  }
+  if ((url.protocol !== "postgres:" && url.protocol !== "postgresql:") || url.hostname === "") {
+    return expected(`a PostgreSQL URL like ${DB_URL_EXAMPLE}`);
+  }
+  if (!/^\/[^/]+$/.test(url.pathname)) {
+    return expected(`the database name after the host, like ${DB_URL_EXAMPLE}`);
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    return expected("special characters in the user, password or database name written as %XX (URL-encoded)");
+  }
+  return v;
 };
 
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
@@ -289,6 +316,7 @@ export function buildConfigSchema(cwd: string) {
       TELEGRAM_PROXY: optional("TELEGRAM_PROXY", proxyUrl),
       BOT_PING_ANIMATION: optional("BOT_PING_ANIMATION", text),
       BOT_DB_PATH: withDefault("BOT_DB_PATH", resolve(cwd, "data/bot.db"), filePath(cwd)),
+      BOT_DB_URL: optional("BOT_DB_URL", databaseUrl),
       BOT_POLL_INTERVAL: withDefault("BOT_POLL_INTERVAL", 3_000, pollInterval),
       BOT_INITIAL_LOOKBACK: withDefault(
         "BOT_INITIAL_LOOKBACK",
@@ -364,6 +392,7 @@ export function buildConfigSchema(cwd: string) {
         },
         bot: {
           dbPath: s.BOT_DB_PATH,
+          dbUrl: s.BOT_DB_URL,
           pollIntervalMs: s.BOT_POLL_INTERVAL,
           initialLookbackMs: s.BOT_INITIAL_LOOKBACK,
           overlapMs: s.BOT_OVERLAP_WINDOW,

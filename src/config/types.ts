@@ -30,6 +30,7 @@ export interface TelegramConfig {
 
 export interface BotConfig {
   dbPath: string; // BOT_DB_PATH, default ./data/bot.db
+  dbUrl?: string; // BOT_DB_URL (secret: holds the password): postgres://user:password@host:port/db instead of SQLite
   pollIntervalMs: number; // BOT_POLL_INTERVAL (seconds, fractions allowed), default 3
   initialLookbackMs: number; // BOT_INITIAL_LOOKBACK, default 24h
   overlapMs: number; // BOT_OVERLAP_WINDOW (addition), default 10m: re-read window behind the watermark
@@ -51,7 +52,38 @@ export interface Config {
 
 /** The values that must never be printed: logs, /debug, error replies. */
 export function secretValues(config: Config): string[] {
-  return [config.siem.password, config.siem.clientSecret, config.siem.token, config.telegram.botToken].filter(
-    (v): v is string => typeof v === "string" && v.length > 0,
-  );
+  return [
+    config.siem.password,
+    config.siem.clientSecret,
+    config.siem.token,
+    config.telegram.botToken,
+    ...(config.bot.dbUrl ? urlPasswordForms(config.bot.dbUrl) : []),
+  ].filter((v): v is string => typeof v === "string" && v.length > 0);
+}
+
+/**
+ * The password of a URL (BOT_DB_URL) in every form it may show up in: as written, as a URL parser
+ * re-encodes it, and decoded (what the database driver sends). Empty when the URL has none.
+ */
+export function urlPasswordForms(url: string): string[] {
+  const forms: string[] = [];
+  // As written: between the first ":" of the user info and its last "@".
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "";
+  const at = authority.lastIndexOf("@");
+  const userInfo = at === -1 ? "" : authority.slice(0, at);
+  const colon = userInfo.indexOf(":");
+  if (colon !== -1) forms.push(userInfo.slice(colon + 1));
+  try {
+    forms.push(new URL(url).password);
+  } catch {
+    // not a URL: the form as written is all there is
+  }
+  for (const form of [...forms]) {
+    try {
+      forms.push(decodeURIComponent(form));
+    } catch {
+      // a stray "%": only the form as written exists
+    }
+  }
+  return [...new Set(forms.filter((f) => f.length > 0))];
 }

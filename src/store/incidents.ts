@@ -119,6 +119,12 @@ function eventsJson(events: IncidentEvent[]): string {
   );
 }
 
+/** Another write to the same incident came in between a read and its write (PostgreSQL only). */
+class ConcurrentWrite extends Error {
+  override readonly name = "ConcurrentWrite";
+}
+const MAX_WRITE_ATTEMPTS = 5;
+
 /** Columns a message shows: a change in any of them makes delivery edit every copy. */
 const SHOWN_COLUMNS: Array<keyof IncidentsTable> = [
   "key",
@@ -335,6 +341,21 @@ export class IncidentsRepository {
     lastAction?: ActionLine | null,
     reconcile?: Reconcile,
   ): Promise<{ incident: StoredIncident; changed: boolean } | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.refreshOnce(details, events, lastAction, reconcile);
+      } catch (error) {
+        if (!(error instanceof ConcurrentWrite) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private refreshOnce(
+    details: IncidentSummary & Partial<Pick<IncidentDetails, "description" | "modified">>,
+    events: { events: IncidentEvent[]; total: number } | undefined,
+    lastAction: ActionLine | null | undefined,
+    reconcile: Reconcile | undefined,
+  ): Promise<{ incident: StoredIncident; changed: boolean } | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom("incidents")
@@ -368,7 +389,16 @@ export class IncidentsRepository {
         ("last_action_json" in next &&
           shownAction(next.last_action_json) !== shownAction(row.last_action_json));
       if (changed) next.version = row.version + 1;
-      await trx.updateTable("incidents").set(next).where("id", "=", details.id).execute();
+      // Only over the row as it was read: on PostgreSQL another write may have come in between (the
+      // decision above depends on it), and then the whole read-decide-write is done again.
+      const written = await trx
+        .updateTable("incidents")
+        .set(next)
+        .where("id", "=", details.id)
+        .where("version", "=", row.version)
+        .where("updated_at", "=", row.updated_at)
+        .executeTakeFirst();
+      if (Number(written.numUpdatedRows) === 0) throw new ConcurrentWrite();
       const updated = await trx
         .selectFrom("incidents")
         .selectAll()
@@ -388,12 +418,12 @@ export class IncidentsRepository {
       if (!row) return undefined;
       await trx
         .updateTable("incidents")
-        .set({
+        .set((eb) => ({
           status: action.status,
           last_action_json: actionJson(action),
-          version: row.version + 1,
+          version: eb("version", "+", 1),
           updated_at: this.now(),
-        })
+        }))
         .where("id", "=", id)
         .execute();
       const updated = await trx
@@ -425,6 +455,8 @@ export class IncidentsRepository {
         ),
       )
       .orderBy("first_seen_at", "desc")
+      .orderBy("created_at", "desc")
+      .orderBy("id")
       .limit(limit)
       .execute();
     return rows.map((r) => r.id);

@@ -1,15 +1,43 @@
 // The service's durable state. Every other part reads and writes it through these repositories only.
+//
+// One store, two dialects: SQLite at BOT_DB_PATH (default) or PostgreSQL at BOT_DB_URL. Migrations and
+// repositories are the same code for both; what differs lives in dialect/sqlite.ts and dialect/postgres.ts
+// only. Rules for portable migrations and repositories:
+//  - A migration is `"000N_name": (t) => ({ async up(db) {…} })`. Every integer column is `t.int` (bigint
+//    on PostgreSQL: chat ids and ms timestamps exceed int32); an auto-increment id is `.$call(t.autoId)`.
+//    Text is "text"; booleans are t.int 0/1; JSON is text (JSON.stringify); times are ms in t.int.
+//    Use createTable/addColumn/createIndex only: SQLite cannot alter a column or add a constraint later.
+//  - Never write an explicit value into an autoId column (PostgreSQL's identity would not move past it).
+//  - Integers read back as numbers on both (int8 parser in dialect/postgres.ts), count(*) and max() of
+//    an integer too; sum()/avg() are numeric, a string on PostgreSQL: wrap them in Number().
+//  - New ids: `.returning("id")`, never `insertId` (undefined on PostgreSQL).
+//  - Upserts: `.onConflict((oc) => oc.column(s)(…).doNothing() / .doUpdateSet(…))`; never catch a
+//    unique-violation error (the codes differ).
+//  - `where(x, "in", list)` never with an empty list: SQLite accepts `in ()`, PostgreSQL fails. Return early.
+//  - GROUP BY lists every selected column that is not an aggregate (PostgreSQL insists).
+//  - When order matters, orderBy with a unique tie-breaker (id); never order by a nullable column (NULLs
+//    sort first on SQLite, last on PostgreSQL). Text compares by bytes on SQLite but by the database's
+//    collation on PostgreSQL: keyset paging (`id > after`) only on integers or same-format ids (UUIDs).
+//  - No dialect functions (now(), datetime(), ||, json_extract, ilike): times come from the injected clock.
+//    LIKE is case-insensitive on SQLite only: store and compare normalised (lower-cased) text.
+//  - PostgreSQL runs transactions side by side (READ COMMITTED); SQLite one at a time. Compute counters in
+//    SQL (`eb("n", "+", 1)`), not from a row read earlier; guard a state change with WHERE state = expected.
+//  - U+0000 in text is dropped on PostgreSQL (it cannot store it; a plugin in dialect/postgres.ts).
+//  - Tests: every store test runs per dialect: describe.each(DIALECTS) with databasePerTest(dialect)
+//    (test/helpers/store-dialects.ts).
 import { ApprovalsRepository, CloseConfirmationsRepository } from "./approvals.js";
 import { AuditRepository } from "./audit.js";
 import { ChatsRepository } from "./chats.js";
+import type { DialectName } from "./dialect/types.js";
 import { IncidentsRepository } from "./incidents.js";
-import { openDatabase } from "./open.js";
+import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { SettingsRepository } from "./settings.js";
 
 export type { ApprovalMessage, ChatRequest } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
 export type { Chat, ChatIdentity } from "./chats.js";
+export type { DialectName } from "./dialect/types.js";
 export type {
   ActionLine,
   IncidentRead,
@@ -18,11 +46,13 @@ export type {
   StatusDecision,
   StoredIncident,
 } from "./incidents.js";
-export { StoreLockedError } from "./open.js";
+export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 
 export interface Store {
+  readonly dialect: DialectName;
+  /** Where the data lives, safe to print: the SQLite file, or the PostgreSQL URL without its password. */
   readonly path: string;
   readonly chats: ChatsRepository;
   readonly incidents: IncidentsRepository;
@@ -34,12 +64,20 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(dbPath: string, opts: { now?: () => number } = {}): Promise<Store> {
+/**
+ * Opens the store at `target`: a SQLite file path (BOT_DB_PATH), or a `postgres://` URL (BOT_DB_URL).
+ * Migrations are applied before it returns.
+ */
+export async function openStore(
+  target: string,
+  opts: { now?: () => number } & OpenOptions = {},
+): Promise<Store> {
   const now = opts.now ?? Date.now;
-  const opened = await openDatabase(dbPath);
+  const opened = await openDatabase(target, opts);
   const { db } = opened;
   return {
-    path: opened.path,
+    dialect: opened.types.dialect,
+    path: opened.location,
     chats: new ChatsRepository(db, now),
     incidents: new IncidentsRepository(db, now),
     outbox: new OutboxRepository(db, now),

@@ -1,24 +1,27 @@
 // Versioned schema migrations, applied in order at start. Never edit a released migration: add one.
+// Each migration is a function of the dialect's column types `t` (the rules are at the top of index.ts):
+// integers are `t.int`, auto-increment ids `.$call(t.autoId)`; everything else is written once.
 import type { Kysely, Migration, MigrationProvider } from "kysely";
+import type { SchemaTypes } from "./dialect/types.js";
 
-const migrations: Record<string, Migration> = {
-  "0001_initial": {
+const migrations: Record<string, (t: SchemaTypes) => Migration> = {
+  "0001_initial": (t) => ({
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable("chats")
-        .addColumn("id", "integer", (c) => c.primaryKey())
+        .addColumn("id", t.int, (c) => c.primaryKey())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("title", "text")
         .addColumn("username", "text")
         .addColumn("first_name", "text")
         .addColumn("last_name", "text")
-        .addColumn("thread_id", "integer")
+        .addColumn("thread_id", t.int)
         .addColumn("state", "text", (c) => c.notNull())
-        .addColumn("active", "integer", (c) => c.notNull().defaultTo(1))
+        .addColumn("active", t.int, (c) => c.notNull().defaultTo(1))
         .addColumn("inactive_reason", "text")
-        .addColumn("created_at", "integer", (c) => c.notNull())
-        .addColumn("state_changed_at", "integer", (c) => c.notNull())
-        .addColumn("state_changed_by", "integer")
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("state_changed_at", t.int, (c) => c.notNull())
+        .addColumn("state_changed_by", t.int)
         .execute();
 
       await db.schema
@@ -31,32 +34,32 @@ const migrations: Record<string, Migration> = {
         .addColumn("type", "text", (c) => c.notNull())
         .addColumn("category", "text", (c) => c.notNull())
         .addColumn("description", "text")
-        .addColumn("created_at", "integer", (c) => c.notNull())
-        .addColumn("modified_at", "integer")
-        .addColumn("first_seen_at", "integer", (c) => c.notNull())
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("modified_at", t.int)
+        .addColumn("first_seen_at", t.int, (c) => c.notNull())
         .addColumn("events_json", "text", (c) => c.notNull().defaultTo("[]"))
-        .addColumn("total_events", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("total_events", t.int, (c) => c.notNull().defaultTo(0))
         .addColumn("last_action_json", "text")
-        .addColumn("enriched_at", "integer")
-        .addColumn("version", "integer", (c) => c.notNull().defaultTo(1))
-        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .addColumn("enriched_at", t.int)
+        .addColumn("version", t.int, (c) => c.notNull().defaultTo(1))
+        .addColumn("updated_at", t.int, (c) => c.notNull())
         .execute();
       await db.schema.createIndex("incidents_first_seen").on("incidents").column("first_seen_at").execute();
 
       await db.schema
         .createTable("outbox")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .$call(t.autoId)
         .addColumn("incident_id", "text", (c) => c.notNull().references("incidents.id"))
-        .addColumn("chat_id", "integer", (c) => c.notNull())
+        .addColumn("chat_id", t.int, (c) => c.notNull())
         .addColumn("state", "text", (c) => c.notNull())
-        .addColumn("message_id", "integer")
+        .addColumn("message_id", t.int)
         .addColumn("via", "text")
-        .addColumn("rendered_version", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("next_attempt_at", "integer", (c) => c.notNull())
+        .addColumn("rendered_version", t.int, (c) => c.notNull().defaultTo(0))
+        .addColumn("attempts", t.int, (c) => c.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", t.int, (c) => c.notNull())
         .addColumn("last_error", "text")
-        .addColumn("created_at", "integer", (c) => c.notNull())
-        .addColumn("sent_at", "integer")
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("sent_at", t.int)
         .addUniqueConstraint("outbox_incident_chat", ["incident_id", "chat_id"])
         .execute();
       await db.schema
@@ -68,11 +71,11 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable("audit")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
-        .addColumn("at", "integer", (c) => c.notNull())
-        .addColumn("actor_id", "integer")
+        .$call(t.autoId)
+        .addColumn("at", t.int, (c) => c.notNull())
+        .addColumn("actor_id", t.int)
         .addColumn("actor_name", "text")
-        .addColumn("chat_id", "integer")
+        .addColumn("chat_id", t.int)
         .addColumn("action", "text", (c) => c.notNull())
         .addColumn("target", "text")
         .addColumn("result", "text", (c) => c.notNull())
@@ -87,26 +90,26 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable("approval_messages")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
-        .addColumn("chat_id", "integer", (c) => c.notNull())
-        .addColumn("admin_chat_id", "integer", (c) => c.notNull())
-        .addColumn("message_id", "integer", (c) => c.notNull())
-        .addColumn("created_at", "integer", (c) => c.notNull())
-        .addColumn("decided_at", "integer")
+        .$call(t.autoId)
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("admin_chat_id", t.int, (c) => c.notNull())
+        .addColumn("message_id", t.int, (c) => c.notNull())
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("decided_at", t.int)
         .execute();
       await db.schema.createIndex("approval_by_chat").on("approval_messages").column("chat_id").execute();
     },
-  },
+  }),
   // One open request per chat, with who caused it (bounds requests per chat and per person), and the
   // Close confirmations the bot asked for, per message (a "Yes, close" counts only after one).
-  "0002_chat_requests_and_close_confirmations": {
+  "0002_chat_requests_and_close_confirmations": (t) => ({
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable("chat_requests")
-        .addColumn("chat_id", "integer", (c) => c.primaryKey())
-        .addColumn("requested_by", "integer")
-        .addColumn("requested_at", "integer", (c) => c.notNull())
-        .addColumn("decided_at", "integer")
+        .addColumn("chat_id", t.int, (c) => c.primaryKey())
+        .addColumn("requested_by", t.int)
+        .addColumn("requested_at", t.int, (c) => c.notNull())
+        .addColumn("decided_at", t.int)
         .execute();
       await db.schema
         .createIndex("chat_requests_by_person")
@@ -116,19 +119,21 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable("close_confirmations")
-        .addColumn("chat_id", "integer", (c) => c.notNull())
-        .addColumn("message_id", "integer", (c) => c.notNull())
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("message_id", t.int, (c) => c.notNull())
         .addColumn("incident_id", "text", (c) => c.notNull())
-        .addColumn("asked_by", "integer")
-        .addColumn("asked_at", "integer", (c) => c.notNull())
+        .addColumn("asked_by", t.int)
+        .addColumn("asked_at", t.int, (c) => c.notNull())
         .addPrimaryKeyConstraint("close_confirmations_message", ["chat_id", "message_id"])
         .execute();
     },
-  },
+  }),
 };
 
-export const migrationProvider: MigrationProvider = {
-  async getMigrations() {
-    return migrations;
-  },
-};
+export function migrationProvider(t: SchemaTypes): MigrationProvider {
+  return {
+    async getMigrations() {
+      return Object.fromEntries(Object.entries(migrations).map(([name, migration]) => [name, migration(t)]));
+    },
+  };
+}

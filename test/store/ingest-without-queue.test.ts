@@ -1,25 +1,21 @@
 // ingest(..., { queue: false }): incidents recorded as seen (and the watermark moved) without outbox rows.
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/index.js";
 import { incidentSummary } from "../helpers/incidents.js";
-import { tempDir } from "../helpers/tmp.js";
+import { DIALECTS, databasePerTest } from "../helpers/store-dialects.js";
 
 const incident = (n: number, createdMs: number) => incidentSummary(n, createdMs, "Low");
 
-let tmp: ReturnType<typeof tempDir> | undefined;
-let store: Store | undefined;
-afterEach(async () => {
-  await store?.close();
-  tmp?.cleanup();
-  store = undefined;
-  tmp = undefined;
-});
+describe.each(DIALECTS)("%s: ingest without queuing", (dialect) => {
+  const database = databasePerTest(dialect);
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
 
-describe("ingest without queuing", () => {
   it("records incidents and the watermark but queues nothing; a later normal ingest does not queue them either", async () => {
-    tmp = tempDir();
-    store = await openStore(join(tmp.dir, "bot.db"));
+    store = await openStore(database.target);
     await store.chats.remember({ id: 5, kind: "private" });
     await store.chats.setState(5, "allowed", 1);
 

@@ -1,29 +1,26 @@
 // The outbox methods delivery added: per-chat stale copies and giving up on single rows.
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/index.js";
 import { incidentSummary } from "../helpers/incidents.js";
-import { tempDir } from "../helpers/tmp.js";
+import { DIALECTS, databasePerTest } from "../helpers/store-dialects.js";
 
 const incident = (n: number) => incidentSummary(n);
 
-let tmp: ReturnType<typeof tempDir>;
-let store: Store;
+describe.each(DIALECTS)("%s: outbox additions for delivery", (dialect) => {
+  const database = databasePerTest(dialect);
+  let store: Store;
 
-beforeEach(async () => {
-  tmp = tempDir();
-  store = await openStore(join(tmp.dir, "bot.db"));
-  for (const id of [11, -22]) {
-    await store.chats.remember({ id, kind: id > 0 ? "private" : "supergroup" });
-    await store.chats.setState(id, "allowed", null);
-  }
-});
-afterEach(async () => {
-  await store.close();
-  tmp.cleanup();
-});
+  beforeEach(async () => {
+    store = await openStore(database.target);
+    for (const id of [11, -22]) {
+      await store.chats.remember({ id, kind: id > 0 ? "private" : "supergroup" });
+      await store.chats.setState(id, "allowed", null);
+    }
+  });
+  afterEach(async () => {
+    await store.close();
+  });
 
-describe("outbox additions for delivery", () => {
   it("lists stale single copies of one chat only", async () => {
     await store.incidents.ingest([incident(1), incident(2)], null);
     const rows = await store.outbox.pending();
