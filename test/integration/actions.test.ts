@@ -35,7 +35,7 @@ function buttonsOf(message: FakeMessage): Button[] {
 describe("buttons and SIEM changes reach every copy", () => {
   let world: World;
   let running: RunningService;
-  let incidents: Record<"approve" | "close" | "refresh" | "refused", EmulatorIncident>;
+  let incidents: Record<"approve" | "close" | "refresh" | "refused" | "lagging", EmulatorIncident>;
 
   /** The message showing this incident in a chat (exactly one). */
   function copyIn(chatId: number, incident: EmulatorIncident): FakeMessage {
@@ -85,8 +85,17 @@ describe("buttons and SIEM changes reach every copy", () => {
     await firstPollDone(running);
     await world.approveByPerson(running, ALICE, PRIVATE_CHAT);
     await world.approveByPerson(running, ALICE, GROUP_CHAT);
-    const [approve, close, refresh, refused] = world.emu.state.addBurst(4, { status: "New", eventsCount: 2 });
-    incidents = { approve: approve!, close: close!, refresh: refresh!, refused: refused! };
+    const [approve, close, refresh, refused, lagging] = world.emu.state.addBurst(5, {
+      status: "New",
+      eventsCount: 2,
+    });
+    incidents = {
+      approve: approve!,
+      close: close!,
+      refresh: refresh!,
+      refused: refused!,
+      lagging: lagging!,
+    };
     await waitForKeys(
       world,
       CHATS,
@@ -137,6 +146,22 @@ describe("buttons and SIEM changes reach every copy", () => {
     const answer = await press(ALICE, GROUP_CHAT, incidents.refresh, "Refresh");
     expect(answer).toBeDefined();
     await everyCopyShows(incidents.refresh, /Status: In progress/, ["Refresh"]);
+  });
+
+  it("with a lagging read model, Approve shows at once in every copy, and a Refresh that reads the old status does not take it back", async () => {
+    world.emu.state.setReadModelLag(60_000);
+    try {
+      await press(ALICE, GROUP_CHAT, incidents.lagging, "Approve");
+      expect(world.emu.state.get(incidents.lagging.id)?.status).toBe("Approved");
+      await everyCopyShows(incidents.lagging, /Status: Approved[\s\S]*Approved by @alice at /, ["Refresh"]);
+      // The SIEM's reads still say New for a minute; pressing Refresh reads exactly that.
+      expect((await running.service.parts.siem.getIncident(incidents.lagging.id)).status).toBe("New");
+      await press(ALICE, PRIVATE_CHAT, incidents.lagging, "Refresh");
+      await running.service.parts.delivery.idle({ timeoutMs: 5_000 });
+      await everyCopyShows(incidents.lagging, /Status: Approved[\s\S]*Approved by @alice at /, ["Refresh"]);
+    } finally {
+      world.emu.state.setReadModelLag(0);
+    }
   });
 
   it("a group member who was never allowed is refused, told so, and changes nothing", async () => {
