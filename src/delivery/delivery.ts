@@ -1,6 +1,7 @@
 // The outbox sender: drains one durable row per (incident, chat) to Telegram and keeps every
 // delivered copy of an incident's message up to date. This file is the loop and the lanes; the
 // parts each lane uses live beside it:
+//   new-messages.ts     a chat's next new message, and what a failed send means for its rows
 //   send-window.ts      one new message per chat between its request and its recorded id
 //   digest-decision.ts  one message per incident, or digests when the backlog is too long
 //   copy-edits.ts       edits of the copies already delivered
@@ -19,18 +20,16 @@ import type { Logger } from "pino";
 import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../chats/index.js";
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
-import { renderIncident } from "../render/index.js";
 import type { RenderOptions } from "../render/types.js";
 import type { SiemClient } from "../siem/types.js";
-import type { PendingDelivery, Store, StoredIncident } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type ChatFailure, CopyEditor } from "./copy-edits.js";
-import { chooseNextSend, fitDigest } from "./digest-decision.js";
 import { Enrichment, type IncidentEnricher } from "./enrichment.js";
+import { NewMessages } from "./new-messages.js";
 import type { Pacer } from "./pacer.js";
 import { SendWindows } from "./send-window.js";
-import { type Content, type SendOutcome, TelegramCalls } from "./telegram-calls.js";
-import { DeliveryStoppedError, type TelegramFailure } from "./telegram-errors.js";
-import { incidentView } from "./view.js";
+import { TelegramCalls } from "./telegram-calls.js";
+import { DeliveryStoppedError } from "./telegram-errors.js";
 
 export interface DeliveryTuning {
   /** How often the loop looks at the outbox when nothing kicked it. */
@@ -105,9 +104,10 @@ export class Delivery {
   private readonly renderOptions: RenderOptions;
   private readonly chatLifecycle: ChatLifecycleDeps;
   private readonly calls: TelegramCalls;
-  private readonly windows = new SendWindows();
   private readonly edits: CopyEditor;
+  private readonly messages: NewMessages;
   private readonly enricher: IncidentEnricher;
+  private readonly windows = new SendWindows();
 
   private started = false;
   private stopping = false;
@@ -172,6 +172,21 @@ export class Delivery {
       now: this.now,
       tuning: this.tuning,
       stopSignal: this.stopWaits.signal,
+    });
+    this.messages = new NewMessages({
+      store: deps.store,
+      calls: this.calls,
+      windows: this.windows,
+      pacer: deps.pacer,
+      enricher: this.enricher,
+      metrics: deps.metrics,
+      log: this.log,
+      now: this.now,
+      renderOptions: this.renderOptions,
+      tuning: this.tuning,
+      backoff: (attempts) => this.backoff(attempts),
+      stopping: () => this.stopping,
+      onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
     });
   }
 
@@ -365,8 +380,17 @@ export class Delivery {
       } else {
         editTurn = true;
         if (early) this.earlyRetryUsed.add(chatId);
-        const goOn = await this.sendNext(chatId, rows, asOf);
-        if (!goOn) return;
+        const step = await this.messages.sendNext(chatId, rows, asOf);
+        if (step.next === "retry") {
+          this.chatNotBefore.set(chatId, step.at);
+          this.failedAt.set(chatId, this.now());
+          return;
+        }
+        if (step.next === "stop") return;
+        if (step.sent) {
+          this.failedAt.delete(chatId);
+          this.earlyRetryUsed.delete(chatId);
+        }
       }
     }
   }
@@ -381,161 +405,6 @@ export class Delivery {
     if (failed === undefined || this.earlyRetryUsed.has(chatId)) return false;
     const lastOk = this.pacer.health().lastOkAt;
     return lastOk !== null && lastOk > failed;
-  }
-
-  /** Sends the oldest due row, or a digest of the oldest ones. False: stop this lane for now. */
-  private async sendNext(chatId: number, rows: PendingDelivery[], asOf: number): Promise<boolean> {
-    const drainMs = this.pacer.estimateDrainMs(chatId, rows[0]!.chatKind, rows.length);
-    const next = chooseNextSend(rows, asOf, drainMs, this.tuning);
-    return next.kind === "digest" ? this.sendDigest(next.rows) : this.sendSingle(next.row);
-  }
-
-  private async sendSingle(row: PendingDelivery): Promise<boolean> {
-    let incident = await this.store.incidents.get(row.incidentId);
-    if (incident === undefined) {
-      await this.store.outbox.cancel([row.id], "incident no longer in the store");
-      return true;
-    }
-    if (incident.enrichedAt === null) incident = await this.enricher.enrich(incident);
-    if (this.stopping) return false;
-    const rendered = renderIncident(incidentView(incident), this.renderOptions);
-    const outcome = await this.sendAndRecord([row], rendered, "single", incident.version);
-    if (outcome.ok) {
-      this.countSent(row, outcome, "sent", 1);
-      this.observeLatency([incident]);
-      return true;
-    }
-    return this.handleSendFailure([row], outcome.failure);
-  }
-
-  private async sendDigest(rows: PendingDelivery[]): Promise<boolean> {
-    const known = await this.store.incidents.getMany(rows.map((r) => r.incidentId));
-    const missing = rows.filter((r) => !known.has(r.incidentId)).map((r) => r.id);
-    if (missing.length > 0) await this.store.outbox.cancel(missing, "incident no longer in the store");
-    const incidents = rows.map((r) => known.get(r.incidentId)).filter((i) => i !== undefined);
-    if (incidents.length === 0) return true;
-    const page = fitDigest(incidents, this.renderOptions);
-    if (page === undefined) return this.sendSingle(rows[0]!);
-    const rowByIncident = new Map(rows.map((r) => [r.incidentId, r]));
-    const included = page.included.map((id) => rowByIncident.get(id)).filter((r) => r !== undefined);
-    const head = included[0]!;
-    // Digest lines are never edited: the rendered version does not matter for them.
-    const outcome = await this.sendAndRecord(included, page, "digest", 0);
-    if (outcome.ok) {
-      this.countSent(head, outcome, "digest", included.length);
-      const byId = new Map(incidents.map((i) => [i.id, i]));
-      this.observeLatency(included.map((r) => byId.get(r.incidentId)!));
-      this.log.info(
-        { chatId: head.chatId, incidents: included.length, messageId: outcome.messageId },
-        "sent a digest instead of single messages (backlog too large for the chat's pace)",
-      );
-      return true;
-    }
-    return this.handleSendFailure(included, outcome.failure);
-  }
-
-  /** Sends one message for these rows and records its id, inside the chat's send window. */
-  private async sendAndRecord(
-    rows: PendingDelivery[],
-    content: Content,
-    via: "single" | "digest",
-    version: number,
-  ): Promise<SendOutcome> {
-    const head = rows[0]!;
-    const outcome = await this.windows.run(head.chatId, async () => {
-      const sent = await this.calls.send(head.chatId, head.threadId, content);
-      if (sent.ok) {
-        await this.markSent(
-          rows.map((r) => r.id),
-          sent.messageId,
-          via,
-          version,
-        );
-      }
-      return sent;
-    });
-    if (outcome.ok) {
-      this.failedAt.delete(head.chatId);
-      this.earlyRetryUsed.delete(head.chatId);
-    }
-    return outcome;
-  }
-
-  /** Records the message id; a failure here would make the message repeat, so it is retried. */
-  private async markSent(ids: number[], messageId: number, via: "single" | "digest", version: number) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.outbox.markSent(ids, messageId, via, version);
-        return;
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        this.log.warn({ err: error, attempt }, "could not record a sent message id; retrying");
-        await sleep(50 * attempt);
-      }
-    }
-  }
-
-  private countSent(row: PendingDelivery, outcome: { plain: boolean }, result: "sent" | "digest", n: number) {
-    this.metrics.deliveries.inc(
-      { result: outcome.plain ? "plain_fallback" : result, chat_kind: row.chatKind },
-      n,
-    );
-  }
-
-  private observeLatency(incidents: StoredIncident[]): void {
-    const now = this.now();
-    for (const incident of incidents) {
-      const created = incident.created.getTime();
-      if (Number.isFinite(created) && created > 0 && created <= now) {
-        this.metrics.notificationLatency.observe((now - created) / 1000);
-      }
-    }
-  }
-
-  /** Decides what a failed send means for its rows. False: stop this lane for now. */
-  private async handleSendFailure(rows: PendingDelivery[], failure: TelegramFailure): Promise<boolean> {
-    const head = rows[0]!;
-    const ids = rows.map((r) => r.id);
-    const chatId = head.chatId;
-    switch (failure.kind) {
-      case "stopped":
-        return false;
-      case "rate_limited":
-        // The transformer has banned the chat in the pacer; make sure even if it is not installed.
-        if (this.pacer.bannedUntil(chatId) === 0) this.pacer.recordRetryAfter(chatId, failure.retryAfterSec);
-        this.log.info({ chatId, retryAfter: failure.retryAfterSec }, "Telegram asked to slow down; waiting");
-        return true;
-      case "migrated":
-      case "chat_gone":
-      case "cannot_post":
-        await this.chatFailed(chatId, failure);
-        return false;
-      case "bad_markup":
-      case "bad_request":
-      case "not_modified":
-      case "message_gone":
-      case "thread_gone": {
-        await this.store.outbox.cancel(ids, `Telegram refused the message: ${failure.description}`);
-        this.metrics.deliveries.inc({ result: "failed", chat_kind: head.chatKind }, rows.length);
-        this.log.error(
-          { chatId, rows: ids, incidents: rows.map((r) => r.incidentId), description: failure.description },
-          "Telegram refused a message even as plain text; giving up on it",
-        );
-        return true;
-      }
-      case "transient": {
-        const delay = this.backoff(head.attempts);
-        await this.store.outbox.retryLater(ids, this.now() + delay, failure.description);
-        this.chatNotBefore.set(chatId, this.now() + delay);
-        this.failedAt.set(chatId, this.now());
-        this.metrics.deliveries.inc({ result: "retry", chat_kind: head.chatKind }, rows.length);
-        this.log.warn(
-          { chatId, code: failure.code, description: failure.description, retryInMs: delay },
-          "sending to Telegram failed; will retry",
-        );
-        return false;
-      }
-    }
   }
 
   private backoff(attempts: number): number {
