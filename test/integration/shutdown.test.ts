@@ -163,6 +163,17 @@ describe("stopping the service", () => {
     await expectStoreClosedWithIdsRecorded(w, running);
   }, 60_000);
 
+  it("while the SIEM hangs: stops in time", async () => {
+    const { w, running } = await started([PRIVATE_CHAT]);
+    const polls = () => w.emu.state.faults().hangCalls;
+    w.emu.state.hang(1_000);
+    await waitUntil("a SIEM call hangs", () => polls() < 1_000, 10_000, { pollMs: 20 });
+    const { tookMs, late } = await stopAndWatch(w, running);
+    expect(tookMs).toBeLessThanOrEqual(STOP_LIMIT_MS);
+    expect(late).toEqual([]);
+    await expectStoreClosedWithIdsRecorded(w, running);
+  }, 60_000);
+
   it("with sends queued behind Telegram's pace: stops the waits and sends nothing", async () => {
     // Telegram's real limits: 20 incidents in two chats take about 20 s to send one by one.
     const { w, running } = await started([PRIVATE_CHAT, GROUP_CHAT]);
