@@ -1,5 +1,6 @@
 // Chat lifecycle: the one place a chat is removed, paused or moved to its supergroup id.
 export {
+  type ChangeOptions,
   type ChatLifecycleDeps,
   chatRefOf,
   type Migration,

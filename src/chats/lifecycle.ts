@@ -44,6 +44,11 @@ async function tell(deps: ChatLifecycleDeps, text: string): Promise<boolean> {
   }
 }
 
+export interface ChangeOptions<T> {
+  /** Records the change (an audit line) once it is made, before the admins are told of it. */
+  record?: (change: T) => Promise<void>;
+}
+
 export interface Removal {
   /** The chat before the change; undefined when the bot never knew it. */
   before: Chat | undefined;
@@ -63,10 +68,12 @@ export async function removeChat(
   chatId: number,
   reason: string,
   source: RemovalSource,
+  opts: ChangeOptions<Omit<Removal, "told">> = {},
 ): Promise<Removal> {
   const { before, cancelled } = await deps.store.chats.stopReceiving(chatId, reason, {
     keepUndelivered: false,
   });
+  await opts.record?.({ before, cancelled });
   if (!wasReceiving(before)) return { before, cancelled, told: false };
   const m = t(deps.locale);
   const chat = m.chats.describe(chatRefOf(before));
@@ -110,10 +117,16 @@ export interface Migration {
  * A group became a supergroup: its record (state, topic, ban) and its undelivered incidents move to
  * the new id. The admins hear once, about a chat that receives or is waiting for them.
  */
-export async function migrateChat(deps: ChatLifecycleDeps, oldId: number, newId: number): Promise<Migration> {
+export async function migrateChat(
+  deps: ChatLifecycleDeps,
+  oldId: number,
+  newId: number,
+  opts: ChangeOptions<Omit<Migration, "told">> = {},
+): Promise<Migration> {
   const moved = await deps.store.chats.migrate(oldId, newId);
   if (!moved) return { moved, chat: undefined, told: false };
   const chat = await deps.store.chats.get(newId);
+  await opts.record?.({ moved, chat });
   if (chat === undefined || (chat.state !== "allowed" && chat.state !== "pending")) {
     return { moved, chat, told: false };
   }

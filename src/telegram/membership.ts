@@ -49,14 +49,13 @@ function lifecycle(s: BotServices): ChatLifecycleDeps {
 }
 
 async function markRemoved(s: BotServices, chatId: number, status: string, by: User): Promise<void> {
-  const removal = await removeChat(
-    lifecycle(s),
-    chatId,
-    status === "kicked" ? "kicked" : "left",
-    "membership",
-  );
-  if (!removal.before) return; // a chat the bot never knew: nothing to stop
-  await audit(s, by, chatId, "chat.removed", "ok", `${status}; ${removal.cancelled} undelivered cancelled`);
+  await removeChat(lifecycle(s), chatId, status === "kicked" ? "kicked" : "left", "membership", {
+    // Audited before the admins are told.
+    record: async ({ before, cancelled }) => {
+      if (!before) return; // a chat the bot never knew: nothing was stopped
+      await audit(s, by, chatId, "chat.removed", "ok", `${status}; ${cancelled} undelivered cancelled`);
+    },
+  });
 }
 
 /** Service messages of a group → supergroup upgrade; whichever of the pair arrives first moves the record. */
@@ -73,15 +72,17 @@ export async function handleMigration(s: BotServices, ctx: BotContext): Promise<
     toId = msg.chat.id;
   }
   if (fromId === undefined || toId === undefined || fromId === toId) return;
-  const { moved } = await migrateChat(lifecycle(s), fromId, toId);
-  if (!moved) return;
-  await s.audit({
-    actorId: null,
-    chatId: toId,
-    action: "chat.migrate",
-    target: String(fromId),
-    result: "ok",
-    detail: `${fromId} -> ${toId}`,
+  await migrateChat(lifecycle(s), fromId, toId, {
+    // Audited before the admins are told.
+    record: () =>
+      s.audit({
+        actorId: null,
+        chatId: toId,
+        action: "chat.migrate",
+        target: String(fromId),
+        result: "ok",
+        detail: `${fromId} -> ${toId}`,
+      }),
   });
 }
 

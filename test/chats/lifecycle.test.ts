@@ -121,3 +121,31 @@ describe("migrateChat", () => {
     expect(notices).toEqual([]);
   });
 });
+
+describe("recording a change", () => {
+  it("records it before the admins hear of it, and only when it was made", async () => {
+    const order: string[] = [];
+    const recording: ChatLifecycleDeps = {
+      ...deps,
+      notifyAdmins: async () => {
+        order.push("notice");
+      },
+    };
+    await migrateChat(recording, GROUP, -1009003, {
+      record: async ({ chat }) => {
+        order.push(`moved to ${chat?.id}`);
+      },
+    });
+    await migrateChat(recording, GROUP, -1009003, {
+      record: async () => {
+        order.push("moved again");
+      },
+    });
+    await removeChat(recording, PERSON, "kicked", "membership", {
+      record: async ({ cancelled }) => {
+        order.push(`removed, ${cancelled} cancelled`);
+      },
+    });
+    expect(order).toEqual(["moved to -1009003", "notice", "removed, 2 cancelled", "notice"]);
+  });
+});
