@@ -228,11 +228,17 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     parts: { store, siem, intake, delivery, telegram, metrics, pacer },
     stop() {
       stopping ??= (async () => {
+        const deadline = Date.now() + STOP_PARTS_WITHIN_MS;
         // In parallel: the CLI allows 5 s in all, and a hung SIEM call must not eat the sender's share.
-        await Promise.allSettled([intake!.stop(), telegram.stop(), delivery!.stop()]);
+        const parts = Promise.allSettled([intake!.stop(), telegram.stop(), delivery!.stop()]);
+        // Then at once: nothing new goes to Telegram from here on (a reply, a notice, a send that was
+        // about to leave); calls already on their way finish within delivery's grace.
         pacer.stop();
-        await telegramStarted;
-        await http?.close();
+        // A part still busy at the deadline (a hung SIEM or Telegram call; the bot still starting up)
+        // is left behind: the store closes anyway, and what it would still write is lost harmlessly.
+        await untilDeadline(parts, deadline);
+        await untilDeadline(telegramStarted, deadline);
+        await untilDeadline(http?.close() ?? Promise.resolve(), deadline);
         await siem.close();
         await bans.flushed();
         await store.close();
@@ -241,6 +247,27 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       return stopping;
     },
   };
+}
+
+/**
+ * The parts of the service get this long to stop (delivery's grace for calls in flight is 3 s), so
+ * that closing the rest still fits in the CLI's 5 s.
+ */
+const STOP_PARTS_WITHIN_MS = 4_000;
+
+/** Waits for `work`, but not past `deadline` (ms). */
+async function untilDeadline(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 const RETRY_AFTER_BANS_KEY = "telegram.retryAfterBans";

@@ -81,6 +81,44 @@ interface FaultRule {
   remaining: number;
 }
 
+/** Calls that are read and recorded but not answered (a hung link or a stuck Telegram). */
+interface HangRule {
+  method: string;
+  chatId: number | undefined;
+}
+
+interface HeldCall {
+  record: RecordedCall;
+  params: Record<string, unknown>;
+  res: ServerResponse;
+}
+
+/** Methods a chat that refuses the bot's posts answers with its error. */
+const POSTING_METHODS = new Set([
+  "sendMessage",
+  "sendAnimation",
+  "sendSticker",
+  "editMessageText",
+  "editMessageReplyMarkup",
+]);
+
+/**
+ * What Telegram answers when the bot is still in a chat but may not post there (the descriptions
+ * as bots meet them; Telegram does not document them).
+ */
+export const CANNOT_POST_ERRORS = {
+  topicClosed: { code: 400, description: "Bad Request: TOPIC_CLOSED" },
+  notEnoughRights: {
+    code: 400,
+    description: "Bad Request: not enough rights to send text messages to the chat",
+  },
+  writeForbidden: { code: 400, description: "Bad Request: CHAT_WRITE_FORBIDDEN" },
+  restricted: { code: 400, description: "Bad Request: CHAT_RESTRICTED" },
+  noRightsToSend: { code: 400, description: "Bad Request: have no rights to send a message" },
+  peerIdInvalid: { code: 400, description: "Bad Request: PEER_ID_INVALID" },
+  deactivated: { code: 400, description: "Bad Request: group chat was deactivated" },
+} as const satisfies Record<string, FakeError>;
+
 function ok(result: unknown): Reply {
   return { status: 200, body: { ok: true, result } };
 }
@@ -260,6 +298,12 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
   const pendingResets: Array<{ remaining: number; afterProcessing: boolean; method: string | undefined }> =
     [];
   let closed = false;
+  let answerDelayMs = Math.max(0, opts.answerDelayMs ?? 0);
+  const delayedAnswers = new Set<NodeJS.Timeout>();
+  const hangRules: HangRule[] = [];
+  const held = new Set<HeldCall>();
+  /** chat id → the error every post to it answers (and the topic it is limited to, if any). */
+  const refusals = new Map<number, { error: FakeError; threadId: number | undefined }>();
 
   const nowSec = () => Math.floor(now() / 1000);
   const messageKey = (chatId: number, messageId: number) => `${chatId}:${messageId}`;
@@ -798,6 +842,19 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
       return;
     }
     record.response = reply.body;
+    if (answerDelayMs > 0 && !closed) {
+      // A slow link: the call has taken effect; its answer is on the way for answerDelayMs.
+      const timer = setTimeout(() => {
+        delayedAnswers.delete(timer);
+        write(res, reply);
+      }, answerDelayMs);
+      delayedAnswers.add(timer);
+      return;
+    }
+    write(res, reply);
+  }
+
+  function write(res: ServerResponse, reply: Reply): void {
     if (res.writableEnded || res.destroyed) return;
     const payload = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
@@ -805,6 +862,43 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
       "content-length": Buffer.byteLength(payload),
     });
     res.end(payload);
+  }
+
+  function matchingHang(method: string, chatId: number | undefined): HangRule | undefined {
+    return hangRules.find(
+      (rule) =>
+        (rule.method === "*" || rule.method === method) &&
+        (rule.chatId === undefined || rule.chatId === chatId),
+    );
+  }
+
+  /** Holds a call unanswered until its rule is released (or the client gives up, or the fake closes). */
+  function hold(call: HeldCall): void {
+    held.add(call);
+    call.res.on("close", () => {
+      if (!held.delete(call)) return;
+      // The client gave up waiting (a timeout or a stop): the call never took effect.
+      call.record.response = CONNECTION_RESET;
+    });
+  }
+
+  /** A post to a chat that refuses the bot's posts: its error, else null. */
+  function refusal(
+    method: string,
+    chatId: number | undefined,
+    params: Record<string, unknown>,
+  ): Reply | null {
+    if (!POSTING_METHODS.has(method) || chatId === undefined) return null;
+    const rule = refusals.get(chatId);
+    if (rule === undefined) return null;
+    if (
+      rule.threadId !== undefined &&
+      method.startsWith("send") &&
+      toInt(params.message_thread_id) !== rule.threadId
+    ) {
+      return null;
+    }
+    return fail(rule.error.code, rule.error.description);
   }
 
   /** Consumes one pending connection reset that applies to this call, if any. */
@@ -886,6 +980,18 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
     if (!methodByLowerName.has(method.toLowerCase())) return send(res, record, fail(404, "Not Found"));
     if (bodyError !== null) return send(res, record, fail(bodyError.status, bodyError.message));
 
+    if (matchingHang(method, resolveChat(params.chat_id)?.chat.id ?? toInt(params.chat_id)) !== undefined)
+      return hold({ record, params, res });
+    respond(method, params, record, res);
+  }
+
+  /** Answers a call that passed the checks above (now, or when a hang is released). */
+  function respond(
+    method: string,
+    params: Record<string, unknown>,
+    record: RecordedCall,
+    res: ServerResponse,
+  ): void {
     const counted = COUNTED_METHODS.has(method);
     const chatId = resolveChat(params.chat_id)?.chat.id ?? toInt(params.chat_id);
     if (counted && chatId !== undefined) {
@@ -894,12 +1000,24 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
         // the sender did not wait out retry_after: flag it, answer 429 again, extend nothing
         record.duringRetryAfter = true;
         duringRetryAfterCount++;
-        return send(res, record, tooManyRequests(Math.max(1, Math.ceil(banLeftMs / 1000))));
+        send(res, record, tooManyRequests(Math.max(1, Math.ceil(banLeftMs / 1000))));
+        return;
       }
     }
     const fault = takeFault(method);
-    if (fault !== undefined) return send(res, record, faultReply(fault, chatId));
-    if (method === "getUpdates") return getUpdates(params, record, res);
+    if (fault !== undefined) {
+      send(res, record, faultReply(fault, chatId));
+      return;
+    }
+    const refused = refusal(method, chatId, params);
+    if (refused !== null) {
+      send(res, record, refused);
+      return;
+    }
+    if (method === "getUpdates") {
+      getUpdates(params, record, res);
+      return;
+    }
     send(res, record, handlers[method]!(params));
   }
 
@@ -1042,6 +1160,34 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
       return queueUpdate(body);
     },
 
+    delayAnswers(ms) {
+      answerDelayMs = Math.max(0, ms);
+    },
+
+    hang(method, options) {
+      const name = method === "*" ? "*" : (methodByLowerName.get(method.toLowerCase()) ?? method);
+      hangRules.push({ method: name, chatId: options?.chatId });
+    },
+
+    release() {
+      hangRules.splice(0, hangRules.length);
+      const calls = [...held];
+      held.clear();
+      for (const call of calls) {
+        if (call.res.destroyed || call.res.writableEnded) continue;
+        respond(call.record.method, call.params, call.record, call.res);
+      }
+    },
+
+    hanging() {
+      return held.size;
+    },
+
+    refusePosts(chatId, error, options) {
+      if (error === null) refusals.delete(chatId);
+      else refusals.set(chatId, { error: { ...error }, threadId: options?.threadId });
+    },
+
     failNext(method, error, times = 1) {
       if (times > 0) faults.push({ method, error: { ...error }, remaining: times });
     },
@@ -1100,6 +1246,14 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
       if (closed) return;
       closed = true;
       if (pendingPoll !== null) finishPoll(pendingPoll, ok([]));
+      for (const timer of delayedAnswers) clearTimeout(timer);
+      delayedAnswers.clear();
+      hangRules.splice(0, hangRules.length);
+      for (const call of held) {
+        call.record.response = CONNECTION_RESET;
+        call.res.socket?.destroy();
+      }
+      held.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -25,6 +25,8 @@ export interface FakeBotApiOptions {
   limits?: false | FakeRateLimits;
   /** Milliseconds clock used for limits, bans, outages and message dates; default Date.now. */
   now?: () => number;
+  /** Every answer waits this long (real time) after its call took effect, as over a slow link. Default 0. */
+  answerDelayMs?: number;
 }
 
 export interface RecordedCall {
@@ -107,6 +109,24 @@ export interface FakeBotApi {
   blockBot(chatId: number): void;
   /** Queues a raw update (update_id is assigned); chats in it become known. Returns the update_id. */
   injectUpdate(update: object): number;
+  /** From now on every answer waits `ms` (real time) after its call took effect; 0 ends it. */
+  delayAnswers(ms: number): void;
+  /**
+   * From now on calls of `method` ("*": any; only those to `chatId`, when given) are read and
+   * recorded, then never answered: they take no effect until release(). A client that gives up
+   * (timeout, abort) finds its call recorded with response CONNECTION_RESET.
+   */
+  hang(method: string, options?: { chatId?: number }): void;
+  /** Ends every hang; the calls still held are answered now, as if they had just arrived. */
+  release(): void;
+  /** How many calls are held by a hang now. */
+  hanging(): number;
+  /**
+   * From now on every post to the chat (send or edit; with threadId, only sends to that forum topic)
+   * answers `error`, as when the bot stays in a chat but may not post there (CANNOT_POST_ERRORS);
+   * null ends it.
+   */
+  refusePosts(chatId: number, error: FakeError | null, options?: { threadId?: number }): void;
   /** The next `times` (default 1) calls of `method` (or any, with "*") answer this error. */
   failNext(method: string, error: FakeError, times?: number): void;
   /** For `ms` (by now()) every call answers 502 Bad Gateway, or has its connection dropped. */

@@ -1,4 +1,5 @@
 // Delivery: the outbox sender, Telegram pacing, digests and edits of delivered copies.
+export { DEFAULT_DELIVERY_TUNING, Delivery, type DeliveryDeps, type DeliveryTuning } from "./delivery.js";
 export {
   DEFAULT_PACER_LIMITS,
   isGroupChat,
@@ -10,6 +11,5 @@ export {
   PacerStoppedError,
   pacingTransformer,
 } from "./pacer.js";
-export { DEFAULT_DELIVERY_TUNING, Delivery, type DeliveryDeps, type DeliveryTuning } from "./sender.js";
 export { classifyTelegramError, type TelegramFailure } from "./telegram-errors.js";
 export { chatRef, incidentView, replyMarkup, storedSummary } from "./view.js";

@@ -182,19 +182,40 @@ export class Pacer {
     take: boolean,
     inFlight = false,
   ) {
-    const combined = signal
-      ? AbortSignal.any([signal, this.stopController.signal])
-      : this.stopController.signal;
-    for (;;) {
-      if (combined.aborted) throw combined.reason ?? new PacerStoppedError();
-      const now = this.now();
-      const at = this.nextAllowedAt(chatId, now);
-      if (at <= now) {
-        if (take) this.take(chatId, now, inFlight);
-        return;
+    const waiting = this.waitSignal(signal);
+    try {
+      for (;;) {
+        if (waiting.signal.aborted) throw waiting.signal.reason ?? new PacerStoppedError();
+        const now = this.now();
+        const at = this.nextAllowedAt(chatId, now);
+        if (at <= now) {
+          if (take) this.take(chatId, now, inFlight);
+          return;
+        }
+        await this.sleepFn(at - now, waiting.signal);
       }
-      await this.sleepFn(at - now, combined);
+    } finally {
+      waiting.release();
     }
+  }
+
+  /**
+   * A signal for one wait, aborted by the caller's signal or by stop(). Its listeners are removed when
+   * the wait is over: both sources live long (AbortSignal.any would pile up on them, nodejs/node#55351).
+   */
+  private waitSignal(signal: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const stop = this.stopController.signal;
+    if (signal === undefined) return { signal: stop, release: () => undefined };
+    const controller = new AbortController();
+    const sources = [signal, stop];
+    const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+    const release = () => {
+      for (const source of sources) source.removeEventListener("abort", onAbort);
+    };
+    const already = sources.find((source) => source.aborted);
+    if (already !== undefined) controller.abort(already.reason);
+    else for (const source of sources) source.addEventListener("abort", onAbort, { once: true });
+    return { signal: controller.signal, release };
   }
 
   /** The earliest time (ms) a message to this chat is allowed; ≤ now means at once. */

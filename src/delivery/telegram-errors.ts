@@ -9,6 +9,11 @@ export type TelegramFailure =
   | { kind: "migrated"; code: 400; newChatId: number; description: string }
   /** 403 (blocked, kicked, not a member) or 400 "chat not found": the chat cannot receive now. */
   | { kind: "chat_gone"; code: number; description: string }
+  /**
+   * The bot is still in the chat but may not post there: rights taken away, forum topic closed, group
+   * deactivated… An admin can fix it; until then the chat is paused and its queue kept.
+   */
+  | { kind: "cannot_post"; code: number; description: string }
   /** 400 "can't parse entities": our HTML was refused; resend as plain text. */
   | { kind: "bad_markup"; code: 400; description: string }
   /** 400 "message is not modified": an edit to what is already shown; success. */
@@ -24,14 +29,28 @@ export type TelegramFailure =
   /** The service is stopping: the call was cancelled before it was made (or cut short). */
   | { kind: "stopped"; code: 0; description: string };
 
-/** 400s that mean the chat cannot take our messages at all (not this one message's fault). */
-const CHAT_CLOSED_400 = [
-  "chat not found",
-  "not enough rights",
+/**
+ * "You cannot post here" as Telegram words it (undocumented; as bots meet them, with 400 and at times
+ * 403): the bot is in the chat, but may not write there for now. Not this one message's fault.
+ */
+const CANNOT_POST = [
+  "topic_closed",
+  "not enough rights to send",
   "have no rights to send",
   "chat_write_forbidden",
+  "chat_restricted",
+  "need administrator rights",
+  "peer_id_invalid",
   "group chat was deactivated",
 ];
+
+/** Cancelled by delivery's own stop (waits for the SIEM, a Telegram call that outlived the grace). */
+export class DeliveryStoppedError extends Error {
+  override readonly name = "DeliveryStoppedError";
+  constructor() {
+    super("delivery stopped");
+  }
+}
 
 function isCancellation(error: unknown): boolean {
   if (error instanceof PacerStoppedError) return true;
@@ -50,10 +69,12 @@ export function classifyTelegramError(error: unknown): TelegramFailure {
     if (code === 400 && typeof migrateTo === "number") {
       return { kind: "migrated", code, newChatId: migrateTo, description };
     }
+    if ((code === 400 || code === 403) && CANNOT_POST.some((phrase) => text.includes(phrase))) {
+      return { kind: "cannot_post", code, description };
+    }
     if (code === 403) return { kind: "chat_gone", code, description };
     if (code === 400) {
-      if (CHAT_CLOSED_400.some((phrase) => text.includes(phrase)))
-        return { kind: "chat_gone", code, description };
+      if (text.includes("chat not found")) return { kind: "chat_gone", code, description };
       if (text.includes("message is not modified")) return { kind: "not_modified", code, description };
       if (text.includes("message to edit not found") || text.includes("message can't be edited")) {
         return { kind: "message_gone", code, description };

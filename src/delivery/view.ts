@@ -1,9 +1,9 @@
 // Glue between what the store holds and what the renderer and Telegram take.
 import type { InlineKeyboardMarkup } from "grammy/types";
-import type { ChatRef } from "../i18n/index.js";
+import { chatRefOf } from "../chats/index.js";
 import type { IncidentView, InlineKeyboard } from "../render/types.js";
 import type { IncidentSummary } from "../siem/types.js";
-import type { Chat, StoredIncident } from "../store/index.js";
+import type { StoredIncident } from "../store/index.js";
 
 /** The list-item part of a stored incident (what a digest line needs). */
 export function storedSummary(incident: StoredIncident): IncidentSummary {
@@ -46,11 +46,4 @@ export function replyMarkup(keyboard: InlineKeyboard): InlineKeyboardMarkup {
 }
 
 /** A stored chat as the i18n texts describe it to the admins. */
-export function chatRef(chat: Chat): ChatRef {
-  const ref: ChatRef = { id: chat.id, kind: chat.kind, threadId: chat.thread_id };
-  if (chat.title) ref.title = chat.title;
-  if (chat.username) ref.username = chat.username;
-  if (chat.first_name) ref.firstName = chat.first_name;
-  if (chat.last_name) ref.lastName = chat.last_name;
-  return ref;
-}
+export const chatRef = chatRefOf;

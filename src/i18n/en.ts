@@ -129,9 +129,15 @@ export const en: Messages = {
     notInList: (chat) => `Not in the list: ${chat}`,
     acceptedTitle: (count) => `Chats receiving incidents (${count}):`,
     bannedTitle: (count) => `Blocked chats (${count}):`,
-    listLine: ({ chat, since, active }) =>
+    listLine: ({ chat, since, active, inactiveReason }) =>
       `• ${describe(chat)}, since ${since}${
-        active === undefined ? "" : active ? " — active" : " — inactive (bot removed or blocked)"
+        active === undefined
+          ? ""
+          : active
+            ? " — active"
+            : inactiveReason
+              ? ` — inactive, not receiving: ${inline(inactiveReason, 200)}`
+              : " — inactive (bot removed or blocked)"
       }`,
     acceptedEmpty: "No chat receives incidents yet. Add one with /accept <id> or the Allow button.",
     bannedEmpty: "No blocked chats.",
@@ -213,6 +219,9 @@ export const en: Messages = {
       `A group became a supergroup: ${chat}. Id ${fromId} → ${toId}; incidents now go to the new id.`,
     chatInactive: ({ chat, reason }) =>
       `A chat stopped accepting messages: ${chat}. Reason: ${inline(reason, 300) || EMPTY}. Sending there is paused.`,
+    chatPaused: ({ chat, chatId, reason }) =>
+      `The bot may not post in ${chat}: ${inline(reason, 300) || EMPTY}. Sending there is paused; ` +
+      `undelivered incidents are kept. Once the bot may post there again, send /accept ${chatId} to deliver them.`,
     siemDown: ({ since, reason }) =>
       `⚠️ The SIEM has been unreachable since ${since}: ${inline(reason, 300) || EMPTY}. Still trying; you will hear when it is back.`,
     siemRecovered: ({ downFor, caughtUp }) =>

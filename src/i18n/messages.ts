@@ -48,6 +48,8 @@ export interface ChatListEntry {
   since: string;
   /** false when the bot was removed or blocked there (deliveries paused); omitted for /banned. */
   active?: boolean;
+  /** Why an inactive chat does not receive (Telegram's words, or how the bot was removed). */
+  inactiveReason?: string | null;
 }
 
 /** What /debug shows next to each value (labels only; values are formatted by the caller). */
@@ -232,6 +234,11 @@ export interface Messages {
     chatMigrated(info: { chat: string; fromId: number; toId: number }): string;
     /** To admins: a chat stopped accepting messages (reason from Telegram). */
     chatInactive(info: { chat: string; reason: string }): string;
+    /**
+     * To admins, once: the bot is still in the chat but may not post there (rights taken away, topic
+     * closed…; reason from Telegram). Undelivered incidents are kept; /accept `chatId` delivers them.
+     */
+    chatPaused(info: { chat: string; chatId: number; reason: string }): string;
     /** To admins, once, after the SIEM has been failing for a while. `since` formatted. */
     siemDown(info: { since: string; reason: string }): string;
     /** To admins when the SIEM answers again. `downFor` from formatDuration. */

@@ -124,9 +124,15 @@ export const ru: Messages = {
     notInList: (chat) => `Такого чата нет в списке: ${chat}`,
     acceptedTitle: (count) => `Чаты в рассылке (${count}):`,
     bannedTitle: (count) => `Заблокированные чаты (${count}):`,
-    listLine: ({ chat, since, active }) =>
+    listLine: ({ chat, since, active, inactiveReason }) =>
       `• ${describe(chat)}, с ${since}${
-        active === undefined ? "" : active ? " — активен" : " — неактивен (бот удалён или заблокирован)"
+        active === undefined
+          ? ""
+          : active
+            ? " — активен"
+            : inactiveReason
+              ? ` — неактивен, не получает: ${inline(inactiveReason, 200)}`
+              : " — неактивен (бот удалён или заблокирован)"
       }`,
     acceptedEmpty: "В рассылке нет ни одного чата. Добавьте чат: /accept <id> или кнопка «Разрешить».",
     bannedEmpty: "Заблокированных чатов нет.",
@@ -208,6 +214,9 @@ export const ru: Messages = {
       `Группа стала супергруппой: ${chat}. Id ${fromId} → ${toId}, рассылка перенесена.`,
     chatInactive: ({ chat, reason }) =>
       `Чат перестал принимать сообщения: ${chat}. Причина: ${inline(reason, 300) || EMPTY}. Отправка туда приостановлена.`,
+    chatPaused: ({ chat, chatId, reason }) =>
+      `Боту запрещено писать в ${chat}: ${inline(reason, 300) || EMPTY}. Отправка туда приостановлена, ` +
+      `неотправленные инциденты сохранены. Когда бот снова сможет там писать, отправьте /accept ${chatId}, чтобы доставить их.`,
     siemDown: ({ since, reason }) =>
       `⚠️ SIEM недоступен с ${since}: ${inline(reason, 300) || EMPTY}. Продолжаю попытки и сообщу, когда связь вернётся.`,
     siemRecovered: ({ downFor, caughtUp }) =>

@@ -107,6 +107,37 @@ export class ChatsRepository {
     return before;
   }
 
+  /**
+   * The chat stops receiving for `reason` (active = 0), in one transaction with what happens to its
+   * undelivered rows: dropped (`keepUndelivered` false: the bot was removed, blocked, or the chat is
+   * gone) or kept for when it receives again (true: the bot may not post there for now). Returns the
+   * chat as it was before — whoever sees it change from receiving tells the admins, so they hear once
+   * even when the bot's update and a failed send report the same change at the same moment.
+   */
+  async stopReceiving(
+    id: number,
+    reason: string,
+    opts: { keepUndelivered: boolean },
+  ): Promise<{ before: Chat | undefined; cancelled: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom("chats").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!before) return { before: undefined, cancelled: 0 };
+      await trx
+        .updateTable("chats")
+        .set({ active: 0, inactive_reason: reason.slice(0, 500) })
+        .where("id", "=", id)
+        .execute();
+      if (opts.keepUndelivered) return { before, cancelled: 0 };
+      const res = await trx
+        .updateTable("outbox")
+        .set({ state: "cancelled", last_error: reason.slice(0, 500) })
+        .where("chat_id", "=", id)
+        .where("state", "=", "pending")
+        .executeTakeFirst();
+      return { before, cancelled: Number(res.numUpdatedRows) };
+    });
+  }
+
   async setThread(id: number, threadId: number | null): Promise<void> {
     await this.db.updateTable("chats").set({ thread_id: threadId }).where("id", "=", id).execute();
   }

@@ -160,7 +160,10 @@ export class OutboxRepository {
     return (await this.copies(incidentId)).find((c) => c.chatId === chatId);
   }
 
-  /** Delivered single-message copies in active chats that show an older version than the store has. */
+  /**
+   * Delivered single-message copies that show an older version than the store has, in chats that
+   * receive now: a chat that was denied, banned or stopped receiving is never edited again.
+   */
   private staleQuery() {
     return this.db
       .selectFrom("outbox")
@@ -170,6 +173,7 @@ export class OutboxRepository {
       .where("outbox.via", "=", "single")
       .where("outbox.message_id", "is not", null)
       .whereRef("outbox.rendered_version", "<", "incidents.version")
+      .where("chats.state", "=", "allowed")
       .where("chats.active", "=", 1);
   }
 
@@ -194,7 +198,7 @@ export class OutboxRepository {
     return this.staleRows(null, limit);
   }
 
-  /** Chats (active) that hold at least one stale single-message copy. */
+  /** Chats (receiving now) that hold at least one stale single-message copy. */
   async staleChatIds(): Promise<number[]> {
     const rows = await this.staleQuery().select("outbox.chat_id as chatId").distinct().execute();
     return rows.map((r) => r.chatId);

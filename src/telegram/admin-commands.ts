@@ -149,7 +149,7 @@ async function chatList(s: BotServices, state: Extract<ChatState, "allowed" | "b
     c.listLine({
       chat: chatRefOfStored(chat),
       since: formatTime(new Date(chat.state_changed_at), s.config.bot.timeZone, s.config.bot.locale),
-      ...(state === "allowed" ? { active: chat.active === 1 } : {}),
+      ...(state === "allowed" ? { active: chat.active === 1, inactiveReason: chat.inactive_reason } : {}),
     }),
   );
   return [title, ...lines].join("\n");

@@ -249,7 +249,8 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     let wait = GET_ME_BACKOFF_MS.first;
     for (;;) {
       try {
-        await bot.init();
+        // With the stop signal: a getMe that Telegram never answers must not hold up stop().
+        await bot.init(stopping.signal as Parameters<typeof bot.init>[0]);
         return;
       } catch (err) {
         if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {

@@ -2,10 +2,11 @@
 // admins once), and groups that became supergroups (the record moves to the new id, state kept).
 // These run before the access check on purpose: a banned group's migration must carry its ban along.
 import type { Chat as TelegramChat, User } from "grammy/types";
+import { type ChatLifecycleDeps, migrateChat, removeChat } from "../chats/index.js";
 import { resolveAccess } from "./access.js";
 import { answerRequest, requestApproval } from "./approval.js";
 import type { BotContext, BotServices } from "./context.js";
-import { actorLabel, chatRefOfStored, identityOf } from "./names.js";
+import { actorLabel, identityOf } from "./names.js";
 import { sendPlain } from "./send.js";
 
 /** my_chat_member: the bot was added, removed, or blocked by a private user. */
@@ -41,15 +42,19 @@ export async function handleMembershipChange(s: BotServices, ctx: BotContext): P
   if (chat.type !== "channel") await answerRequest(s, outcome, (text) => tell(s, chat, text));
 }
 
+/** The same path delivery takes when Telegram refuses a send: the admins hear once, whoever is first. */
+function lifecycle(s: BotServices): ChatLifecycleDeps {
+  return { store: s.store, locale: s.config.bot.locale, notifyAdmins: (text) => s.notifier.notify(text) };
+}
+
 async function markRemoved(s: BotServices, chatId: number, status: string, by: User): Promise<void> {
-  const before = await s.store.chats.setActive(chatId, false, status === "kicked" ? "kicked" : "left");
-  if (!before) return; // a chat the bot never knew: nothing to stop
-  const cancelled = await s.store.outbox.cancelForChat(chatId, `bot ${status}`);
-  await audit(s, by, chatId, "chat.removed", "ok", `${status}; ${cancelled} undelivered cancelled`);
-  // Told once: only when a chat that was receiving stops.
-  if (before.state === "allowed" && before.active === 1) {
-    await s.notifier.notify(s.texts.notices.botRemoved(s.texts.chats.describe(chatRefOfStored(before))));
-  }
+  await removeChat(lifecycle(s), chatId, status === "kicked" ? "kicked" : "left", "membership", {
+    // Audited before the admins are told.
+    record: async ({ before, cancelled }) => {
+      if (!before) return; // a chat the bot never knew: nothing was stopped
+      await audit(s, by, chatId, "chat.removed", "ok", `${status}; ${cancelled} undelivered cancelled`);
+    },
+  });
 }
 
 /** Service messages of a group → supergroup upgrade; whichever of the pair arrives first moves the record. */
@@ -66,26 +71,18 @@ export async function handleMigration(s: BotServices, ctx: BotContext): Promise<
     toId = msg.chat.id;
   }
   if (fromId === undefined || toId === undefined || fromId === toId) return;
-  const moved = await s.store.chats.migrate(fromId, toId);
-  if (!moved) return;
-  const chat = await s.store.chats.get(toId);
-  await s.audit({
-    actorId: null,
-    chatId: toId,
-    action: "chat.migrate",
-    target: String(fromId),
-    result: "ok",
-    detail: `${fromId} -> ${toId}`,
-  });
-  if (chat && (chat.state === "allowed" || chat.state === "pending")) {
-    await s.notifier.notify(
-      s.texts.notices.chatMigrated({
-        chat: s.texts.chats.describe(chatRefOfStored(chat)),
-        fromId,
-        toId,
+  await migrateChat(lifecycle(s), fromId, toId, {
+    // Audited before the admins are told.
+    record: () =>
+      s.audit({
+        actorId: null,
+        chatId: toId,
+        action: "chat.migrate",
+        target: String(fromId),
+        result: "ok",
+        detail: `${fromId} -> ${toId}`,
       }),
-    );
-  }
+  });
 }
 
 async function tell(s: BotServices, chat: TelegramChat, text: string): Promise<void> {

@@ -75,7 +75,7 @@ describe("chaos verdict", () => {
     );
     expect(verdict.violations).toEqual([]);
     expect(verdict.repeats).toEqual([
-      { group: "chat", incidentKey: "INC-1", cause: "kill", instance: 0, orphan: `${CHAT}:1` },
+      { group: "chat", incidentKey: "INC-1", cause: "kill", instance: 0, chatId: CHAT, orphan: `${CHAT}:1` },
     ]);
   });
 
@@ -95,7 +95,9 @@ describe("chaos verdict", () => {
         ],
       }),
     );
-    expect(notLast.violations.join("\n")).toContain("INC-1 ×2");
+    expect(notLast.violations.join("\n")).toContain(
+      "the kill of process #0 repeated INC-1 in chat 42 from a message that was not the last it sent there",
+    );
 
     const gracefulStop: InstanceRecord[] = [
       { ...killedFirst[0]!, endedBy: "SIGTERM", exitCode: 0, signal: null },
@@ -108,6 +110,77 @@ describe("chaos verdict", () => {
       }),
     );
     expect(afterCleanStop.violations.join("\n")).toContain("INC-1 ×2");
+  });
+
+  it("accepts one repeat per chat per kill, in every chat at once (one send window per chat)", () => {
+    const OTHER = 43;
+    const owes = (name: string, chatId: number): ChatGroup => ({
+      name,
+      chatIds: [chatId],
+      duty: () => "owed",
+      editableChatIds: [],
+    });
+    const verdict = judge(
+      observations({
+        incidents: [A, B],
+        groups: [owes("chat", CHAT), owes("other", OTHER)],
+        messages: [
+          // process #0 is killed with one message in flight in each chat: B here, A there
+          message({ messageId: 1, at: 800 }),
+          message({ messageId: 2, at: 900, sentIds: [B.id] }),
+          message({ messageId: 1, at: 850, chatId: OTHER }),
+          message({ messageId: 3, at: 2_000, instance: 1, sentIds: [B.id] }),
+          message({ messageId: 2, at: 2_010, chatId: OTHER, instance: 1 }),
+          message({ messageId: 3, at: 2_020, chatId: OTHER, instance: 1, sentIds: [B.id] }),
+        ],
+      }),
+    );
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.killRepeats).toEqual([
+      { instance: 0, chatId: CHAT, orphans: [`${CHAT}:2`] },
+      { instance: 0, chatId: OTHER, orphans: [`${OTHER}:1`] },
+    ]);
+  });
+
+  it("rejects a second message repeated in one chat after one kill, but allows one per kill", () => {
+    const twice = judge(
+      observations({
+        incidents: [A, B],
+        messages: [
+          message({ messageId: 1, at: 800 }),
+          message({ messageId: 2, at: 900, sentIds: [B.id] }),
+          message({ messageId: 3, at: 2_000, instance: 1 }),
+          message({ messageId: 4, at: 2_100, instance: 1, sentIds: [B.id] }),
+        ],
+      }),
+    );
+    expect(twice.violations.join("\n")).toContain(
+      "the kill of process #0 repeated 2 messages in chat 42 (INC-1, INC-2); at most one per chat per kill",
+    );
+
+    // Two kills, each with its own message in flight in the chat: one repeat each.
+    const killedTwice: InstanceRecord[] = [
+      killedFirst[0]!,
+      { index: 1, startedAt: 1_500, endedAt: 2_500, endedBy: "SIGKILL", exitCode: null, signal: "SIGKILL" },
+      { index: 2, startedAt: 3_000, endedAt: null, endedBy: null, exitCode: null, signal: null },
+    ];
+    const perKill = judge(
+      observations({
+        incidents: [A, B],
+        instances: killedTwice,
+        messages: [
+          message({ messageId: 1, at: 900 }),
+          message({ messageId: 2, at: 2_000, instance: 1 }),
+          message({ messageId: 3, at: 2_400, instance: 1, sentIds: [B.id] }),
+          message({ messageId: 4, at: 3_100, instance: 2, sentIds: [B.id] }),
+        ],
+      }),
+    );
+    expect(perKill.violations).toEqual([]);
+    expect(perKill.killRepeats.map((k) => [k.instance, k.orphans.length])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
   });
 
   it("accepts a repeat after a lost answer (the send took effect, its reply never came)", () => {

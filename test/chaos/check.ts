@@ -2,6 +2,10 @@
 // tests): every owed incident delivered exactly once per chat, repeats only where a kill or a lost
 // answer explains them, every single-message copy showing the SIEM's current status, no request
 // inside a retry_after, and no exit the run did not cause.
+//
+// The repeat rule follows delivery's send windows, one per chat: a new message is between its request
+// and its recorded id in at most one window per chat, so a kill may repeat at most ONE message PER
+// CHAT — the last one the killed process sent there — and nothing else.
 
 /** One incident the run created in the SIEM. */
 export interface IncidentRecord {
@@ -111,8 +115,18 @@ export interface RepeatRecord {
   cause: "kill" | "lost answer";
   /** The instance whose kill orphaned the earlier copy (kill causes only). */
   instance: number | null;
+  /** The chat of the earlier copy. */
+  chatId: number;
   /** The earlier copy, "chatId:messageId" (a digest orphans several incidents with one message). */
   orphan: string;
+}
+
+/** What one kill left repeated in one chat: at most one orphaned message (its incidents may be several). */
+export interface KillRepeat {
+  instance: number;
+  chatId: number;
+  /** Orphaned messages ("chatId:messageId") whose incidents were sent again after the kill. */
+  orphans: string[];
 }
 
 export interface Verdict {
@@ -122,6 +136,8 @@ export interface Verdict {
   /** Single-message copies whose status is not the SIEM's; also in violations. */
   staleStatus: number;
   repeats: RepeatRecord[];
+  /** The repeats explained by kills, per killed process and chat (each holds one orphan at most). */
+  killRepeats: KillRepeat[];
   /** Incident copies delivered (each incident once per group, repeats not counted). */
   delivered: number;
   singles: number;
@@ -137,10 +153,20 @@ function listed(items: string[]): string {
   return items.length > MAX_LISTED ? `${head}, … (${items.length} in all)` : head;
 }
 
+/** The last incident message a process sent to a chat: the only one a kill of it may leave unrecorded. */
+function lastSentTo(obs: Observations, instance: number, chatId: number): MessageRecord | undefined {
+  return obs.messages
+    .filter((m) => m.instance === instance && m.chatId === chatId && m.sentIds.length > 0)
+    .reduce<MessageRecord | undefined>(
+      (last, m) => (last === undefined || m.at >= last.at ? m : last),
+      undefined,
+    );
+}
+
 /**
- * Why an earlier copy of a message can legitimately be followed by another: its answer was lost, or
- * it was the last message its process sent to that chat before the process was killed (so its
- * message id could not have been recorded).
+ * What may explain an earlier copy of a message being followed by another: its answer was lost, or its
+ * process was killed before the later copy was sent. Whether that kill really explains it — the copy
+ * was the one message in flight in its chat — is judged per kill and chat (judgeKillRepeats).
  */
 function orphanCause(
   earlier: MessageRecord,
@@ -152,13 +178,45 @@ function orphanCause(
   const killed =
     instance?.endedBy === "SIGKILL" || (instance?.endedBy === "SIGTERM" && instance.exitCode !== 0);
   if (!instance || !killed || later.instance <= earlier.instance) return null;
-  const lastInChat = obs.messages
-    .filter((m) => m.instance === earlier.instance && m.chatId === earlier.chatId && m.sentIds.length > 0)
-    .reduce<MessageRecord | undefined>(
-      (last, m) => (last === undefined || m.at >= last.at ? m : last),
-      undefined,
-    );
-  return lastInChat === earlier ? { cause: "kill", instance: earlier.instance } : null;
+  return { cause: "kill", instance: earlier.instance };
+}
+
+/**
+ * One send window per chat: a kill may repeat at most ONE message in each chat, and only the last one
+ * the killed process sent there (any earlier one had its id recorded before the next was sent).
+ */
+function judgeKillRepeats(
+  repeats: readonly RepeatRecord[],
+  obs: Observations,
+  violations: string[],
+): KillRepeat[] {
+  const byKillAndChat = new Map<string, KillRepeat & { keys: string[] }>();
+  for (const r of repeats) {
+    if (r.cause !== "kill" || r.instance === null) continue;
+    const key = `${r.instance}:${r.chatId}`;
+    const entry = byKillAndChat.get(key) ?? { instance: r.instance, chatId: r.chatId, orphans: [], keys: [] };
+    if (!entry.orphans.includes(r.orphan)) entry.orphans.push(r.orphan);
+    entry.keys.push(r.incidentKey);
+    byKillAndChat.set(key, entry);
+  }
+  const judged: KillRepeat[] = [];
+  for (const { keys, ...k } of byKillAndChat.values()) {
+    judged.push(k);
+    const last = lastSentTo(obs, k.instance, k.chatId);
+    const inFlight = last === undefined ? "" : `${last.chatId}:${last.messageId}`;
+    if (k.orphans.length > 1) {
+      violations.push(
+        `the kill of process #${k.instance} repeated ${k.orphans.length} messages in chat ${k.chatId} ` +
+          `(${listed(keys)}); at most one per chat per kill, the one in flight`,
+      );
+    } else if (k.orphans[0] !== inFlight) {
+      violations.push(
+        `the kill of process #${k.instance} repeated ${listed(keys)} in chat ${k.chatId} from a message ` +
+          "that was not the last it sent there (its id was recorded)",
+      );
+    }
+  }
+  return judged;
 }
 
 export function judge(obs: Observations): Verdict {
@@ -214,11 +272,18 @@ export function judge(obs: Observations): Verdict {
       if (duty === "owed" && list.length === 0) missed.push(incident.key);
       if (duty === "never" && list.length > 0) forbidden.push(incident.key);
       for (let i = 1; i < list.length; i++) {
-        const cause = orphanCause(list[i - 1]!, list[i]!, obs);
+        const earlier = list[i - 1]!;
+        const cause = orphanCause(earlier, list[i]!, obs);
         if (cause === null) unexplained.push(`${incident.key} ×${list.length}`);
         else {
-          const orphan = `${list[i - 1]!.chatId}:${list[i - 1]!.messageId}`;
-          repeats.push({ group: group.name, incidentKey: incident.key, ...cause, orphan });
+          const orphan = `${earlier.chatId}:${earlier.messageId}`;
+          repeats.push({
+            group: group.name,
+            incidentKey: incident.key,
+            ...cause,
+            chatId: earlier.chatId,
+            orphan,
+          });
         }
       }
       // Only the newest copy is the one the bot tracks and edits.
@@ -249,6 +314,8 @@ export function judge(obs: Observations): Verdict {
     }
   }
 
+  const killRepeats = judgeKillRepeats(repeats, obs, violations);
+
   const breaches = obs.retryAfterBreaches.filter((b) => !b.excused);
   for (const breach of breaches.slice(0, MAX_LISTED)) {
     violations.push(
@@ -270,5 +337,15 @@ export function judge(obs: Observations): Verdict {
   const singles = obs.messages.filter((m) => !m.digest && m.sentIds.length > 0).length;
   const digests = obs.messages.filter((m) => m.digest).length;
   const excusedBreaches = obs.retryAfterBreaches.length - breaches.length;
-  return { violations, missing, staleStatus, repeats, delivered, singles, digests, excusedBreaches };
+  return {
+    violations,
+    missing,
+    staleStatus,
+    repeats,
+    killRepeats,
+    delivered,
+    singles,
+    digests,
+    excusedBreaches,
+  };
 }

@@ -25,7 +25,6 @@ import {
   type InstanceRecord,
   judge,
   type MessageRecord,
-  type RepeatRecord,
   retryAfterBreaches,
   type Verdict,
 } from "./check.js";
@@ -754,18 +753,13 @@ async function outboxDepth(port: number): Promise<number | null> {
   }
 }
 
-function repeatsLine(repeats: RepeatRecord[]): string {
+function repeatsLine(v: Verdict): string {
+  const { repeats, killRepeats } = v;
   if (repeats.length === 0) return "none";
   const orphans = new Set(repeats.map((r) => r.orphan));
-  const byKill = new Map<number, Set<string>>();
-  for (const r of repeats) {
-    if (r.instance === null) continue;
-    const set = byKill.get(r.instance) ?? new Set<string>();
-    set.add(r.orphan);
-    byKill.set(r.instance, set);
-  }
   const lost = repeats.filter((r) => r.cause === "lost answer").length;
-  const kills = [...byKill].map(([i, set]) => `#${i}: ${set.size}`).join(", ");
+  // One send window per chat: each kill may leave one orphaned message in each chat.
+  const kills = killRepeats.map((k) => `#${k.instance} in chat ${k.chatId}: ${k.orphans.length}`).join(", ");
   return (
     `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
     `(after kills: ${kills || "none"}; after lost answers: ${lost})`
@@ -788,7 +782,7 @@ export function formatReport(r: ChaosReport): string {
     }`,
     `kills: SIGKILL ${r.kills.SIGKILL}, SIGTERM ${r.kills.SIGTERM} (forced ${r.kills.forcedStops}); service processes: ${r.processes}`,
     `deliveries: ${v.delivered} incident copies in ${v.singles} single messages and ${v.digests} digests; 429 answers: ${r.tooManyRequests}`,
-    `repeats: ${repeatsLine(v.repeats)}`,
+    `repeats: ${repeatsLine(v)}`,
     `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
     `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
     ...r.notes.map((n) => `note: ${n}`),

@@ -251,6 +251,31 @@ describe("edits", () => {
     expect(hh.fake.calls.filter((c) => c.method === "editMessageText")).toHaveLength(2);
   });
 
+  it("never edits copies in a chat that was denied or banned; other chats are still edited", async () => {
+    const hh = await harness();
+    const other = -1009000000077;
+    hh.fake.addChat({ id: other, type: "supergroup", title: "Banned SOC" });
+    await hh.store.chats.remember({ id: other, kind: "supergroup", title: "Banned SOC" });
+    await hh.store.chats.setState(other, "allowed", 1);
+    const [id] = await hh.addIncidents(1);
+    hh.delivery.start();
+    await hh.delivery.idle({ timeoutMs: 10_000 });
+    expect(hh.fake.messages()).toHaveLength(3);
+
+    // An admin denies one chat and bans another; both stay "active" (the bot was not removed).
+    await hh.store.chats.setState(GROUP_CHAT, "denied", 1);
+    await hh.store.chats.setState(other, "banned", 1);
+    await hh.store.incidents.refresh({ ...(await hh.siem.getIncident(id!)), name: "Renamed by the SIEM" });
+    hh.delivery.kick();
+    await hh.delivery.idle({ timeoutMs: 10_000 });
+
+    const edits = hh.fake.calls.filter((c) => c.method === "editMessageText");
+    expect(edits.map((c) => c.params.chat_id)).toEqual([PRIVATE_CHAT]);
+    expect(hh.fake.messages(PRIVATE_CHAT)[0]!.plainText).toContain("Renamed by the SIEM");
+    expect(hh.fake.messages(GROUP_CHAT)[0]!.plainText).not.toContain("Renamed by the SIEM");
+    expect(await hh.store.outbox.staleChatIds()).toEqual([]);
+  });
+
   it("stops editing a copy whose message was deleted", async () => {
     const hh = await harness();
     const [id] = await hh.addIncidents(1);

@@ -25,7 +25,6 @@ describe("classifyTelegramError", () => {
       [apiError(403, "Forbidden: bot was blocked by the user"), "chat_gone"],
       [apiError(403, "Forbidden: bot was kicked from the group chat"), "chat_gone"],
       [apiError(400, "Bad Request: chat not found"), "chat_gone"],
-      [apiError(400, "Bad Request: not enough rights to send text messages to the chat"), "chat_gone"],
       [apiError(400, "Bad Request: can't parse entities: Unsupported start tag"), "bad_markup"],
       [apiError(400, "Bad Request: message is not modified: specified new message content"), "not_modified"],
       [apiError(400, "Bad Request: message to edit not found"), "message_gone"],
@@ -46,5 +45,40 @@ describe("classifyTelegramError", () => {
     const stopped = new HttpError("Network request for 'sendMessage' failed!", new PacerStoppedError());
     expect(classifyTelegramError(stopped).kind).toBe("stopped");
     expect(classifyTelegramError(new Error("odd")).kind).toBe("transient");
+  });
+});
+
+describe("classifyTelegramError: chats the bot may not post to", () => {
+  it("tells 'you cannot post here' from a chat that is gone", () => {
+    const cannotPost = [
+      apiError(400, "Bad Request: TOPIC_CLOSED"),
+      apiError(400, "Bad Request: not enough rights to send text messages to the chat"),
+      apiError(403, "Forbidden: not enough rights to send text messages to the chat"),
+      apiError(400, "Bad Request: CHAT_WRITE_FORBIDDEN"),
+      apiError(403, "Forbidden: CHAT_WRITE_FORBIDDEN"),
+      apiError(400, "Bad Request: CHAT_RESTRICTED"),
+      apiError(400, "Bad Request: have no rights to send a message"),
+      apiError(400, "Bad Request: need administrator rights in the channel chat"),
+      apiError(400, "Bad Request: PEER_ID_INVALID"),
+      apiError(400, "Bad Request: group chat was deactivated"),
+    ];
+    for (const error of cannotPost) {
+      expect([error.description, classifyTelegramError(error).kind]).toEqual([
+        error.description,
+        "cannot_post",
+      ]);
+    }
+    const gone = [
+      apiError(403, "Forbidden: bot was blocked by the user"),
+      apiError(403, "Forbidden: bot was kicked from the supergroup chat"),
+      apiError(403, "Forbidden: the group chat was deleted"),
+      apiError(400, "Bad Request: chat not found"),
+    ];
+    for (const error of gone) {
+      expect([error.description, classifyTelegramError(error).kind]).toEqual([
+        error.description,
+        "chat_gone",
+      ]);
+    }
   });
 });

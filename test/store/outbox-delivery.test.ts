@@ -58,3 +58,52 @@ describe.each(DIALECTS)("%s: outbox additions for delivery", (dialect) => {
     expect(await store.outbox.cancel([], "nothing")).toBe(0);
   });
 });
+
+describe("chats that stop receiving", () => {
+  it("never lists copies in a denied or banned chat as stale", async () => {
+    await store.incidents.ingest([incident(1)], null);
+    for (const [i, row] of (await store.outbox.pending()).entries()) {
+      await store.outbox.markSent([row.id], 100 + i, "single", 1);
+    }
+    await store.chats.setState(-22, "denied", 1);
+    await store.incidents.refresh({ ...incident(1), status: "Approved" });
+    expect(await store.outbox.staleChatIds()).toEqual([11]);
+    await store.chats.setState(11, "banned", 1);
+    expect(await store.outbox.staleCopies()).toEqual([]);
+    // allowed again: its copies are brought up to date
+    await store.chats.setState(-22, "allowed", 1);
+    expect(await store.outbox.staleChatIds()).toEqual([-22]);
+  });
+
+  it("stops a chat and drops or keeps its undelivered rows in one step, reporting the chat as it was", async () => {
+    await store.incidents.ingest([incident(1), incident(2)], null);
+    const kept = await store.chats.stopReceiving(-22, "Bad Request: TOPIC_CLOSED", { keepUndelivered: true });
+    expect(kept).toMatchObject({ before: { active: 1, state: "allowed" }, cancelled: 0 });
+    expect(await store.chats.get(-22)).toMatchObject({
+      active: 0,
+      inactive_reason: "Bad Request: TOPIC_CLOSED",
+    });
+    expect(await store.outbox.pendingForChat(-22)).toEqual([]); // not receiving now
+    expect(await store.outbox.totals()).toEqual({ pending: 4 }); // but kept
+
+    // a second report of the same change sees it was already not receiving
+    const again = await store.chats.stopReceiving(-22, "bot kicked", { keepUndelivered: false });
+    expect(again).toMatchObject({ before: { active: 0 }, cancelled: 2 });
+    expect(await store.chats.get(-22)).toMatchObject({ active: 0, inactive_reason: "bot kicked" });
+    expect(await store.outbox.totals()).toEqual({ pending: 2, cancelled: 2 });
+
+    expect(await store.chats.stopReceiving(999, "x", { keepUndelivered: false })).toEqual({
+      before: undefined,
+      cancelled: 0,
+    });
+  });
+
+  it("lets exactly one of two simultaneous reports see the chat change", async () => {
+    const reports = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.chats.stopReceiving(11, `report ${i}`, { keepUndelivered: true }),
+      ),
+    );
+    expect(reports.filter((r) => r.before?.active === 1)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,200 @@
+// A chat's next new message: its oldest due incident alone, or a digest of its backlog; sent inside
+// the chat's send window with its message id recorded at once; and what a failure means for its rows.
+import type { Logger } from "pino";
+import type { Metrics } from "../http/metrics.js";
+import { renderIncident } from "../render/index.js";
+import type { RenderOptions } from "../render/types.js";
+import type { PendingDelivery, Store, StoredIncident } from "../store/index.js";
+import type { ChatFailure } from "./copy-edits.js";
+import { chooseNextSend, fitDigest } from "./digest-decision.js";
+import type { IncidentEnricher } from "./enrichment.js";
+import type { Pacer } from "./pacer.js";
+import type { SendWindows } from "./send-window.js";
+import type { Content, SendOutcome, TelegramCalls } from "./telegram-calls.js";
+import type { TelegramFailure } from "./telegram-errors.js";
+import { incidentView } from "./view.js";
+
+/** What the lane does after one send. */
+export type SendStep =
+  /** Go on with the chat's next row or edit; `sent`: a message went out (the chat is healthy). */
+  | { next: "continue"; sent: boolean }
+  /** Stop the lane for now: the service is stopping, or the chat moved, is gone or is paused. */
+  | { next: "stop" }
+  /** A transient failure: the chat waits until `at`. */
+  | { next: "retry"; at: number };
+
+export interface NewMessagesDeps {
+  store: Store;
+  calls: TelegramCalls;
+  windows: SendWindows;
+  pacer: Pacer;
+  enricher: IncidentEnricher;
+  metrics: Metrics;
+  log: Logger;
+  now: () => number;
+  renderOptions: RenderOptions;
+  tuning: { digestThresholdMs: number; digestBatch: number };
+  /** The wait before retry number `attempts + 1` after a transient failure. */
+  backoff: (attempts: number) => number;
+  stopping: () => boolean;
+  onChatFailure: (chatId: number, failure: ChatFailure) => Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class NewMessages {
+  constructor(private readonly deps: NewMessagesDeps) {}
+
+  /** Sends the chat's oldest due row, or a digest of the oldest ones (`rows`: pending, oldest first). */
+  async sendNext(chatId: number, rows: PendingDelivery[], asOf: number): Promise<SendStep> {
+    const drainMs = this.deps.pacer.estimateDrainMs(chatId, rows[0]!.chatKind, rows.length);
+    const next = chooseNextSend(rows, asOf, drainMs, this.deps.tuning);
+    return next.kind === "digest" ? this.sendDigest(next.rows) : this.sendSingle(next.row);
+  }
+
+  private async sendSingle(row: PendingDelivery): Promise<SendStep> {
+    const { store } = this.deps;
+    let incident = await store.incidents.get(row.incidentId);
+    if (incident === undefined) {
+      await store.outbox.cancel([row.id], "incident no longer in the store");
+      return { next: "continue", sent: false };
+    }
+    if (incident.enrichedAt === null) incident = await this.deps.enricher.enrich(incident);
+    if (this.deps.stopping()) return { next: "stop" };
+    const rendered = renderIncident(incidentView(incident), this.deps.renderOptions);
+    const outcome = await this.sendAndRecord([row], rendered, "single", incident.version);
+    if (outcome.ok) {
+      this.countSent(row, outcome, "sent", 1);
+      this.observeLatency([incident]);
+      return { next: "continue", sent: true };
+    }
+    return this.failed([row], outcome.failure);
+  }
+
+  private async sendDigest(rows: PendingDelivery[]): Promise<SendStep> {
+    const { store } = this.deps;
+    const known = await store.incidents.getMany(rows.map((r) => r.incidentId));
+    const missing = rows.filter((r) => !known.has(r.incidentId)).map((r) => r.id);
+    if (missing.length > 0) await store.outbox.cancel(missing, "incident no longer in the store");
+    const incidents = rows.map((r) => known.get(r.incidentId)).filter((i) => i !== undefined);
+    if (incidents.length === 0) return { next: "continue", sent: false };
+    const page = fitDigest(incidents, this.deps.renderOptions);
+    if (page === undefined) return this.sendSingle(rows[0]!);
+    const rowByIncident = new Map(rows.map((r) => [r.incidentId, r]));
+    const included = page.included.map((id) => rowByIncident.get(id)).filter((r) => r !== undefined);
+    const head = included[0]!;
+    // Digest lines are never edited: the rendered version does not matter for them.
+    const outcome = await this.sendAndRecord(included, page, "digest", 0);
+    if (outcome.ok) {
+      this.countSent(head, outcome, "digest", included.length);
+      const byId = new Map(incidents.map((i) => [i.id, i]));
+      this.observeLatency(included.map((r) => byId.get(r.incidentId)!));
+      this.deps.log.info(
+        { chatId: head.chatId, incidents: included.length, messageId: outcome.messageId },
+        "sent a digest instead of single messages (backlog too large for the chat's pace)",
+      );
+      return { next: "continue", sent: true };
+    }
+    return this.failed(included, outcome.failure);
+  }
+
+  /** Sends one message for these rows and records its id, inside the chat's send window. */
+  private sendAndRecord(
+    rows: PendingDelivery[],
+    content: Content,
+    via: "single" | "digest",
+    version: number,
+  ): Promise<SendOutcome> {
+    const head = rows[0]!;
+    return this.deps.windows.run(head.chatId, async () => {
+      const sent = await this.deps.calls.send(head.chatId, head.threadId, content);
+      if (sent.ok) {
+        await this.markSent(
+          rows.map((r) => r.id),
+          sent.messageId,
+          via,
+          version,
+        );
+      }
+      return sent;
+    });
+  }
+
+  /** Records the message id; a failure here would make the message repeat, so it is retried. */
+  private async markSent(ids: number[], messageId: number, via: "single" | "digest", version: number) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.outbox.markSent(ids, messageId, via, version);
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        this.deps.log.warn({ err: error, attempt }, "could not record a sent message id; retrying");
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
+  private countSent(row: PendingDelivery, outcome: { plain: boolean }, result: "sent" | "digest", n: number) {
+    this.deps.metrics.deliveries.inc(
+      { result: outcome.plain ? "plain_fallback" : result, chat_kind: row.chatKind },
+      n,
+    );
+  }
+
+  private observeLatency(incidents: StoredIncident[]): void {
+    const now = this.deps.now();
+    for (const incident of incidents) {
+      const created = incident.created.getTime();
+      if (Number.isFinite(created) && created > 0 && created <= now) {
+        this.deps.metrics.notificationLatency.observe((now - created) / 1000);
+      }
+    }
+  }
+
+  /** Decides what a failed send means for its rows. */
+  private async failed(rows: PendingDelivery[], failure: TelegramFailure): Promise<SendStep> {
+    const { store, metrics, log, pacer } = this.deps;
+    const head = rows[0]!;
+    const ids = rows.map((r) => r.id);
+    const chatId = head.chatId;
+    switch (failure.kind) {
+      case "stopped":
+        return { next: "stop" };
+      case "rate_limited":
+        // The transformer has banned the chat in the pacer; make sure even if it is not installed.
+        if (pacer.bannedUntil(chatId) === 0) pacer.recordRetryAfter(chatId, failure.retryAfterSec);
+        log.info({ chatId, retryAfter: failure.retryAfterSec }, "Telegram asked to slow down; waiting");
+        return { next: "continue", sent: false };
+      case "migrated":
+      case "chat_gone":
+      case "cannot_post":
+        await this.deps.onChatFailure(chatId, failure);
+        return { next: "stop" };
+      case "bad_markup":
+      case "bad_request":
+      case "not_modified":
+      case "message_gone":
+      case "thread_gone": {
+        await store.outbox.cancel(ids, `Telegram refused the message: ${failure.description}`);
+        metrics.deliveries.inc({ result: "failed", chat_kind: head.chatKind }, rows.length);
+        log.error(
+          { chatId, rows: ids, incidents: rows.map((r) => r.incidentId), description: failure.description },
+          "Telegram refused a message even as plain text; giving up on it",
+        );
+        return { next: "continue", sent: false };
+      }
+      case "transient": {
+        const at = this.deps.now() + this.deps.backoff(head.attempts);
+        await store.outbox.retryLater(ids, at, failure.description);
+        metrics.deliveries.inc({ result: "retry", chat_kind: head.chatKind }, rows.length);
+        log.warn(
+          { chatId, code: failure.code, description: failure.description, retryInMs: at - this.deps.now() },
+          "sending to Telegram failed; will retry",
+        );
+        return { next: "retry", at };
+      }
+    }
+  }
+}
