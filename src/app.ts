@@ -108,7 +108,6 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     store,
     api: deliveryApi,
     pacer,
-    siem,
     logger: logger.child({ part: "delivery" }),
     metrics,
     notifyAdmins,

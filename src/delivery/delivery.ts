@@ -6,7 +6,6 @@
 //   digest-decision.ts  one message per incident, or digests when the backlog is too long
 //   copy-edits.ts       edits of the copies already delivered
 //   telegram-calls.ts   the calls themselves, with their fallbacks and per-call signals
-//   enrichment.ts       details and events from the SIEM before a first message
 //
 // - Each chat has one lane working strictly in order; lanes of different chats run in parallel, and
 //   so do their sends: a slow or hung chat holds back only itself.
@@ -21,10 +20,8 @@ import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../c
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RenderOptions } from "../render/types.js";
-import type { SiemClient } from "../siem/types.js";
 import type { Store } from "../store/index.js";
 import { type ChatFailure, CopyEditor } from "./copy-edits.js";
-import { Enrichment, type IncidentEnricher } from "./enrichment.js";
 import { NewMessages } from "./new-messages.js";
 import type { Pacer } from "./pacer.js";
 import { SendWindows } from "./send-window.js";
@@ -38,11 +35,6 @@ export interface DeliveryTuning {
   digestThresholdMs: number;
   /** Rows offered to one digest (it holds as many as fit in 4096 characters). */
   digestBatch: number;
-  /** Enrichment (incident details and events) before a first single message. */
-  enrichTimeoutMs: number;
-  enrichAttempts: number;
-  /** After a failed enrichment, when to try again in the background (doubles, up to 10 min). */
-  enrichRetryMs: number;
   /** Backoff after a 5xx or network failure: base doubling per attempt, capped, ±30 % jitter. */
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -61,9 +53,6 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   idleIntervalMs: 1_000,
   digestThresholdMs: 60_000,
   digestBatch: 120,
-  enrichTimeoutMs: 4_000,
-  enrichAttempts: 2,
-  enrichRetryMs: 30_000,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   callTimeoutMs: 30_000,
@@ -76,7 +65,6 @@ export interface DeliveryDeps {
   /** A grammY Api WITHOUT auto-retry, with pacingTransformer(pacer) installed by the caller. */
   api: Api;
   pacer: Pacer;
-  siem: SiemClient;
   logger: Logger;
   metrics: Metrics;
   /** Tells every admin (plain text). Failures are logged, never retried here. */
@@ -106,7 +94,6 @@ export class Delivery {
   private readonly calls: TelegramCalls;
   private readonly edits: CopyEditor;
   private readonly messages: NewMessages;
-  private readonly enricher: IncidentEnricher;
   private readonly windows = new SendWindows();
 
   private started = false;
@@ -164,21 +151,11 @@ export class Delivery {
       backoff: (attempts) => this.backoff(attempts),
       onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
     });
-    this.enricher = new Enrichment({
-      config: deps.config,
-      store: deps.store,
-      siem: deps.siem,
-      log: this.log,
-      now: this.now,
-      tuning: this.tuning,
-      stopSignal: this.stopWaits.signal,
-    });
     this.messages = new NewMessages({
       store: deps.store,
       calls: this.calls,
       windows: this.windows,
       pacer: deps.pacer,
-      enricher: this.enricher,
       metrics: deps.metrics,
       log: this.log,
       now: this.now,
@@ -215,7 +192,7 @@ export class Delivery {
     this.stopping = true;
     this.stopWaits.abort(new DeliveryStoppedError());
     this.wake?.();
-    const everything = Promise.allSettled([this.loopDone, ...this.lanes.values(), this.enricher.stop()]);
+    const everything = Promise.allSettled([this.loopDone, ...this.lanes.values()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       everything.then(() => false),

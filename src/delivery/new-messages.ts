@@ -7,7 +7,6 @@ import type { RenderOptions } from "../render/types.js";
 import type { PendingDelivery, Store, StoredIncident } from "../store/index.js";
 import type { ChatFailure } from "./copy-edits.js";
 import { chooseNextSend, fitDigest } from "./digest-decision.js";
-import type { IncidentEnricher } from "./enrichment.js";
 import type { Pacer } from "./pacer.js";
 import type { SendWindows } from "./send-window.js";
 import type { Content, SendOutcome, TelegramCalls } from "./telegram-calls.js";
@@ -28,7 +27,6 @@ export interface NewMessagesDeps {
   calls: TelegramCalls;
   windows: SendWindows;
   pacer: Pacer;
-  enricher: IncidentEnricher;
   metrics: Metrics;
   log: Logger;
   now: () => number;
@@ -56,12 +54,12 @@ export class NewMessages {
 
   private async sendSingle(row: PendingDelivery): Promise<SendStep> {
     const { store } = this.deps;
-    let incident = await store.incidents.get(row.incidentId);
+    // Sent as the store has it: intake reads details and events before it queues, or edits them in later.
+    const incident = await store.incidents.get(row.incidentId);
     if (incident === undefined) {
       await store.outbox.cancel([row.id], "incident no longer in the store");
       return { next: "continue", sent: false };
     }
-    if (incident.enrichedAt === null) incident = await this.deps.enricher.enrich(incident);
     if (this.deps.stopping()) return { next: "stop" };
     const rendered = renderIncident(incidentView(incident), this.deps.renderOptions);
     const outcome = await this.sendAndRecord([row], rendered, "single", incident.version);

@@ -67,6 +67,16 @@ describe("source layout", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("keeps delivery away from the SIEM: intake reads incidents, delivery only sends what the store holds", () => {
+    const delivery = sourceFiles(join(SRC, "delivery"));
+    const reachesSiem = delivery.flatMap((file) =>
+      runtimeImports(file)
+        .filter((target) => folderOf(target) === "siem" || folderOf(target) === "intake")
+        .map((target) => `${relative(SRC, file)} → ${relative(SRC, target)}`),
+    );
+    expect(reachesSiem).toEqual([]);
+  });
+
   it("loads neither the emulator, the fake Bot API nor the demo for `run`", () => {
     // `run` loads cli.ts, then app.ts (dynamically); everything they import statically comes along.
     const loaded = new Set<string>();

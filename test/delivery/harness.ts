@@ -14,6 +14,7 @@ import {
 } from "../../src/delivery/index.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { Metrics } from "../../src/http/metrics.js";
+import { IncidentReader } from "../../src/intake/index.js";
 import { createSiemClient } from "../../src/siem/client.js";
 import type { SiemClient } from "../../src/siem/types.js";
 import { openStore, type Store } from "../../src/store/index.js";
@@ -119,7 +120,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       store,
       api,
       pacer,
-      siem,
       logger,
       metrics,
       notifyAdmins: async (text) => {
@@ -155,9 +155,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       sequence += n;
       const ids = new Set(created.map((c) => c.id));
       const listed = await siem.listIncidents({ from: new Date(base - 1000), timeType: "creation" });
+      // Details and first events read before queueing, as intake does for a few new incidents.
+      const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });
+      const reads = new Map(
+        await Promise.all(created.map(async (c) => [c.id, await reader.read(c.id)] as const)),
+      );
       await store.incidents.ingest(
         listed.filter((i) => ids.has(i.id)),
         null,
+        { reads },
       );
       return created.map((c) => c.id);
     },

@@ -59,7 +59,21 @@ describe.each(DIALECTS)("%s: outbox additions for delivery", (dialect) => {
   });
 });
 
-describe("chats that stop receiving", () => {
+describe.each(DIALECTS)("%s: chats that stop receiving", (dialect) => {
+  const database = databasePerTest(dialect);
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await openStore(database.target);
+    for (const id of [11, -22]) {
+      await store.chats.remember({ id, kind: id > 0 ? "private" : "supergroup" });
+      await store.chats.setState(id, "allowed", null);
+    }
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
   it("never lists copies in a denied or banned chat as stale", async () => {
     await store.incidents.ingest([incident(1)], null);
     for (const [i, row] of (await store.outbox.pending()).entries()) {
