@@ -35,6 +35,7 @@ import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incide
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
+import { PollBackoff } from "./poll-backoff.js";
 import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
@@ -109,6 +110,9 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   // Sees every getUpdates answer: presses that end a long gap in polling may be old (downtime.ts).
   const updatesGap = new UpdatesGapWatch(store, now, logger);
   bot.api.config.use(updatesGap.transformer);
+  // getUpdates waits here after failures, capped; the runner itself retries at once and never gives up.
+  const pollBackoff = new PollBackoff({ logger });
+  bot.api.config.use(pollBackoff.transformer);
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
   // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
   // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
@@ -310,7 +314,15 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       await publishCommands();
       await updatesGap.load();
       if (stopping.signal.aborted) return;
-      runner = run(bot, { runner: { fetch: { allowed_updates: ALLOWED_UPDATES } } });
+      runner = run(bot, {
+        runner: {
+          fetch: { allowed_updates: ALLOWED_UPDATES },
+          // Backoff is PollBackoff's (capped); the runner's own doubles without a cap and stops after 15 h.
+          retryInterval: 1,
+          maxRetryTime: Number.POSITIVE_INFINITY,
+          silent: true,
+        },
+      });
       logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
     },
     async stop() {
