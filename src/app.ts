@@ -1,14 +1,21 @@
 // Wires the parts of the service together: SIEM → intake → store → delivery → Telegram,
 // plus the bot (commands, buttons), /healthz and /metrics. Each part only sees the small
 // interface it needs; this file is the only one that knows them all.
+//
+// Several instances may share one PostgreSQL database (src/leadership/): the store, the bot's handlers,
+// the HTTP endpoints and the lease run in every instance; the leader's work (the SIEM poller, the sender,
+// Telegram's long polling) is built fresh each time this instance becomes the leader, and stopped when it
+// stops leading. On SQLite the one process leads from start to stop.
 
 import { Api, type Transformer } from "grammy";
 import type pino from "pino";
 import { formatDuration } from "./config/load.js";
+import { DEFAULT_LEASE_TTL_MS } from "./config/schema.js";
 import type { Config } from "./config/types.js";
 import {
   Delivery,
   type DeliveryTuning,
+  leadingGate,
   Pacer,
   type PacerLimits,
   pacingTransformer,
@@ -16,29 +23,43 @@ import {
 import { Metrics } from "./http/metrics.js";
 import { type HealthReport, type RunningHttpServer, startHttpServer } from "./http/server.js";
 import { IncidentReader, Intake } from "./intake/index.js";
+import {
+  createLeadership,
+  defaultInstanceName,
+  type Leadership,
+  type RunningTerm,
+  type Term,
+  TermRunner,
+} from "./leadership/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
 import { openStore, type Store } from "./store/index.js";
 import { createTelegramBot, type TelegramBot } from "./telegram/bot.js";
 import { proxyFetchConfig } from "./telegram/proxy.js";
+import { type RunningWebhookListener, startWebhookListener } from "./telegram/webhook.js";
 
 export interface Service {
-  /** Stops polling and sending, lets in-flight work finish, closes the database. */
+  /** Stops polling and sending, gives the lease up, lets in-flight work finish, closes the database. */
   stop(): Promise<void>;
   /** The same report /healthz serves. */
   health(): Promise<HealthReport>;
   /** Where /healthz and /metrics listen, when BOT_HTTP_PORT is set. */
   readonly httpUrl: string | null;
+  /** Where this instance takes Telegram's webhook posts (webhook mode only). */
+  readonly webhookUrl: string | null;
   /** The parts, for the demo, the benchmark and tests in this process. */
   readonly parts: {
     store: Store;
     siem: SiemClient;
-    intake: Intake;
-    delivery: Delivery;
+    /** The current (or last) term's poller; throws while this instance has never led. */
+    readonly intake: Intake;
+    /** The current (or last) term's sender; throws while this instance has never led. */
+    readonly delivery: Delivery;
     telegram: TelegramBot;
     metrics: Metrics;
     pacer: Pacer;
+    leadership: Leadership;
   };
 }
 
@@ -55,10 +76,24 @@ export interface ServiceDeps {
 
 /** Telegram must have answered within this long for /healthz (long polls return at least every 30 s). */
 const TELEGRAM_HEALTHY_WITHIN_MS = 90_000;
+/** /debug lists the instances heard from within this long. */
+const INSTANCES_SHOWN_WITHIN_MS = 10 * 60_000;
+/** Instances not heard from for this long are forgotten. */
+const INSTANCES_FORGOTTEN_AFTER_MS = 24 * 3_600_000;
+
+/** The leader's work of one term: built when this instance becomes the leader, stopped when it stops. */
+interface LeaderParts {
+  epoch: number;
+  intake: Intake;
+  delivery: Delivery;
+}
 
 export async function startService(config: Config, deps: ServiceDeps): Promise<Service> {
   const { logger, ring } = deps;
   const startedAt = Date.now();
+  const instance = config.bot.instanceName ?? defaultInstanceName();
+  const leaseTtlMs = config.bot.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const webhookMode = config.telegram.webhook !== undefined;
   // The CLI has already warned about MPSIEM_TLS_VERIFY=false.
 
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
@@ -69,17 +104,22 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
   // One routine reads an incident and stores it, for the poller and for the buttons alike.
   const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });
-  // Telegram keeps enforcing a retry_after across our restarts: bans are kept in the store and restored.
+  // Telegram keeps enforcing a retry_after across our restarts and failovers: bans are kept in the store.
   const bans = retryAfterBans(store, logger);
   const pacer = new Pacer({ limits: deps.pacerLimits, metrics, onBan: bans.record });
-  for (const [chatId, untilMs] of await bans.load()) pacer.restoreBan(chatId, untilMs);
   const pacing: Transformer = pacingTransformer(pacer);
 
-  // Lazily bound: the bot and intake are created before delivery exists.
-  let delivery: Delivery | undefined;
-  const kickDelivery = () => delivery?.kick();
+  // Only the leader polls and sends. The gate is the last check before such a call (after the pacer's
+  // wait): a leader that lost its lease meanwhile sends nothing more. Bound late: the lease comes below.
+  let leadership: Leadership | undefined;
+  const acting = () => leadership?.acting() ?? false;
+  // In webhook mode any instance answers the updates it handles; getUpdates stays the leader's.
+  const botGate = leadingGate(acting, (method) => method === "getUpdates" || !webhookMode);
 
-  let intake: Intake | undefined;
+  let current: LeaderParts | null = null;
+  let last: LeaderParts | null = null;
+  const kickDelivery = () => current?.delivery.kick();
+
   const telegram = createTelegramBot({
     config,
     store,
@@ -87,72 +127,140 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     reader,
     logger: logger.child({ part: "telegram" }),
     metrics,
-    apiTransformers: [pacing],
+    apiTransformers: [botGate, pacing],
     onIncidentChanged: kickDelivery,
     debugInfo: () => debugInfo(),
     recentLogLines: () => recentProblems(ring),
     startedAt,
+    instance,
   });
 
   const deliveryApi = new Api(config.telegram.botToken, {
     apiRoot: config.telegram.apiRoot,
     ...proxyFetchConfig(config.telegram.proxy),
   });
+  deliveryApi.config.use(leadingGate(acting));
   deliveryApi.config.use(pacing);
   // Not awaited: a notice may wait out Telegram's retry_after, and the poller or sender must not wait with it.
   const notifyAdmins = async (text: string) => {
     void telegram.notifier.notify(text);
   };
-  delivery = new Delivery({
-    config,
+
+  /** This instance leads from now on: the SIEM poller, the sender and Telegram's updates, fresh. */
+  async function beginTerm(term: Term): Promise<RunningTerm> {
+    // The leader's writes from this term are fenced on its epoch (store/fence.ts).
+    const termStore = store.fenced(term.epoch);
+    // Whatever bans the previous leader (or an earlier run) met still hold; recent sends are learnt by
+    // delivery itself from the outbox's sent_at.
+    for (const [chatId, untilMs] of await bans.load()) pacer.restoreBan(chatId, untilMs);
+    const delivery = new Delivery({
+      config,
+      store: termStore,
+      api: deliveryApi,
+      pacer,
+      logger: logger.child({ part: "delivery" }),
+      metrics,
+      notifyAdmins,
+      tuning: deps.deliveryTuning,
+    });
+    const intake = new Intake({
+      config,
+      store: termStore,
+      siem,
+      reader,
+      logger: logger.child({ part: "intake" }),
+      metrics,
+      notifyAdmins,
+      onQueued: kickDelivery,
+    });
+    const parts: LeaderParts = { epoch: term.epoch, intake, delivery };
+    current = parts;
+    last = parts;
+    // Intake and delivery start at once: incidents are queued even while Telegram is still unreachable.
+    delivery.start();
+    intake.start();
+    const tookOverFrom =
+      store.dialect === "postgres" && term.previousHolder !== null && term.previousHolder !== instance
+        ? term.previousHolder
+        : null;
+    // The bot retries getMe until Telegram answers; only a refused token is final.
+    const telegramLed = telegram
+      .lead({ store: termStore, epoch: term.epoch, tookOverFrom })
+      .catch((error: unknown) => {
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          "Telegram bot could not start",
+        );
+      });
+    logger.info({ instance, epoch: term.epoch }, "leading: polling the SIEM and Telegram, sending");
+    return {
+      async stop() {
+        if (current === parts) current = null;
+        // In parallel: a hung SIEM call must not eat the sender's share of the time.
+        await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop()]);
+        await untilDeadline(telegramLed, Date.now() + 1_000);
+      },
+    };
+  }
+
+  const terms = new TermRunner({ begin: beginTerm, logger, stopWithinMs: STOP_PARTS_WITHIN_MS });
+  leadership = createLeadership({
     store,
-    api: deliveryApi,
-    pacer,
-    logger: logger.child({ part: "delivery" }),
+    dbUrl: config.bot.dbUrl,
+    instance,
+    ttlMs: leaseTtlMs,
+    events: terms.events,
     metrics,
-    notifyAdmins,
-    tuning: deps.deliveryTuning,
+    logger: logger.child({ part: "leadership" }),
   });
-  intake = new Intake({
-    config,
-    store,
-    siem,
-    reader,
-    logger: logger.child({ part: "intake" }),
-    metrics,
-    notifyAdmins,
-    onQueued: kickDelivery,
-  });
+  const lease = leadership;
 
   async function health(): Promise<HealthReport> {
     const now = Date.now();
-    const reasons: string[] = [];
-    const status = intake!.status();
-    const siemWindow = Math.max(3 * config.bot.pollIntervalMs, 10_000);
-    if (status.lastSuccessAt === null) {
-      reasons.push(`SIEM: no successful poll yet${status.lastError ? ` (${status.lastError})` : ""}`);
-    } else if (now - status.lastSuccessAt > siemWindow) {
-      reasons.push(
-        `SIEM: last successful poll ${formatDuration(now - status.lastSuccessAt)} ago${status.lastError ? ` (${status.lastError})` : ""}`,
-      );
-    }
+    const lead = lease.status();
+    const reasons = [...lead.problems];
+    const parts = current;
+    const status = parts?.intake.status() ?? null;
     const tg = pacer.health();
-    if (tg.lastOkAt === null) reasons.push("Telegram: no successful call yet");
-    else if (now - tg.lastOkAt > TELEGRAM_HEALTHY_WITHIN_MS) {
-      reasons.push(`Telegram: last answer ${formatDuration(now - tg.lastOkAt)} ago`);
+    if (lead.role === "leader") {
+      // The leader's work must be going: the SIEM polled, Telegram answering.
+      const siemWindow = Math.max(3 * config.bot.pollIntervalMs, 10_000);
+      if (status === null) reasons.push("the leader's work is starting");
+      else if (status.lastSuccessAt === null) {
+        reasons.push(`SIEM: no successful poll yet${status.lastError ? ` (${status.lastError})` : ""}`);
+      } else if (now - status.lastSuccessAt > siemWindow) {
+        reasons.push(
+          `SIEM: last successful poll ${formatDuration(now - status.lastSuccessAt)} ago${status.lastError ? ` (${status.lastError})` : ""}`,
+        );
+      }
+      if (tg.lastOkAt === null) reasons.push("Telegram: no successful call yet");
+      else if (now - tg.lastOkAt > TELEGRAM_HEALTHY_WITHIN_MS) {
+        reasons.push(`Telegram: last answer ${formatDuration(now - tg.lastOkAt)} ago`);
+      }
     }
     const depth = await store.outbox.depthByKind();
     return {
       ok: reasons.length === 0,
       reasons,
+      role: lead.role,
+      instance,
+      lease: {
+        backend: lead.backend,
+        epoch: lead.epoch,
+        leaderSince: iso(lead.leaderSince),
+        lastCheckAt: iso(lead.lastCheckAt),
+        lastError: lead.lastError,
+        ttlSeconds: leaseTtlMs / 1000,
+      },
       uptimeSeconds: Math.round((now - startedAt) / 1000),
       siem: {
-        lastSuccessAt: iso(status.lastSuccessAt),
-        lastError: status.lastError,
-        outageSince: iso(status.outageSince),
-        watermark: iso(status.watermark),
+        lastSuccessAt: iso(status?.lastSuccessAt),
+        lastError: status?.lastError ?? null,
+        outageSince: iso(status?.outageSince),
+        watermark: iso(status?.watermark),
       },
       telegram: {
+        mode: webhookMode ? "webhook" : "polling",
         lastOkAt: iso(tg.lastOkAt),
         lastErrorAt: iso(tg.lastErrorAt),
         lastErrorCode: tg.lastErrorCode,
@@ -164,18 +272,29 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
 
   async function debugInfo(): Promise<Record<string, string | number>> {
     const report = await health();
-    const status = intake!.status();
+    const status = current?.intake.status() ?? null;
     const totals = await store.outbox.totals();
     const depth = await store.outbox.depthByKind();
     const tg = pacer.health();
-    return {
+    const lead = lease.status();
+    const now = Date.now();
+    const info: Record<string, string | number> = {
       health: report.ok ? "ok" : report.reasons.join("; "),
-      uptime: formatDuration(Date.now() - startedAt),
+      uptime: formatDuration(now - startedAt),
+      "this instance": `${instance}, ${lead.role}${lead.epoch !== null ? ` (epoch ${lead.epoch})` : ""}`,
+    };
+    for (const peer of await store.lease.instances(now - INSTANCES_SHOWN_WITHIN_MS)) {
+      info[`instance ${peer.name}`] =
+        `${peer.role}, last heartbeat ${formatDuration(Math.max(0, now - peer.heartbeatAt))} ago, ` +
+        `up since ${new Date(peer.startedAt).toISOString()} (pid ${peer.pid} on ${peer.host})`;
+    }
+    return {
+      ...info,
       "SIEM URL": config.siem.url,
-      watermark: iso(status.watermark) ?? "—",
-      "last successful poll": iso(status.lastSuccessAt) ?? "—",
-      "SIEM outage since": iso(status.outageSince) ?? "—",
-      "SIEM last error": status.lastError ?? "—",
+      watermark: iso(status?.watermark ?? (await store.incidents.watermark())) ?? "—",
+      "last successful poll": iso(status?.lastSuccessAt) ?? "—",
+      "SIEM outage since": iso(status?.outageSince) ?? "—",
+      "SIEM last error": status?.lastError ?? "—",
       "Telegram last answer": iso(tg.lastOkAt) ?? "—",
       "Telegram last error code": tg.lastErrorCode ?? "—",
       "incidents seen": await metrics.total(metrics.incidentsSeen),
@@ -192,6 +311,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   }
 
   let http: RunningHttpServer | null = null;
+  let hook: RunningWebhookListener | null = null;
   try {
     if (config.bot.httpPort > 0) {
       http = await startHttpServer({ host: config.bot.httpHost, port: config.bot.httpPort, metrics, health });
@@ -204,39 +324,82 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       `BOT_HTTP_PORT: cannot listen on ${config.bot.httpHost}:${config.bot.httpPort}: ${(error as Error).message}`,
     );
   }
+  const webhook = config.telegram.webhook;
+  if (webhook && telegram.webhook) {
+    try {
+      hook = await startWebhookListener({
+        host: webhook.host,
+        port: webhook.port,
+        path: new URL(webhook.url).pathname,
+        handle: telegram.webhook,
+        logger: logger.child({ part: "webhook" }),
+      });
+      logger.info({ listen: hook.url, url: webhook.url }, "listening for Telegram's webhook posts");
+    } catch (error) {
+      await http?.close();
+      await siem.close();
+      await store.close();
+      throw new Error(
+        `TELEGRAM_WEBHOOK_PORT: cannot listen on ${webhook.host}:${webhook.port}: ${(error as Error).message}`,
+      );
+    }
+  }
 
-  // Intake and delivery start at once: incidents are queued even while Telegram is still unreachable.
-  delivery.start();
-  intake.start();
-  // The bot retries getMe until Telegram answers; only a refused token is final.
-  const telegramStarted = telegram.start().catch((error: unknown) => {
-    logger.error(
-      { err: error instanceof Error ? error.message : String(error) },
-      "Telegram bot could not start",
-    );
-  });
+  // Instances not heard from for a day are forgotten (they restarted under another name, or are gone).
+  await store.lease.forgetInstances(Date.now() - INSTANCES_FORGOTTEN_AFTER_MS).catch(() => 0);
+  // The first attempt: a lone instance (and SQLite's one process) leads before this returns.
+  await lease.start();
+  await terms.settled();
   logger.info(
-    { siem: config.siem.url, pollIntervalMs: config.bot.pollIntervalMs, db: store.path },
+    {
+      siem: config.siem.url,
+      pollIntervalMs: config.bot.pollIntervalMs,
+      db: store.path,
+      instance,
+      role: lease.status().role,
+    },
     "mpsiem-telegram started",
   );
+
+  const partsOf = (): LeaderParts => {
+    const parts = current ?? last;
+    if (!parts) throw new Error(`instance ${instance} has not led yet: it has no poller or sender`);
+    return parts;
+  };
 
   let stopping: Promise<void> | null = null;
   return {
     health,
     httpUrl: http?.url ?? null,
-    parts: { store, siem, intake, delivery, telegram, metrics, pacer },
+    webhookUrl: hook?.url ?? null,
+    parts: {
+      store,
+      siem,
+      get intake() {
+        return partsOf().intake;
+      },
+      get delivery() {
+        return partsOf().delivery;
+      },
+      telegram,
+      metrics,
+      pacer,
+      leadership: lease,
+    },
     stop() {
       stopping ??= (async () => {
         const deadline = Date.now() + STOP_PARTS_WITHIN_MS;
-        // In parallel: the CLI allows 5 s in all, and a hung SIEM call must not eat the sender's share.
-        const parts = Promise.allSettled([intake!.stop(), telegram.stop(), delivery!.stop()]);
+        // The leader's work and the bot in parallel: the CLI allows 5 s in all.
+        const parts = Promise.allSettled([terms.close(), telegram.stop()]);
         // Then at once: nothing new goes to Telegram from here on (a reply, a notice, a send that was
         // about to leave); calls already on their way finish within delivery's grace.
         pacer.stop();
         // A part still busy at the deadline (a hung SIEM or Telegram call; the bot still starting up)
         // is left behind: the store closes anyway, and what it would still write is lost harmlessly.
         await untilDeadline(parts, deadline);
-        await untilDeadline(telegramStarted, deadline);
+        // The lease is given up last, when this instance has stopped acting: a standby takes over at once.
+        await untilDeadline(lease.stop(), Math.max(deadline, Date.now() + 500));
+        await untilDeadline(hook?.close() ?? Promise.resolve(), deadline);
         await untilDeadline(http?.close() ?? Promise.resolve(), deadline);
         await siem.close();
         await bans.flushed();

@@ -18,6 +18,7 @@ import type {
   FakeMessageEvent,
   FakeUser,
   RecordedCall,
+  WebhookPost,
 } from "./types.js";
 
 export { EntityParseError, parseTelegramHtml } from "./html.js";
@@ -298,6 +299,10 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
   const pendingResets: Array<{ remaining: number; afterProcessing: boolean; method: string | undefined }> =
     [];
   let closed = false;
+  /** setWebhook: updates are posted there (with the secret) instead of waiting for getUpdates. */
+  let webhook: { url: string; secret: string | undefined } | null = null;
+  const webhookPosts: WebhookPost[] = [];
+  let pushing = false;
   let answerDelayMs = Math.max(0, opts.answerDelayMs ?? 0);
   const delayedAnswers = new Set<NodeJS.Timeout>();
   const hangRules: HangRule[] = [];
@@ -502,10 +507,58 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
     }
   }
 
+  /**
+   * While a webhook is set, updates are posted to it one at a time, in order, as Telegram does: an answer
+   * other than 2xx (or none) is retried after a pause, until it succeeds or the webhook is removed.
+   */
+  async function pushToWebhook(): Promise<void> {
+    if (pushing) return;
+    pushing = true;
+    let failures = 0;
+    try {
+      while (!closed && webhook !== null) {
+        const next = updates.find(isDeliverable);
+        if (next === undefined) break;
+        const target = webhook;
+        let status: number | null = null;
+        try {
+          const res = await fetch(target.url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              ...(target.secret !== undefined ? { "x-telegram-bot-api-secret-token": target.secret } : {}),
+            },
+            body: JSON.stringify(next),
+            signal: AbortSignal.timeout(15_000),
+          });
+          status = res.status;
+          await res.arrayBuffer().catch(() => undefined);
+        } catch {
+          status = null;
+        }
+        webhookPosts.push({ updateId: next.update_id, url: target.url, status, at: now() });
+        if (status !== null && status >= 200 && status < 300) {
+          const index = updates.indexOf(next);
+          if (index >= 0) updates.splice(index, 1);
+          failures = 0;
+        } else {
+          failures++;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * failures)));
+        }
+      }
+    } finally {
+      pushing = false;
+    }
+  }
+
   function queueUpdate(body: Record<string, unknown>): number {
     const update = { ...body, update_id: nextUpdateId++ };
     learnFromUpdate(update);
     updates.push(update);
+    if (webhook !== null) {
+      void pushToWebhook();
+      return update.update_id;
+    }
     const poll = pendingPoll;
     if (poll !== null) {
       const ready = deliverable(poll.limit);
@@ -523,6 +576,17 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
   }
 
   function getUpdates(params: Record<string, unknown>, record: RecordedCall, res: ServerResponse): void {
+    if (webhook !== null) {
+      send(
+        res,
+        record,
+        fail(
+          409,
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        ),
+      );
+      return;
+    }
     const offset = toInt(params.offset);
     if (offset !== undefined && offset !== 0) confirmUpTo(offset);
     if (Array.isArray(params.allowed_updates)) allowedUpdates = params.allowed_updates.map(String);
@@ -801,12 +865,36 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
         can_connect_to_business: false,
         has_main_web_app: false,
       }),
+    setWebhook: (params) => {
+      const url = typeof params.url === "string" ? params.url : "";
+      if (url === "") {
+        webhook = null;
+        return ok(true);
+      }
+      const secret = params.secret_token === undefined ? undefined : String(params.secret_token);
+      if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
+        return badRequest("secret token contains unallowed characters");
+      }
+      try {
+        new URL(url);
+      } catch {
+        return badRequest("bad webhook: Failed to resolve host: Name or service not known");
+      }
+      if (Array.isArray(params.allowed_updates)) allowedUpdates = params.allowed_updates.map(String);
+      if (toBool(params.drop_pending_updates)) updates.splice(0, updates.length);
+      webhook = { url, secret };
+      if (pendingPoll !== null)
+        finishPoll(pendingPoll, fail(409, "Conflict: terminated by setWebhook request"));
+      void pushToWebhook();
+      return ok(true);
+    },
     deleteWebhook: (params) => {
+      webhook = null;
       if (toBool(params.drop_pending_updates)) updates.splice(0, updates.length);
       return ok(true);
     },
     getWebhookInfo: () =>
-      ok({ url: "", has_custom_certificate: false, pending_update_count: updates.length }),
+      ok({ url: webhook?.url ?? "", has_custom_certificate: false, pending_update_count: updates.length }),
     setMyCommands,
     getMyCommands: (params) => ok(commands.get(commandsKey(params.scope, params.language_code)) ?? []),
     deleteMyCommands: (params) => {
@@ -1232,6 +1320,14 @@ export async function startFakeBotApi(opts: FakeBotApiOptions = {}): Promise<Fak
         if (Date.now() >= deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+    },
+
+    webhookInfo() {
+      return webhook === null ? null : { ...webhook };
+    },
+
+    webhookPosts() {
+      return webhookPosts.map((p) => ({ ...p }));
     },
 
     stats() {

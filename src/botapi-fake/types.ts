@@ -84,6 +84,16 @@ export interface FakeError {
   migrateTo?: number;
 }
 
+/** One post of an update to the bot's webhook. */
+export interface WebhookPost {
+  updateId: number;
+  url: string;
+  /** The HTTP status answered; null when the post failed (refused, timed out). */
+  status: number | null;
+  /** now() when the answer came. */
+  at: number;
+}
+
 /** Emitted whenever a bot message appears, changes or goes away (the demo prints these). */
 export interface FakeMessageEvent {
   kind: "sent" | "edited" | "deleted";
@@ -146,6 +156,10 @@ export interface FakeBotApi {
   onMessage(listener: (event: FakeMessageEvent) => void): () => void;
   /** Polls pred every few ms; rejects after timeoutMs (default 5000). */
   waitFor(pred: () => boolean, timeoutMs?: number): Promise<void>;
+  /** The webhook set by setWebhook (url and secret_token), or null while updates wait for getUpdates. */
+  webhookInfo(): { url: string; secret: string | undefined } | null;
+  /** Every post of an update to the webhook, with the HTTP status it got (null: no answer). */
+  webhookPosts(): WebhookPost[];
   stats(): { byMethod: Record<string, number>; tooManyRequests: number; duringRetryAfter: number };
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { formatDuration, parseDuration } from "./duration.js";
 import {
   buildConfigSchema,
+  DEFAULT_LEASE_TTL_MS,
   hideUrlCredentials,
   isSettingName,
   type RawSettings,
@@ -221,6 +222,10 @@ export function describeConfig(c: Config): Record<string, string> {
     TELEGRAM_API_ROOT: c.telegram.apiRoot,
     TELEGRAM_PROXY: c.telegram.proxy ? hideUrlCredentials(c.telegram.proxy) : NOT_SET,
     BOT_PING_ANIMATION: plain(c.telegram.pingAnimation),
+    TELEGRAM_WEBHOOK_URL: plain(c.telegram.webhook?.url),
+    TELEGRAM_WEBHOOK_SECRET: secret(c.telegram.webhook?.secret),
+    TELEGRAM_WEBHOOK_HOST: c.telegram.webhook ? c.telegram.webhook.host : NOT_SET,
+    TELEGRAM_WEBHOOK_PORT: c.telegram.webhook ? String(c.telegram.webhook.port) : NOT_SET,
     BOT_DB_PATH: c.bot.dbPath,
     BOT_DB_URL: c.bot.dbUrl ? hideUrlCredentials(c.bot.dbUrl) : NOT_SET,
     BOT_POLL_INTERVAL: formatDuration(c.bot.pollIntervalMs),
@@ -233,6 +238,8 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_HTTP_PORT: String(c.bot.httpPort),
     BOT_HTTP_HOST: c.bot.httpHost,
     BOT_ACTION_POLICY: c.bot.actionPolicy,
+    BOT_LEASE_TTL: formatDuration(c.bot.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS),
+    BOT_INSTANCE_NAME: plain(c.bot.instanceName),
     LOG_LEVEL: c.logLevel,
   };
   // Listed in the documented order.

@@ -24,6 +24,10 @@ export const SETTING_NAMES = [
   "TELEGRAM_API_ROOT",
   "TELEGRAM_PROXY",
   "BOT_PING_ANIMATION",
+  "TELEGRAM_WEBHOOK_URL",
+  "TELEGRAM_WEBHOOK_SECRET",
+  "TELEGRAM_WEBHOOK_HOST",
+  "TELEGRAM_WEBHOOK_PORT",
   "BOT_DB_PATH",
   "BOT_DB_URL",
   "BOT_POLL_INTERVAL",
@@ -36,6 +40,8 @@ export const SETTING_NAMES = [
   "BOT_HTTP_PORT",
   "BOT_HTTP_HOST",
   "BOT_ACTION_POLICY",
+  "BOT_LEASE_TTL",
+  "BOT_INSTANCE_NAME",
   "LOG_LEVEL",
 ] as const;
 
@@ -46,6 +52,7 @@ export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set<SettingName>([
   "MPSIEM_CLIENT_SECRET",
   "MPSIEM_TOKEN",
   "TELEGRAM_BOT_TOKEN",
+  "TELEGRAM_WEBHOOK_SECRET",
   "BOT_DB_URL",
 ]);
 
@@ -54,6 +61,10 @@ export type RawSettings = Partial<Record<SettingName, string>>;
 
 export const DEFAULT_AUTH_PORT = 3334;
 export const MIN_POLL_INTERVAL_MS = 200;
+export const DEFAULT_LEASE_TTL_MS = 15_000;
+export const MIN_LEASE_TTL_MS = 1_000;
+export const MAX_LEASE_TTL_MS = 10 * 60_000;
+export const DEFAULT_WEBHOOK_PORT = 8443;
 
 const KNOWN = new Set<string>(SETTING_NAMES);
 export function isSettingName(name: string): name is SettingName {
@@ -183,6 +194,41 @@ const databaseUrl: Parse<string> = (v) => {
     return expected("special characters in the user, password or database name written as %XX (URL-encoded)");
   }
   return v;
+};
+
+const WEBHOOK_URL_EXAMPLE = "https://bot.example.com/telegram/webhook";
+/** TELEGRAM_WEBHOOK_URL: where Telegram posts updates; its path is what each instance serves. */
+const webhookUrl: Parse<string> = (v) => {
+  const expectation = `an https URL like ${WEBHOOK_URL_EXAMPLE}`;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return expected(expectation);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.hostname === "")
+    return expected(expectation);
+  if (url.username || url.password) return rejectWith("must not contain a user name or password");
+  if (url.search || url.hash)
+    return expected(`a URL without ?query or #fragment like ${WEBHOOK_URL_EXAMPLE}`);
+  return url.toString();
+};
+
+/** Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -. */
+const webhookSecret: Parse<string> = (v) =>
+  /^[A-Za-z0-9_-]{1,256}$/.test(v) ? v : expected("1-256 characters: letters A-Z a-z, digits, _ and -");
+
+const instanceName: Parse<string> = (v) =>
+  /^[A-Za-z0-9._:@-]{1,64}$/.test(v)
+    ? v
+    : expected("a name of 1-64 letters, digits and . _ : @ - (each instance its own, e.g. bot-1)");
+
+const leaseTtl: Parse<number> = (v) => {
+  const ms = parseDuration(v);
+  if (ms === null || ms < MIN_LEASE_TTL_MS || ms > MAX_LEASE_TTL_MS) {
+    return expected("a duration from 1s to 10m, like 15s");
+  }
+  return ms;
 };
 
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
@@ -315,6 +361,14 @@ export function buildConfigSchema(cwd: string) {
       ),
       TELEGRAM_PROXY: optional("TELEGRAM_PROXY", proxyUrl),
       BOT_PING_ANIMATION: optional("BOT_PING_ANIMATION", text),
+      TELEGRAM_WEBHOOK_URL: optional("TELEGRAM_WEBHOOK_URL", webhookUrl),
+      TELEGRAM_WEBHOOK_SECRET: optional("TELEGRAM_WEBHOOK_SECRET", webhookSecret),
+      TELEGRAM_WEBHOOK_HOST: withDefault("TELEGRAM_WEBHOOK_HOST", "127.0.0.1", listenHost),
+      TELEGRAM_WEBHOOK_PORT: withDefault(
+        "TELEGRAM_WEBHOOK_PORT",
+        DEFAULT_WEBHOOK_PORT,
+        wholeNumber(1, 65_535, "a port number from 1 to 65535"),
+      ),
       BOT_DB_PATH: withDefault("BOT_DB_PATH", resolve(cwd, "data/bot.db"), filePath(cwd)),
       BOT_DB_URL: optional("BOT_DB_URL", databaseUrl),
       BOT_POLL_INTERVAL: withDefault("BOT_POLL_INTERVAL", 3_000, pollInterval),
@@ -347,6 +401,8 @@ export function buildConfigSchema(cwd: string) {
         "users",
         oneOf(["users", "chat"], "users or chat"),
       ),
+      BOT_LEASE_TTL: withDefault("BOT_LEASE_TTL", DEFAULT_LEASE_TTL_MS, leaseTtl),
+      BOT_INSTANCE_NAME: optional("BOT_INSTANCE_NAME", instanceName),
       LOG_LEVEL: withDefault<LogLevel>(
         "LOG_LEVEL",
         "info",
@@ -355,10 +411,23 @@ export function buildConfigSchema(cwd: string) {
     })
     .superRefine(
       (s, ctx) => {
-        // A personal access token replaces the whole password login.
-        if (s.MPSIEM_TOKEN !== undefined) return;
         const missing = (name: SettingName, message: string) =>
           ctx.addIssue({ code: "custom", path: [name], message });
+        // Webhook mode needs both: the URL turns it on, the secret proves a post comes from Telegram.
+        if (s.TELEGRAM_WEBHOOK_URL !== undefined && s.TELEGRAM_WEBHOOK_SECRET === undefined) {
+          missing(
+            "TELEGRAM_WEBHOOK_SECRET",
+            "required with TELEGRAM_WEBHOOK_URL (1-256 characters A-Z a-z 0-9 _ -)",
+          );
+        }
+        if (s.TELEGRAM_WEBHOOK_URL === undefined && s.TELEGRAM_WEBHOOK_SECRET !== undefined) {
+          missing(
+            "TELEGRAM_WEBHOOK_URL",
+            "required with TELEGRAM_WEBHOOK_SECRET: set the URL for webhook mode, or remove the secret for long polling",
+          );
+        }
+        // A personal access token replaces the whole password login.
+        if (s.MPSIEM_TOKEN !== undefined) return;
         if (s.MPSIEM_USERNAME === undefined)
           missing("MPSIEM_USERNAME", "required unless MPSIEM_TOKEN is set");
         if (s.MPSIEM_PASSWORD === undefined)
@@ -389,6 +458,15 @@ export function buildConfigSchema(cwd: string) {
           apiRoot: s.TELEGRAM_API_ROOT,
           proxy: s.TELEGRAM_PROXY,
           pingAnimation: s.BOT_PING_ANIMATION,
+          webhook:
+            s.TELEGRAM_WEBHOOK_URL !== undefined && s.TELEGRAM_WEBHOOK_SECRET !== undefined
+              ? {
+                  url: s.TELEGRAM_WEBHOOK_URL,
+                  secret: s.TELEGRAM_WEBHOOK_SECRET,
+                  host: s.TELEGRAM_WEBHOOK_HOST,
+                  port: s.TELEGRAM_WEBHOOK_PORT,
+                }
+              : undefined,
         },
         bot: {
           dbPath: s.BOT_DB_PATH,
@@ -403,6 +481,8 @@ export function buildConfigSchema(cwd: string) {
           httpPort: s.BOT_HTTP_PORT,
           httpHost: s.BOT_HTTP_HOST,
           actionPolicy: s.BOT_ACTION_POLICY,
+          leaseTtlMs: s.BOT_LEASE_TTL,
+          instanceName: s.BOT_INSTANCE_NAME,
         },
         logLevel: s.LOG_LEVEL,
       }),

@@ -26,6 +26,15 @@ export interface TelegramConfig {
   apiRoot: string; // TELEGRAM_API_ROOT, default https://api.telegram.org
   proxy?: string; // TELEGRAM_PROXY
   pingAnimation?: string; // BOT_PING_ANIMATION (addition): file_id or URL sent on /ping
+  webhook?: WebhookConfig; // TELEGRAM_WEBHOOK_* (addition): updates by webhook instead of long polling
+}
+
+/** Webhook mode: Telegram posts updates to `url`; every instance listens on host:port for them. */
+export interface WebhookConfig {
+  url: string; // TELEGRAM_WEBHOOK_URL: the public https URL Telegram posts to (its path is served)
+  secret: string; // TELEGRAM_WEBHOOK_SECRET (secret): Telegram sends it in X-Telegram-Bot-Api-Secret-Token
+  host: string; // TELEGRAM_WEBHOOK_HOST, default 127.0.0.1: where this instance listens for the posts
+  port: number; // TELEGRAM_WEBHOOK_PORT, default 8443
 }
 
 export interface BotConfig {
@@ -41,6 +50,8 @@ export interface BotConfig {
   httpPort: number; // BOT_HTTP_PORT, default 0 (off)
   httpHost: string; // BOT_HTTP_HOST, default 127.0.0.1
   actionPolicy: ActionPolicy; // BOT_ACTION_POLICY (addition), default users
+  leaseTtlMs?: number; // BOT_LEASE_TTL, default 15s (also when a config built in code leaves it out): a standby takes over within it
+  instanceName?: string; // BOT_INSTANCE_NAME (addition), default <host>-<pid>: this instance in /healthz, /debug
 }
 
 export interface Config {
@@ -57,6 +68,7 @@ export function secretValues(config: Config): string[] {
     config.siem.clientSecret,
     config.siem.token,
     config.telegram.botToken,
+    config.telegram.webhook?.secret,
     ...(config.bot.dbUrl ? urlPasswordForms(config.bot.dbUrl) : []),
   ].filter((v): v is string => typeof v === "string" && v.length > 0);
 }

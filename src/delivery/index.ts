@@ -1,5 +1,6 @@
 // Delivery: the outbox sender, Telegram pacing, digests and edits of delivered copies.
 export { DEFAULT_DELIVERY_TUNING, Delivery, type DeliveryDeps, type DeliveryTuning } from "./delivery.js";
+export { leadingGate, NotLeadingError } from "./leading-gate.js";
 export {
   DEFAULT_PACER_LIMITS,
   isGroupChat,

@@ -1,5 +1,6 @@
 // What a failed Telegram call means for delivery (see /work/shared/telegram-notes.md, "Errors").
 import { GrammyError, HttpError } from "grammy";
+import { NotLeadingError } from "./leading-gate.js";
 import { PacerStoppedError } from "./pacer.js";
 
 export type TelegramFailure =
@@ -53,7 +54,7 @@ export class DeliveryStoppedError extends Error {
 }
 
 function isCancellation(error: unknown): boolean {
-  if (error instanceof PacerStoppedError) return true;
+  if (error instanceof PacerStoppedError || error instanceof NotLeadingError) return true;
   return error instanceof Error && (error.name === "AbortError" || error.name === "DeliveryStoppedError");
 }
 

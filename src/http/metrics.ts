@@ -80,6 +80,41 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // ---- leadership (several instances on PostgreSQL; on SQLite the one process always leads) ----
+  readonly leader = new Gauge({
+    name: "mpsiem_telegram_leader",
+    help: "1 while this instance leads (polls the SIEM and Telegram, sends), 0 while it stands by",
+    registers: [this.registry],
+  });
+  readonly leaseRenewals = new Counter({
+    name: "mpsiem_telegram_lease_renewals_total",
+    help: "Successful renewals of the leader lease by this instance",
+    registers: [this.registry],
+  });
+  readonly leaseFailures = new Counter({
+    name: "mpsiem_telegram_lease_failures_total",
+    help: "Failed lease steps by step (renew, acquire, connection)",
+    labelNames: ["step"] as const,
+    registers: [this.registry],
+  });
+  readonly takeovers = new Counter({
+    name: "mpsiem_telegram_takeovers_total",
+    help: "Times this instance became the leader (its first start included)",
+    registers: [this.registry],
+  });
+  readonly leadershipLosses = new Counter({
+    name: "mpsiem_telegram_leadership_losses_total",
+    help: "Times this instance stopped leading, by reason (connection, expired, taken, stopped)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly updates = new Counter({
+    name: "mpsiem_telegram_updates_total",
+    help: "Telegram updates by how they came (polling, webhook, replay) and what became of them (handled, duplicate)",
+    labelNames: ["via", "result"] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     // prom-client samples the event loop delay every 10 ms by default: 100 wake-ups a second, a large
     // share of an idle service's CPU. Every 100 ms still shows any lag that matters here.

@@ -209,7 +209,8 @@ export const en: Messages = {
   },
 
   notices: {
-    botStarted: ({ siemUrl, siemVersion, chats }) =>
+    botStarted: ({ siemUrl, siemVersion, chats, tookOver }) =>
+      (tookOver ? `Instance ${tookOver.instance} took over from ${tookOver.from}. ` : "") +
       `The bot has started and watches the SIEM at ${siemUrl}${siemVersion ? ` (version ${siemVersion})` : ""}. ` +
       (chats > 0
         ? `Chats receiving incidents: ${chats}.`

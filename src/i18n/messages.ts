@@ -226,8 +226,16 @@ export interface Messages {
 
   /** Notices to admins and chats from the service itself. */
   notices: {
-    /** To admins at start: which SIEM it watches, how many chats get incidents. */
-    botStarted(info: { siemUrl: string; siemVersion?: string | null; chats: number }): string;
+    /**
+     * To admins at start: which SIEM it watches, how many chats get incidents; with several instances, the
+     * one that took over from another (a failover).
+     */
+    botStarted(info: {
+      siemUrl: string;
+      siemVersion?: string | null;
+      chats: number;
+      tookOver?: { instance: string; from: string };
+    }): string;
     /** To admins: the bot was removed from a chat or blocked by a user; deliveries there paused. */
     botRemoved(chat: string): string;
     /** To admins: a group became a supergroup; the record moved with it. */

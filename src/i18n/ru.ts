@@ -204,7 +204,8 @@ export const ru: Messages = {
   },
 
   notices: {
-    botStarted: ({ siemUrl, siemVersion, chats }) =>
+    botStarted: ({ siemUrl, siemVersion, chats, tookOver }) =>
+      (tookOver ? `Экземпляр ${tookOver.instance} принял работу у ${tookOver.from}. ` : "") +
       `Бот запущен и следит за SIEM ${siemUrl}${siemVersion ? ` (версия ${siemVersion})` : ""}. ` +
       (chats > 0
         ? `Чатов в рассылке: ${chats}.`

@@ -3,6 +3,7 @@
 // so a crash can never advance the watermark past an incident that was not queued.
 import type { Kysely, Selectable } from "kysely";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
+import type { Fence } from "./fence.js";
 import type { Database, IncidentsTable } from "./schema.js";
 
 /** The last status change of an incident and who made it ("SIEM" when made in the SIEM UI). */
@@ -164,6 +165,8 @@ export class IncidentsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number,
+    /** ingest() (new incidents, their outbox rows and the watermark) is the leader's: fenced. */
+    private readonly fence: Fence,
   ) {}
 
   async get(id: string): Promise<StoredIncident | undefined> {
@@ -215,7 +218,7 @@ export class IncidentsRepository {
     opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead> } = {},
   ): Promise<IngestResult> {
     const now = this.now();
-    return this.db.transaction().execute(async (trx) => {
+    return this.fence.transaction(async (trx) => {
       const added: string[] = [];
       let queued = 0;
       const recipients =

@@ -23,21 +23,28 @@
 //  - PostgreSQL runs transactions side by side (READ COMMITTED); SQLite one at a time. Compute counters in
 //    SQL (`eb("n", "+", 1)`), not from a row read earlier; guard a state change with WHERE state = expected.
 //  - U+0000 in text is dropped on PostgreSQL (it cannot store it; a plugin in dialect/postgres.ts).
+//  - Writes only the leader may make (outbox progress, ingest with the watermark, the leader's settings, the
+//    Telegram update offset) go through the repository's Fence (fence.ts), never around it: in the view
+//    Store.fenced(epoch) gives the leader, they commit only while its epoch is the lease's.
 //  - Tests: every store test runs per dialect: describe.each(DIALECTS) with databasePerTest(dialect)
 //    (test/helpers/store-dialects.ts).
 import { ApprovalsRepository, CloseConfirmationsRepository } from "./approvals.js";
 import { AuditRepository } from "./audit.js";
 import { ChatsRepository } from "./chats.js";
 import type { DialectName } from "./dialect/types.js";
+import { Fence } from "./fence.js";
 import { IncidentsRepository } from "./incidents.js";
+import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { SettingsRepository } from "./settings.js";
+import { UpdatesRepository } from "./updates.js";
 
 export type { ApprovalMessage, ChatRequest } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
 export type { Chat, ChatIdentity } from "./chats.js";
 export type { DialectName } from "./dialect/types.js";
+export { FencedError, LEASE_NAME } from "./fence.js";
 export type {
   ActionLine,
   IncidentRead,
@@ -46,9 +53,11 @@ export type {
   StatusDecision,
   StoredIncident,
 } from "./incidents.js";
+export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
+export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 
 export interface Store {
   readonly dialect: DialectName;
@@ -61,6 +70,15 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
   readonly closeConfirmations: CloseConfirmationsRepository;
+  readonly lease: LeaseRepository;
+  readonly updates: UpdatesRepository;
+  /**
+   * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
+   * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
+   */
+  fenced(epoch: number): Store;
+  /** The epoch this view's writes are fenced on (null: not fenced). */
+  readonly epoch: number | null;
   close(): Promise<void>;
 }
 
@@ -75,16 +93,28 @@ export async function openStore(
   const now = opts.now ?? Date.now;
   const opened = await openDatabase(target, opts);
   const { db } = opened;
-  return {
-    dialect: opened.types.dialect,
+  const dialect = opened.types.dialect;
+  const shared = {
+    dialect,
     path: opened.location,
     chats: new ChatsRepository(db, now),
-    incidents: new IncidentsRepository(db, now),
-    outbox: new OutboxRepository(db, now),
     audit: new AuditRepository(db, now),
-    settings: new SettingsRepository(db),
     approvals: new ApprovalsRepository(db, now),
     closeConfirmations: new CloseConfirmationsRepository(db),
+    lease: new LeaseRepository(db, now),
     close: () => opened.close(),
   };
+  const view = (epoch: number | null): Store => {
+    const fence = new Fence(db, dialect, epoch);
+    return {
+      ...shared,
+      epoch,
+      incidents: new IncidentsRepository(db, now, fence),
+      outbox: new OutboxRepository(db, now, fence),
+      settings: new SettingsRepository(db, fence),
+      updates: new UpdatesRepository(db, now, fence),
+      fenced: (next) => view(next),
+    };
+  };
+  return view(null);
 }

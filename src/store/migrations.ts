@@ -128,6 +128,48 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .execute();
     },
   }),
+  // Several instances on one PostgreSQL database: the leader lease (with its epoch, for fencing), every
+  // instance's heartbeat, and the Telegram updates received (dedup by update_id, replay after a failover).
+  // Numbered 0004: 0003 is the retention branch's.
+  "0004_leadership": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("leader_lease")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("holder", "text", (c) => c.notNull())
+        .addColumn("epoch", t.int, (c) => c.notNull())
+        .addColumn("expires_at", t.int, (c) => c.notNull())
+        .addColumn("backend_pid", t.int)
+        .addColumn("acquired_at", t.int, (c) => c.notNull())
+        .addColumn("renewed_at", t.int, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("instances")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("host", "text", (c) => c.notNull())
+        .addColumn("pid", t.int, (c) => c.notNull())
+        .addColumn("started_at", t.int, (c) => c.notNull())
+        .addColumn("heartbeat_at", t.int, (c) => c.notNull())
+        .addColumn("epoch", t.int)
+        .execute();
+      await db.schema
+        .createTable("telegram_updates")
+        .addColumn("update_id", t.int, (c) => c.primaryKey())
+        .addColumn("body", "text")
+        .addColumn("received_at", t.int, (c) => c.notNull())
+        .addColumn("claimed_by", "text", (c) => c.notNull())
+        .addColumn("claim_epoch", t.int)
+        .addColumn("claimed_at", t.int, (c) => c.notNull())
+        .addColumn("handled_at", t.int)
+        .execute();
+      await db.schema
+        .createIndex("telegram_updates_unhandled")
+        .on("telegram_updates")
+        .columns(["handled_at", "update_id"])
+        .execute();
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

@@ -1,6 +1,7 @@
 // The outbox: one row per (incident, chat). A row is `pending` until Telegram returns a message id,
 // which is recorded at once and makes the row `sent` for good — it is never sent again.
 import type { Kysely } from "kysely";
+import type { Fence } from "./fence.js";
 import type { ChatKind, Database, OutboxVia } from "./schema.js";
 
 export interface PendingDelivery {
@@ -28,10 +29,15 @@ export interface StaleCopy extends DeliveredCopy {
   chatKind: ChatKind;
 }
 
+/**
+ * What delivery writes about the rows it sends (sent, retry, cancelled, the version a copy shows) is
+ * fenced: a leader that has lost its lease cannot record it over the new leader's work (fence.ts).
+ */
 export class OutboxRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number,
+    private readonly fence: Fence,
   ) {}
 
   private pendingQuery() {
@@ -96,43 +102,49 @@ export class OutboxRepository {
   async markSent(ids: number[], messageId: number, via: OutboxVia, renderedVersion: number): Promise<void> {
     if (ids.length === 0) return;
     const now = this.now();
-    await this.db
-      .updateTable("outbox")
-      .set({
-        state: "sent",
-        message_id: messageId,
-        via,
-        rendered_version: renderedVersion,
-        sent_at: now,
-        last_error: null,
-      })
-      .where("id", "in", ids)
-      .where("state", "=", "pending")
-      .execute();
+    await this.fence.run((db) =>
+      db
+        .updateTable("outbox")
+        .set({
+          state: "sent",
+          message_id: messageId,
+          via,
+          rendered_version: renderedVersion,
+          sent_at: now,
+          last_error: null,
+        })
+        .where("id", "in", ids)
+        .where("state", "=", "pending")
+        .execute(),
+    );
   }
 
   async retryLater(ids: number[], nextAttemptAt: number, error: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.db
-      .updateTable("outbox")
-      .set((eb) => ({
-        attempts: eb("attempts", "+", 1),
-        next_attempt_at: nextAttemptAt,
-        last_error: error.slice(0, 500),
-      }))
-      .where("id", "in", ids)
-      .where("state", "=", "pending")
-      .execute();
+    await this.fence.run((db) =>
+      db
+        .updateTable("outbox")
+        .set((eb) => ({
+          attempts: eb("attempts", "+", 1),
+          next_attempt_at: nextAttemptAt,
+          last_error: error.slice(0, 500),
+        }))
+        .where("id", "in", ids)
+        .where("state", "=", "pending")
+        .execute(),
+    );
   }
 
   /** A chat stopped receiving (denied, banned, blocked the bot): its undelivered rows are dropped, with the reason. */
   async cancelForChat(chatId: number, reason: string): Promise<number> {
-    const res = await this.db
-      .updateTable("outbox")
-      .set({ state: "cancelled", last_error: reason })
-      .where("chat_id", "=", chatId)
-      .where("state", "=", "pending")
-      .executeTakeFirst();
+    const res = await this.fence.run((db) =>
+      db
+        .updateTable("outbox")
+        .set({ state: "cancelled", last_error: reason })
+        .where("chat_id", "=", chatId)
+        .where("state", "=", "pending")
+        .executeTakeFirst(),
+    );
     return Number(res.numUpdatedRows);
   }
 
@@ -215,17 +227,21 @@ export class OutboxRepository {
    */
   async cancel(ids: number[], reason: string): Promise<number> {
     if (ids.length === 0) return 0;
-    const res = await this.db
-      .updateTable("outbox")
-      .set({ state: "cancelled", last_error: reason.slice(0, 500) })
-      .where("id", "in", ids)
-      .where("state", "=", "pending")
-      .executeTakeFirst();
+    const res = await this.fence.run((db) =>
+      db
+        .updateTable("outbox")
+        .set({ state: "cancelled", last_error: reason.slice(0, 500) })
+        .where("id", "in", ids)
+        .where("state", "=", "pending")
+        .executeTakeFirst(),
+    );
     return Number(res.numUpdatedRows);
   }
 
   async setRenderedVersion(id: number, version: number): Promise<void> {
-    await this.db.updateTable("outbox").set({ rendered_version: version }).where("id", "=", id).execute();
+    await this.fence.run((db) =>
+      db.updateTable("outbox").set({ rendered_version: version }).where("id", "=", id).execute(),
+    );
   }
 
   /**

@@ -114,6 +114,52 @@ export interface CloseConfirmationsTable {
   asked_at: number;
 }
 
+/**
+ * The leader lease (one row, name "leader"): who leads, since which epoch, and until when. On PostgreSQL
+ * the times are the database server's clock (ms); src/leadership/ keeps the row, the store only reads
+ * the epoch to fence the leader's writes (fence.ts).
+ */
+export interface LeaderLeaseTable {
+  name: string;
+  holder: string;
+  /** Bumped at every acquisition: a write fenced on an older epoch is refused. */
+  epoch: number;
+  expires_at: number;
+  /** The holder's lease connection (pg_backend_pid()); null on SQLite. */
+  backend_pid: number | null;
+  acquired_at: number;
+  renewed_at: number;
+}
+
+/** Every running instance's last heartbeat (local clock), for /debug. */
+export interface InstancesTable {
+  name: string;
+  /** "leader" or "standby". */
+  role: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  heartbeat_at: number;
+  /** The epoch it leads in, while it leads. */
+  epoch: number | null;
+}
+
+/**
+ * Telegram updates received, by update_id: the row decides who handles an update (insert-or-nothing),
+ * and keeps the update until it is handled, so a new leader handles what a dead one had received.
+ */
+export interface TelegramUpdatesTable {
+  update_id: number;
+  /** The update as JSON until it is handled; null after. */
+  body: string | null;
+  received_at: number;
+  claimed_by: string;
+  /** The leader's epoch for updates fetched by long polling; null for a webhook post. */
+  claim_epoch: number | null;
+  claimed_at: number;
+  handled_at: number | null;
+}
+
 export interface Database {
   chats: ChatsTable;
   incidents: IncidentsTable;
@@ -123,4 +169,7 @@ export interface Database {
   approval_messages: ApprovalMessagesTable;
   chat_requests: ChatRequestsTable;
   close_confirmations: CloseConfirmationsTable;
+  leader_lease: LeaderLeaseTable;
+  instances: InstancesTable;
+  telegram_updates: TelegramUpdatesTable;
 }

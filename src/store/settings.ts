@@ -1,9 +1,14 @@
 // Small durable key-value settings: the incident watermark, last notices, and the like.
 import type { Kysely } from "kysely";
+import type { Fence } from "./fence.js";
 import type { Database } from "./schema.js";
 
+/** In the leader's view of the store (Store.fenced) every set() is fenced: the keys it writes are its own. */
 export class SettingsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly fence: Fence,
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
     const row = await this.db
@@ -15,11 +20,13 @@ export class SettingsRepository {
   }
 
   async set(key: string, value: string): Promise<void> {
-    await this.db
-      .insertInto("settings")
-      .values({ key, value })
-      .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
-      .execute();
+    await this.fence.run((db) =>
+      db
+        .insertInto("settings")
+        .values({ key, value })
+        .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+        .execute(),
+    );
   }
 
   async getNumber(key: string): Promise<number | undefined> {

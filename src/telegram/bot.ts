@@ -5,12 +5,13 @@
 //   4. commands, under a per-person rate limit (admin-commands.ts, public-commands.ts).
 // Long polling runs with @grammyjs/runner, so commands and presses are handled concurrently with each other
 // and with the incident work elsewhere in the service.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { autoRetry } from "@grammyjs/auto-retry";
-import { type RunnerHandle, run } from "@grammyjs/runner";
-import { Bot, GrammyError, type Transformer } from "grammy";
-import type { BotCommand } from "grammy/types";
+import { createConcurrentSink, createRunner, createSource, type RunnerHandle } from "@grammyjs/runner";
+import { Bot, GrammyError, type Transformer, webhookCallback } from "grammy";
+import type { BotCommand, Update } from "grammy/types";
 import type { Logger } from "pino";
-import type { Config } from "../config/types.js";
+import type { Config, WebhookConfig } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
 import type { IncidentReader } from "../intake/index.js";
@@ -31,6 +32,7 @@ import {
 } from "./commands.js";
 import type { BotContext, BotServices } from "./context.js";
 import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
+import { type InboxTerm, UpdateClaimError, UpdateInbox } from "./inbox.js";
 import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
@@ -69,20 +71,48 @@ export interface TelegramDeps {
   commandRateLimit?: { limit: number; windowMs: number };
   /** Per-person button-press budget; default 10 presses per 10 s. */
   pressRateLimit?: { limit: number; windowMs: number };
+  /** This instance's name (BOT_INSTANCE_NAME): who claimed a Telegram update. */
+  instance?: string;
+}
+
+/** A term of leadership as the bot needs it (app.ts, from src/leadership). */
+export interface LeadTerm {
+  /** The leader's view of the store: the update offset and the last getUpdates time are fenced on it. */
+  store: Store;
+  epoch: number;
+  /** Another instance led before this one took over (told to the admins with the start notice). */
+  tookOverFrom?: string | null;
 }
 
 export interface TelegramBot {
   bot: Bot<BotContext>;
   notifier: AdminNotifier;
-  /** getMe, tells the admins the bot is up, publishes the command menus, then starts long polling. */
+  /**
+   * Alone (no leadership around it: tests, tools): getMe, tells the admins the bot is up, publishes the
+   * command menus, then takes updates (long polling, or the webhook).
+   */
   start(): Promise<void>;
-  /** Stops long polling (within 5 s). */
+  /** Stops taking updates (within 5 s) and lets the ones being handled finish. */
   stop(): Promise<void>;
+  /** getMe until Telegram answers (once per process; only a refused token is final). */
+  init(): Promise<void>;
+  /** This instance leads: the start notice, the menus, then long polling from the stored offset (or the webhook). */
+  lead(term: LeadTerm): Promise<void>;
+  /** It no longer leads: polling stops (within 5 s), updates being handled finish. */
+  standDown(): Promise<void>;
+  /** Webhook mode: handles one post from Telegram (401 for a wrong secret), on any instance. */
+  webhook?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /** The updates the bot handles; my_chat_member must be asked for explicitly. */
 export const ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"] as const;
 const STOP_TIMEOUT_MS = 5_000;
+/** The leader drops Telegram updates handled long ago this often. */
+const PRUNE_UPDATES_EVERY_MS = 3_600_000;
+/** Webhook mode: how often the leader looks for posts an instance claimed and died on. */
+const WEBHOOK_SWEEP_EVERY_MS = 30_000;
+/** Webhook mode: an update not handled within this long is answered with an error (Telegram retries). */
+const WEBHOOK_ANSWER_WITHIN_MS = 10_000;
 const DEFAULT_PRESS_RATE_LIMIT = { limit: 10, windowMs: 10_000 };
 /** How long start() waits for the SIEM version to put in the "bot is up" notice. */
 const SIEM_VERSION_WAIT_MS = 3_000;
@@ -189,8 +219,21 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       handling--;
     }
   });
+  // Then the inbox: an update comes through once, whichever instance received it (inbox.ts).
+  const inbox = new UpdateInbox({
+    store,
+    instance: deps.instance ?? "telegram-bot",
+    logger,
+    metrics: deps.metrics,
+    now,
+    updatesGap,
+  });
+  bot.use(inbox.middleware);
 
   bot.catch((err) => {
+    // Not known whether this instance should handle it: a webhook post is answered with an error, so
+    // Telegram sends it again.
+    if (err.error instanceof UpdateClaimError) throw err.error;
     logger.warn(
       { err: describeError(err.error), updateId: err.ctx.update.update_id },
       "a Telegram update failed",
@@ -248,6 +291,9 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
 
   let runner: RunnerHandle | undefined;
   const stopping = new AbortController();
+  /** The leader's term (null while standing by): its fenced store, its epoch, and what ends with it. */
+  let term: (InboxTerm & { ended: AbortController; timers: NodeJS.Timeout[] }) | null = null;
+  let initialized: Promise<void> | null = null;
 
   async function initWithRetry(): Promise<void> {
     let wait = GET_ME_BACKOFF_MS.first;
@@ -268,6 +314,14 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
         wait = Math.min(wait * 2, GET_ME_BACKOFF_MS.max);
       }
     }
+  }
+
+  function init(): Promise<void> {
+    initialized ??= initWithRetry().catch((error: unknown) => {
+      initialized = null;
+      throw error;
+    });
+    return initialized;
   }
 
   async function siemVersion(): Promise<string | null> {
@@ -298,50 +352,149 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     }
   }
 
+  /** Webhook mode: the leader (re)registers the webhook, with the secret, until Telegram takes it. */
+  async function registerWebhook(hook: WebhookConfig, ended: AbortSignal): Promise<void> {
+    let wait = GET_ME_BACKOFF_MS.first;
+    while (!ended.aborted) {
+      try {
+        await bot.api.setWebhook(hook.url, {
+          secret_token: hook.secret,
+          allowed_updates: [...ALLOWED_UPDATES],
+          drop_pending_updates: false,
+        });
+        logger.info({ url: hook.url }, "Telegram posts updates to the webhook");
+        return;
+      } catch (err) {
+        if (ended.aborted) return;
+        logger.warn(
+          { err: describeError(err), retryInMs: wait },
+          "could not set the Telegram webhook; retrying",
+        );
+        await sleep(wait, ended);
+        wait = Math.min(wait * 2, GET_ME_BACKOFF_MS.max);
+      }
+    }
+  }
+
+  /** Hands updates that were claimed but never handled (a dead instance's) to the bot. */
+  async function replayAbandoned(current: InboxTerm): Promise<void> {
+    try {
+      for (let round = 0; round < 10; round++) {
+        const { updates, more } = await inbox.reclaim(current);
+        await Promise.all(updates.map((u) => bot.handleUpdate(u).catch(() => undefined)));
+        if (!more) return;
+      }
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, "could not replay abandoned Telegram updates");
+    }
+  }
+
+  async function lead(next: LeadTerm): Promise<void> {
+    if (term) await standDown();
+    const ended = new AbortController();
+    const current = { store: next.store, epoch: next.epoch, ended, timers: [] as NodeJS.Timeout[] };
+    term = current;
+    await init();
+    if (ended.signal.aborted) return;
+    const [version, recipients] = await Promise.all([siemVersion(), store.chats.recipients()]);
+    await notifier.notify(
+      s.texts.notices.botStarted({
+        siemUrl: config.siem.url,
+        siemVersion: version,
+        chats: recipients.length,
+        ...(next.tookOverFrom ? { tookOver: { instance: inbox.instance, from: next.tookOverFrom } } : {}),
+      }),
+    );
+    if (ended.signal.aborted) return;
+    await publishCommands();
+    await inbox.prune(current.store);
+    const prune = setInterval(() => void inbox.prune(current.store), PRUNE_UPDATES_EVERY_MS);
+    prune.unref();
+    current.timers.push(prune);
+    if (ended.signal.aborted) return;
+    const hook = config.telegram.webhook;
+    if (hook) {
+      await registerWebhook(hook, ended.signal);
+      // Posts a dead instance claimed and never handled: Telegram will not send them again.
+      await replayAbandoned(current);
+      const sweep = setInterval(() => void replayAbandoned(current), WEBHOOK_SWEEP_EVERY_MS);
+      sweep.unref();
+      current.timers.push(sweep);
+      return;
+    }
+    // A webhook left from webhook mode would make every getUpdates fail with 409.
+    await bot.api.deleteWebhook({ drop_pending_updates: false }).catch((err: unknown) => {
+      logger.warn({ err: describeError(err) }, "could not make sure no webhook is set");
+    });
+    await updatesGap.load(current.store);
+    if (ended.signal.aborted) return;
+    const source = createSource(inbox.pollingSupplier(current, bot.api, ALLOWED_UPDATES));
+    const sink = createConcurrentSink<Update>(
+      { consume: (update) => bot.handleUpdate(update) },
+      async (error) => {
+        try {
+          await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
+        } catch (err) {
+          logger.warn({ err: describeError(err) }, "a Telegram update failed");
+        }
+      },
+    );
+    runner = createRunner(source, sink);
+    runner.start();
+    const task = runner.task();
+    task?.catch((err: unknown) => logger.error({ err: describeError(err) }, "Telegram polling stopped"));
+    logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
+  }
+
+  /** Stops the leader's work: polling (within 5 s), then lets updates being handled finish. */
+  async function standDown(): Promise<void> {
+    const current = term;
+    term = null;
+    if (current) {
+      current.ended.abort();
+      for (const timer of current.timers) clearInterval(timer);
+    }
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    const polling = runner;
+    runner = undefined;
+    if (polling?.isRunning()) {
+      // The timer is cancelled once the runner has stopped, so it cannot keep the process alive.
+      const limit = new AbortController();
+      await Promise.race([polling.stop()?.catch(() => undefined), sleep(STOP_TIMEOUT_MS, limit.signal)]);
+      limit.abort();
+    }
+    // Let updates already being handled finish (they write to the store), within the same 5 s.
+    while (handling > 0 && Date.now() < deadline) await sleep(10);
+    inbox.forgetUnhandled();
+    if (current && !config.telegram.webhook) await updatesGap.flush();
+  }
+
+  const webhook = config.telegram.webhook
+    ? webhookCallback(bot, "http", {
+        secretToken: config.telegram.webhook.secret,
+        // Past this, Telegram gets an error and retries; the claim (inbox.ts) keeps the retry from running it twice.
+        onTimeout: "throw",
+        timeoutMilliseconds: WEBHOOK_ANSWER_WITHIN_MS,
+      })
+    : undefined;
+
   return {
     bot,
     notifier,
+    init,
+    lead,
+    standDown,
+    ...(webhook ? { webhook: (req: IncomingMessage, res: ServerResponse) => webhook(req, res) } : {}),
     async start() {
-      await initWithRetry();
-      const [version, recipients] = await Promise.all([siemVersion(), store.chats.recipients()]);
-      await notifier.notify(
-        s.texts.notices.botStarted({
-          siemUrl: config.siem.url,
-          siemVersion: version,
-          chats: recipients.length,
-        }),
-      );
-      await publishCommands();
-      await updatesGap.load();
-      if (stopping.signal.aborted) return;
-      runner = run(bot, {
-        runner: {
-          fetch: { allowed_updates: ALLOWED_UPDATES },
-          // Backoff is PollBackoff's (capped); the runner's own doubles without a cap and stops after 15 h.
-          retryInterval: 1,
-          maxRetryTime: Number.POSITIVE_INFINITY,
-          silent: true,
-        },
-      });
-      logger.info({ username: bot.botInfo.username }, "Telegram bot is polling for updates");
+      const epoch = await store.lease.takeAlone(inbox.instance, 15_000);
+      await lead({ store: store.fenced(epoch), epoch });
     },
     async stop() {
       stopping.abort();
       requestPace.stop();
-      const deadline = Date.now() + STOP_TIMEOUT_MS;
-      const current = runner;
-      runner = undefined;
-      if (current?.isRunning()) {
-        // The timer is cancelled once the runner has stopped, so it cannot keep the process alive.
-        const limit = new AbortController();
-        await Promise.race([current.stop().catch(() => undefined), sleep(STOP_TIMEOUT_MS, limit.signal)]);
-        limit.abort();
-      }
-      // Let updates already being handled finish (they write to the store), within the same 5 s.
-      while (handling > 0 && Date.now() < deadline) await sleep(10);
+      await standDown();
       clearInterval(refusalAudit);
       await auditRefusals(refusals.takeAll());
-      await updatesGap.flush();
     },
   };
 }

@@ -41,14 +41,18 @@ export class UpdatesGapWatch {
   private readonly stale = new Map<number, StalePress>();
 
   constructor(
-    private readonly store: Store,
+    private store: Store,
     private readonly now: () => number,
     private readonly logger: Logger,
     private readonly offlineAfterMs = OFFLINE_AFTER_MS,
   ) {}
 
-  /** Reads the last getUpdates time of the previous run. Never having polled counts as no gap. */
-  async load(): Promise<void> {
+  /**
+   * Reads the last getUpdates time of the previous run (or of the previous leader). Never having polled
+   * counts as no gap. `store`: the leader's (fenced) view, which the time is saved through from now on.
+   */
+  async load(store?: Store): Promise<void> {
+    if (store) this.store = store;
     try {
       this.lastOkAt = (await this.store.settings.getNumber(LAST_UPDATES_KEY)) ?? null;
     } catch (err) {
@@ -85,6 +89,20 @@ export class UpdatesGapWatch {
     if (now - this.savedAt >= SAVE_EVERY_MS) {
       this.savedAt = now;
       this.save(now);
+    }
+  }
+
+  /**
+   * Updates an earlier leader received and never finished, handled only now (after a failover): a press
+   * among them older than the offline limit is treated like one that ends a gap.
+   */
+  noteLate(updates: ReadonlyArray<{ updateId: number; ageMs: number }>): void {
+    const old = updates.filter((u) => u.ageMs > this.offlineAfterMs);
+    if (old.length === 0) return;
+    this.batch++;
+    for (const u of old) {
+      if (this.stale.size >= MAX_STALE) break;
+      this.stale.set(u.updateId, { downForMs: u.ageMs, batch: this.batch });
     }
   }
 

@@ -78,6 +78,7 @@ describe("loadConfig: defaults", () => {
       httpPort: 0,
       httpHost: "127.0.0.1",
       actionPolicy: "users",
+      leaseTtlMs: 15_000,
     });
     expect(c.logLevel).toBe("info");
   });
@@ -322,7 +323,7 @@ describe("loadConfig: secrets in problems", () => {
     expect(described.MPSIEM_TOKEN).toBe("(not set)");
     expect(described.MPSIEM_AUTH_URL).toBe("https://siem.example.local:3334");
     expect(described.BOT_INITIAL_LOOKBACK).toBe("1d");
-    expect(Object.keys(described)).toHaveLength(28);
+    expect(Object.keys(described)).toHaveLength(34);
     const text = JSON.stringify(described);
     for (const secret of [...configSecrets(c), BOT_TOKEN, PASSWORD, CLIENT_SECRET]) {
       expect(text).not.toContain(secret);
