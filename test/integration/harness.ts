@@ -62,6 +62,8 @@ export interface WorldOptions {
   /** The fake's flood control: Telegram's numbers by default. */
   fakeLimits?: false | FakeRateLimits;
   emulator?: EmulatorOptions;
+  /** A PostgreSQL database (BOT_DB_URL) instead of the SQLite file: several services may share it. */
+  dbUrl?: string;
 }
 
 export interface InProcessOptions {
@@ -103,6 +105,8 @@ export interface World {
   fake: FakeBotApi;
   dir: string;
   dbPath: string;
+  /** What the services open: the PostgreSQL URL when given, else the SQLite file. */
+  dbTarget: string;
   /** A configuration for the in-process service (en locale, fast polls, no HTTP port). */
   config(bot?: Partial<BotConfig>): Config;
   /** The same settings as environment variables for `node dist/cli.js run`. */
@@ -175,6 +179,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   fake.addChat({ id: GROUP_CHAT, type: "supergroup", title: "SOC duty" });
   const children = new Set<ChildProcess>();
   const services = new Set<RunningService>();
+  const dbTarget = opts.dbUrl ?? dbPath;
 
   function config(bot: Partial<BotConfig> = {}): Config {
     return {
@@ -191,6 +196,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       telegram: { botToken: fake.token, adminIds: [ADMIN.id], apiRoot: fake.apiRoot },
       bot: {
         dbPath,
+        ...(opts.dbUrl ? { dbUrl: opts.dbUrl } : {}),
         pollIntervalMs: 500,
         initialLookbackMs: 0,
         overlapMs: 600_000,
@@ -212,6 +218,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     fake,
     dir: tmp.dir,
     dbPath,
+    dbTarget,
     config,
     env(extra = {}) {
       // Only what the child needs, so the developer's own settings cannot leak in.
@@ -227,6 +234,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         TELEGRAM_ADMIN_IDS: String(ADMIN.id),
         TELEGRAM_API_ROOT: fake.apiRoot,
         BOT_DB_PATH: dbPath,
+        ...(opts.dbUrl ? { BOT_DB_URL: opts.dbUrl } : {}),
         BOT_POLL_INTERVAL: "0.5",
         BOT_INITIAL_LOOKBACK: "0",
         BOT_LOCALE: "en",
@@ -235,7 +243,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       };
     },
     async allowInStore(chatIds = CHATS) {
-      const store = await openStore(dbPath);
+      const store = await openStore(dbTarget);
       try {
         for (const id of chatIds) {
           await store.chats.remember({
