@@ -72,7 +72,9 @@ export async function startBotApiProxy(target: string): Promise<BotApiProxy> {
         } catch {
           call.ok = false;
         }
-        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+        res.writeHead(answer.status, {
+          "content-type": answer.headers.get("content-type") ?? "application/json",
+        });
         res.end(text);
       } catch {
         if (!res.headersSent) res.writeHead(502);

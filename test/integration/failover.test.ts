@@ -76,12 +76,16 @@ describe("two instances on one PostgreSQL database", () => {
   }
 
   async function health(name: Name): Promise<Health> {
-    const res = await fetch(`http://127.0.0.1:${ports[name]}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`http://127.0.0.1:${ports[name]}/healthz`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     return { status: res.status, body: (await res.json()) as Health["body"] };
   }
 
   async function metrics(name: Name): Promise<string> {
-    return (await fetch(`http://127.0.0.1:${ports[name]}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    return (
+      await fetch(`http://127.0.0.1:${ports[name]}/metrics`, { signal: AbortSignal.timeout(2_000) })
+    ).text();
   }
 
   const roleOf = async (name: Name) => (await health(name).catch(() => null))?.body.role;
@@ -89,7 +93,11 @@ describe("two instances on one PostgreSQL database", () => {
   /** Which process sent the message `messageId` in `chatId`. */
   function senderOf(chatId: number, messageId: number): Name | null {
     for (const name of ["a", "b"] as const) {
-      if (proxies[name].calls.some((c) => c.method === "sendMessage" && c.chatId === chatId && c.messageId === messageId))
+      if (
+        proxies[name].calls.some(
+          (c) => c.method === "sendMessage" && c.chatId === chatId && c.messageId === messageId,
+        )
+      )
         return name;
     }
     return null;
@@ -158,9 +166,14 @@ describe("two instances on one PostgreSQL database", () => {
       });
     });
     expect((await children.a.exited).signal).toBe("SIGKILL");
-    const tookMs = await waitUntil("b leads", async () => (await roleOf("b")) === "leader", TTL_MS + POLL_MS, {
-      pollMs: 50,
-    });
+    const tookMs = await waitUntil(
+      "b leads",
+      async () => (await roleOf("b")) === "leader",
+      TTL_MS + POLL_MS,
+      {
+        pollMs: 50,
+      },
+    );
     expect(tookMs).toBeLessThanOrEqual(TTL_MS + POLL_MS);
     if (process.env.INTEGRATION_FIGURES) console.info(`SIGKILL → the standby leads in ${tookMs} ms`);
     await streaming;
@@ -191,7 +204,9 @@ describe("two instances on one PostgreSQL database", () => {
     }
     // b sent nothing before the kill; the admins heard who took over.
     expect(proxies.b.posts().filter((c) => c.chatId !== ADMIN.id && c.at < killedAt)).toEqual([]);
-    expect(world.fake.messages(ADMIN.id).some((m) => m.plainText.includes("Instance b took over from a"))).toBe(true);
+    expect(
+      world.fake.messages(ADMIN.id).some((m) => m.plainText.includes("Instance b took over from a")),
+    ).toBe(true);
     expect(world.fake.stats().duringRetryAfter).toBe(0);
   });
 
@@ -215,7 +230,11 @@ describe("two instances on one PostgreSQL database", () => {
     allKeys.push(...burst);
     await waitUntil(
       "b sends the burst",
-      () => proxies.b.posts(["sendMessage"]).slice(sentBefore).filter((c) => c.chatId === PRIVATE_CHAT).length >= 1,
+      () =>
+        proxies.b
+          .posts(["sendMessage"])
+          .slice(sentBefore)
+          .filter((c) => c.chatId === PRIVATE_CHAT).length >= 1,
       15_000,
       { pollMs: 10 },
     );
@@ -232,15 +251,25 @@ describe("two instances on one PostgreSQL database", () => {
     } finally {
       await admin.end();
     }
-    await waitUntil("a leads", async () => (await roleOf("a")) === "leader", TTL_MS + POLL_MS, { pollMs: 50 });
+    await waitUntil("a leads", async () => (await roleOf("a")) === "leader", TTL_MS + POLL_MS, {
+      pollMs: 50,
+    });
     // b was cut off mid-burst: it had not sent all of it.
-    const bSent = proxies.b.posts(["sendMessage"]).slice(sentBefore).filter((c) => c.chatId === PRIVATE_CHAT);
+    const bSent = proxies.b
+      .posts(["sendMessage"])
+      .slice(sentBefore)
+      .filter((c) => c.chatId === PRIVATE_CHAT);
     expect(bSent.length).toBeLessThan(burst.length);
     await waitForKeys(world, [...CHATS, ...extra], burst, 30_000);
     await sleep(1_500);
 
     const bLast = Math.max(...proxies.b.posts().map((c) => c.at));
-    const aFirst = Math.min(...proxies.a.posts().filter((c) => c.at > cutAt).map((c) => c.at));
+    const aFirst = Math.min(
+      ...proxies.a
+        .posts()
+        .filter((c) => c.at > cutAt)
+        .map((c) => c.at),
+    );
     expect(Number.isFinite(aFirst), "a sent after taking over").toBe(true);
     expect(bLast, "b's last call to Telegram comes before a's first").toBeLessThan(aFirst);
     if (process.env.INTEGRATION_FIGURES) {

@@ -3,11 +3,12 @@
 // (pg_terminate_backend) stops leading at once, before the other takes over; a holder cut off by a
 // network split stops by its own deadline, the other takes over only once the lease has expired by the
 // database's clock (ending the lingering session), and the stale leader's fenced writes are refused.
-import pino from "pino";
+
 import pg from "pg";
+import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { actingMarginMs, PostgresLease, type Term } from "../../src/leadership/index.js";
 import { Metrics } from "../../src/http/metrics.js";
+import { actingMarginMs, PostgresLease, type Term } from "../../src/leadership/index.js";
 import { FencedError, openStore, type Store } from "../../src/store/index.js";
 import { incidentSummary } from "../helpers/incidents.js";
 import { createPostgresDatabase, type TestPostgresDatabase } from "../helpers/postgres.js";
@@ -64,7 +65,9 @@ async function leaseRow(url: string) {
     url,
     "SELECT holder, epoch, backend_pid, expires_at FROM leader_lease WHERE name = 'leader'",
   );
-  return row ? { holder: row.holder, epoch: Number(row.epoch), backendPid: Number(row.backend_pid) } : undefined;
+  return row
+    ? { holder: row.holder, epoch: Number(row.epoch), backendPid: Number(row.backend_pid) }
+    : undefined;
 }
 
 describe("the leader lease on PostgreSQL", () => {

@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FencedError, openStore, type Store, UPDATE_OFFSET_KEY } from "../../src/store/index.js";
 import { DIALECTS, databasePerTest } from "../helpers/store-dialects.js";
 
-const update = (id: number) => ({ updateId: id, body: JSON.stringify({ update_id: id, message: { text: `m${id}` } }) });
+const update = (id: number) => ({
+  updateId: id,
+  body: JSON.stringify({ update_id: id, message: { text: `m${id}` } }),
+});
 
 describe.each(DIALECTS)("%s: Telegram updates", (dialect) => {
   const database = databasePerTest(dialect);
@@ -64,7 +67,9 @@ describe.each(DIALECTS)("%s: Telegram updates", (dialect) => {
     expect(await s.updates.claim(update(6), "a", clock - 60_000)).toBe(true);
     expect(await s.updates.reclaimUnhandled("b", 3, clock - 60_000, 100)).toEqual([]);
     clock += 61_000;
-    expect((await s.updates.reclaimUnhandled("b", 3, clock - 60_000, 100)).map((u) => u.updateId)).toEqual([6]);
+    expect((await s.updates.reclaimUnhandled("b", 3, clock - 60_000, 100)).map((u) => u.updateId)).toEqual([
+      6,
+    ]);
   });
 
   it("prunes handled rows after a day and unhandled ones Telegram no longer keeps", async () => {
