@@ -2,6 +2,7 @@
 // with the work done. (/healthz turning 503 during a SIEM outage and back is in siem-outage.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ADMIN,
   CHATS,
   firstPollDone,
   freePort,
@@ -31,7 +32,7 @@ describe("metrics and health over HTTP", () => {
   beforeAll(async () => {
     world = await startWorld();
     await world.allowInStore();
-    running = await world.startInProcess({ bot: { httpPort: await freePort() } });
+    running = await world.startInProcess({ bot: { httpPort: await freePort(), instanceName: "solo" } });
     await firstPollDone(running);
   });
   afterAll(async () => {
@@ -91,5 +92,33 @@ describe("metrics and health over HTTP", () => {
     expect(body.ok).toBe(true);
     expect(body.reasons).toEqual([]);
     expect(body.siem.lastSuccessAt).not.toBeNull();
+  });
+
+  it("on SQLite the one process leads: /healthz, the leader gauge and /debug say so", async () => {
+    const url = running.service.httpUrl!;
+    const health = (await (await fetch(`${url}/healthz`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({
+      ok: true,
+      role: "leader",
+      instance: "solo",
+      lease: { backend: "sqlite" },
+    });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(sample(text, "mpsiem_telegram_leader")).toBe(1);
+    expect(sample(text, "mpsiem_telegram_takeovers_total")).toBe(1);
+    expect(sample(text, "mpsiem_telegram_leadership_losses_total")).toBe(0);
+    expect(text).toContain("# TYPE mpsiem_telegram_lease_renewals_total counter");
+    expect(text).toContain("# TYPE mpsiem_telegram_lease_failures_total counter");
+
+    world.fake.sendText(ADMIN, ADMIN.id, "/debug");
+    await waitUntil(
+      "the /debug answer",
+      () => world.fake.messages(ADMIN.id).some((m) => m.plainText.includes("instance solo:")),
+      10_000,
+      { pollMs: 50 },
+    );
+    const debug = world.fake.messages(ADMIN.id).find((m) => m.plainText.includes("instance solo:"))!;
+    expect(debug.plainText).toMatch(/this instance: solo, leader \(epoch \d+\)/);
+    expect(debug.plainText).toMatch(/instance solo: leader, last heartbeat \d/);
   });
 });
