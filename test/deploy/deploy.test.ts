@@ -138,4 +138,56 @@ describe("deployment files", () => {
     expect(service.environment.BOT_DB_PATH).toBe("/data/bot.db");
     expect(service.volumes.some((v) => v.endsWith(":/data"))).toBe(true);
   });
+
+  it("the two-instance compose file runs two services on one PostgreSQL database, each with its own name and health port", () => {
+    const compose = parseYaml(readFileSync(join(REPO, "deploy/docker-compose.ha.yml"), "utf8")) as {
+      services: Record<
+        string,
+        {
+          build?: string;
+          image: string;
+          restart: string;
+          env_file?: string;
+          environment: Record<string, string>;
+          volumes?: string[];
+          ports?: string[];
+          depends_on?: Record<string, { condition: string }>;
+          healthcheck?: { test: string[] };
+        }
+      >;
+      volumes: Record<string, unknown>;
+    };
+    const postgres = compose.services.postgres!;
+    expect(postgres.image).toMatch(/^postgres:\d+/);
+    expect(postgres.restart).toBe("always");
+    expect(postgres.volumes?.some((v) => v.endsWith(":/var/lib/postgresql/data"))).toBe(true);
+    expect(postgres.healthcheck?.test).toContain("pg_isready");
+    // The password comes from the environment, never written in the file.
+    expect(postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD/);
+
+    const bots = Object.entries(compose.services).filter(([name]) => name !== "postgres");
+    expect(bots).toHaveLength(2);
+    const names = new Set<string>();
+    const hostPorts = new Set<string>();
+    for (const [, bot] of bots) {
+      expect(bot.restart).toBe("always");
+      expect(bot.build).toBe("..");
+      expect(bot.env_file).toBe("../.env");
+      const db = new URL(bot.environment.BOT_DB_URL!.replace(/\$\{POSTGRES_PASSWORD\}/, "x"));
+      expect(db.protocol).toBe("postgres:");
+      expect(db.hostname).toBe("postgres");
+      expect(db.pathname).toBe(`/${postgres.environment.POSTGRES_DB}`);
+      expect(db.username).toBe(postgres.environment.POSTGRES_USER);
+      expect(bot.environment.BOT_DB_PATH).toBeUndefined();
+      expect(bot.environment.BOT_LEASE_TTL).toMatch(/^\d+s$/);
+      expect(bot.depends_on?.postgres?.condition).toBe("service_healthy");
+      names.add(bot.environment.BOT_INSTANCE_NAME!);
+      const [published] = bot.ports ?? [];
+      expect(published).toMatch(new RegExp(`^127\\.0\\.0\\.1:\\d+:${bot.environment.BOT_HTTP_PORT}$`));
+      hostPorts.add(published!.split(":")[1]!);
+    }
+    expect(names.size).toBe(2);
+    expect(hostPorts.size).toBe(2);
+    expect(Object.keys(compose.volumes)).toContain("mpsiem-telegram-pg");
+  });
 });
