@@ -130,7 +130,8 @@ export class PostgresLease implements Leadership {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.tickTimer);
-    await this.withinMs(this.ticking ?? Promise.resolve(), this.checkEveryMs);
+    // A look under way finishes first (it may be taking the lease right now), within a second.
+    await this.withinMs(this.ticking ?? Promise.resolve(), Math.min(this.checkEveryMs, 1_000));
     const client = this.client;
     if (this.role === "leader") {
       const epoch = this.epoch;

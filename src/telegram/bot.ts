@@ -292,7 +292,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   let runner: RunnerHandle | undefined;
   const stopping = new AbortController();
   /** The leader's term (null while standing by): its fenced store, its epoch, and what ends with it. */
-  let term: (InboxTerm & { ended: AbortController; timers: NodeJS.Timeout[] }) | null = null;
+  let term: (InboxTerm & { ended: AbortController }) | null = null;
   let initialized: Promise<void> | null = null;
 
   async function initWithRetry(): Promise<void> {
@@ -392,8 +392,15 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   async function lead(next: LeadTerm): Promise<void> {
     if (term) await standDown();
     const ended = new AbortController();
-    const current = { store: next.store, epoch: next.epoch, ended, timers: [] as NodeJS.Timeout[] };
+    const current = { store: next.store, epoch: next.epoch, ended };
     term = current;
+    /** Work repeated while this term lasts. */
+    const every = (ms: number, work: () => Promise<void>) => {
+      if (ended.signal.aborted) return;
+      const timer = setInterval(() => void work(), ms);
+      timer.unref();
+      ended.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    };
     await init();
     if (ended.signal.aborted) return;
     const [version, recipients] = await Promise.all([siemVersion(), store.chats.recipients()]);
@@ -408,18 +415,14 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     if (ended.signal.aborted) return;
     await publishCommands();
     await inbox.prune(current.store);
-    const prune = setInterval(() => void inbox.prune(current.store), PRUNE_UPDATES_EVERY_MS);
-    prune.unref();
-    current.timers.push(prune);
+    every(PRUNE_UPDATES_EVERY_MS, () => inbox.prune(current.store));
     if (ended.signal.aborted) return;
     const hook = config.telegram.webhook;
     if (hook) {
       await registerWebhook(hook, ended.signal);
       // Posts a dead instance claimed and never handled: Telegram will not send them again.
       await replayAbandoned(current);
-      const sweep = setInterval(() => void replayAbandoned(current), WEBHOOK_SWEEP_EVERY_MS);
-      sweep.unref();
-      current.timers.push(sweep);
+      every(WEBHOOK_SWEEP_EVERY_MS, () => replayAbandoned(current));
       return;
     }
     // A webhook left from webhook mode would make every getUpdates fail with 409.
@@ -450,10 +453,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   async function standDown(): Promise<void> {
     const current = term;
     term = null;
-    if (current) {
-      current.ended.abort();
-      for (const timer of current.timers) clearInterval(timer);
-    }
+    current?.ended.abort();
     const deadline = Date.now() + STOP_TIMEOUT_MS;
     const polling = runner;
     runner = undefined;
