@@ -20,7 +20,7 @@ import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../c
 import type { Config } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RenderOptions } from "../render/types.js";
-import type { Store } from "../store/index.js";
+import { FencedError, type Store } from "../store/index.js";
 import { type ChatFailure, CopyEditor } from "./copy-edits.js";
 import { NewMessages } from "./new-messages.js";
 import type { Pacer } from "./pacer.js";
@@ -311,8 +311,13 @@ export class Delivery {
   private startLane(chatId: number): void {
     const lane = this.runLane(chatId)
       .catch((error: unknown) => {
-        // A store failure or a bug: keep the chat's rows, look again a little later.
         this.chatNotBefore.set(chatId, this.now() + 5_000);
+        if (error instanceof FencedError) {
+          // Another instance leads now and goes on from the outbox; this one is being stopped.
+          this.log.warn({ chatId }, "another instance leads now: this one no longer records its sends");
+          return;
+        }
+        // A store failure or a bug: keep the chat's rows, look again a little later.
         this.log.error({ err: error, chatId }, "delivery to a chat failed unexpectedly; retrying in 5 s");
       })
       .finally(() => {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../http/metrics.js";
 import { renderIncident } from "../render/index.js";
 import type { RenderOptions } from "../render/types.js";
-import type { PendingDelivery, Store, StoredIncident } from "../store/index.js";
+import { FencedError, type PendingDelivery, type Store, type StoredIncident } from "../store/index.js";
 import type { ChatFailure } from "./copy-edits.js";
 import { chooseNextSend, fitDigest } from "./digest-decision.js";
 import type { Pacer } from "./pacer.js";
@@ -127,7 +127,8 @@ export class NewMessages {
         await this.deps.store.outbox.markSent(ids, messageId, via, version);
         return;
       } catch (error) {
-        if (attempt >= 5) throw error;
+        // Refused because another instance leads now: trying again cannot help (it sends the row again).
+        if (attempt >= 5 || error instanceof FencedError) throw error;
         this.deps.log.warn({ err: error, attempt }, "could not record a sent message id; retrying");
         await sleep(50 * attempt);
       }

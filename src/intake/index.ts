@@ -13,7 +13,7 @@ import type { Metrics } from "../http/metrics.js";
 import { t } from "../i18n/index.js";
 import { formatTimeNear } from "../render/time.js";
 import { type IncidentSummary, type SiemClient, SiemError, type SiemErrorKind } from "../siem/types.js";
-import type { Store } from "../store/index.js";
+import { FencedError, type Store } from "../store/index.js";
 import { backoffDelayMs } from "./backoff.js";
 import { needsReread } from "./changes.js";
 import { LATE_READS_PER_POLL, readBeforeQueue, readLate } from "./enrichment.js";
@@ -573,6 +573,11 @@ export class Intake {
     if (error instanceof SiemError) metrics.siemErrors.inc({ kind });
     if (this.stopping) {
       logger.debug({ step: failure.step, error: reason }, "SIEM poll interrupted by stop");
+      return;
+    }
+    if (error instanceof FencedError) {
+      // Another instance leads now: what this poll found is that one's to store (it reads it again).
+      logger.warn({ step: failure.step }, "another instance leads now: this poll's results were not stored");
       return;
     }
     if (!(error instanceof SiemError)) {
