@@ -36,7 +36,14 @@ export async function startWebhookListener(opts: WebhookListenerOptions): Promis
       res.writeHead(405, { allow: "POST" }).end();
       return;
     }
-    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+    // Telegram always sends a length; without one the size could not be bounded before reading.
+    const length = req.headers["content-length"];
+    if (length === undefined || !/^\d+$/.test(length)) {
+      res.writeHead(411).end();
+      req.resume();
+      return;
+    }
+    if (Number(length) > MAX_BODY_BYTES) {
       res.writeHead(413).end();
       req.resume();
       return;

@@ -198,7 +198,7 @@ describe("webhook mode with two instances", () => {
     expect(duplicates).toBe(2);
   });
 
-  it("handles an update posted to the standby alone, and refuses a wrong secret with 401", async () => {
+  it("handles an update posted to the standby alone; refuses a wrong secret with 401, and bodies too large or of unknown length", async () => {
     const update = {
       update_id: 900_001,
       message: {
@@ -213,6 +213,23 @@ describe("webhook mode with two instances", () => {
     const body = JSON.stringify(update);
     expect((await post("b", body, "wrong-secret")).status).toBe(401);
     expect((await post("a", body, null)).status).toBe(401);
+    // Bounded before it is read: too large (413), or of unknown length (411); elsewhere nothing (404).
+    expect((await post("a", "x".repeat(2 * 1024 * 1024), SECRET)).status).toBe(413);
+    const chunked = await fetch(`http://127.0.0.1:${hookPorts.a}${PATH}`, {
+      method: "POST",
+      headers: { "x-telegram-bot-api-secret-token": SECRET },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(body));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+    expect((await fetch(`http://127.0.0.1:${hookPorts.a}/elsewhere`, { method: "POST", body })).status).toBe(
+      404,
+    );
     const sentSince = (t: number) =>
       [...proxies.a.posts(["sendMessage"]), ...proxies.b.posts(["sendMessage"])].filter(
         (c) => c.chatId === ADMIN.id && c.at >= t,
