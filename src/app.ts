@@ -135,12 +135,19 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     instance,
   });
 
-  const deliveryApi = new Api(config.telegram.botToken, {
-    apiRoot: config.telegram.apiRoot,
-    ...proxyFetchConfig(config.telegram.proxy),
-  });
-  deliveryApi.config.use(leadingGate(acting));
-  deliveryApi.config.use(pacing);
+  /**
+   * The sender's Telegram client, one per term: its gate lets a call through only while this instance
+   * leads AND the term is the current one, so a part of an earlier term still finishing cannot send.
+   */
+  const deliveryApiFor = (live: () => boolean): Api => {
+    const api = new Api(config.telegram.botToken, {
+      apiRoot: config.telegram.apiRoot,
+      ...proxyFetchConfig(config.telegram.proxy),
+    });
+    api.config.use(leadingGate(() => live() && acting()));
+    api.config.use(pacing);
+    return api;
+  };
   // Not awaited: a notice may wait out Telegram's retry_after, and the poller or sender must not wait with it.
   const notifyAdmins = async (text: string) => {
     void telegram.notifier.notify(text);
@@ -153,10 +160,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     // Whatever bans the previous leader (or an earlier run) met still hold; recent sends are learnt by
     // delivery itself from the outbox's sent_at.
     for (const [chatId, untilMs] of await bans.load()) pacer.restoreBan(chatId, untilMs);
+    let live = true;
     const delivery = new Delivery({
       config,
       store: termStore,
-      api: deliveryApi,
+      api: deliveryApiFor(() => live),
       pacer,
       logger: logger.child({ part: "delivery" }),
       metrics,
@@ -195,6 +203,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     logger.info({ instance, epoch: term.epoch }, "leading: polling the SIEM and Telegram, sending");
     return {
       async stop() {
+        live = false;
         if (current === parts) current = null;
         // In parallel: a hung SIEM call must not eat the sender's share of the time.
         await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop()]);
