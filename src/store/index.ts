@@ -5,6 +5,7 @@ import { ChatsRepository } from "./chats.js";
 import { IncidentsRepository } from "./incidents.js";
 import { openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { RetentionRepository } from "./retention.js";
 import { SettingsRepository } from "./settings.js";
 
 export type { ApprovalMessage } from "./approvals.js";
@@ -13,6 +14,7 @@ export type { Chat, ChatIdentity } from "./chats.js";
 export type { ActionLine, IngestResult, StoredIncident } from "./incidents.js";
 export { StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
+export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 
 export interface Store {
@@ -23,6 +25,8 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
+  /** Deletes what BOT_RETENTION no longer keeps (RetentionTask runs it). */
+  readonly retention: RetentionRepository;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,7 @@ export async function openStore(dbPath: string, opts: { now?: () => number } = {
     audit: new AuditRepository(db, now),
     settings: new SettingsRepository(db),
     approvals: new ApprovalsRepository(db, now),
+    retention: new RetentionRepository(db),
     close: () => opened.close(),
   };
 }

@@ -1,5 +1,5 @@
 // Versioned schema migrations, applied in order at start. Never edit a released migration: add one.
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
 
 const migrations: Record<string, Migration> = {
   "0001_initial": {
@@ -95,6 +95,39 @@ const migrations: Record<string, Migration> = {
         .addColumn("decided_at", "integer")
         .execute();
       await db.schema.createIndex("approval_by_chat").on("approval_messages").column("chat_id").execute();
+    },
+  },
+  // Keeps the idle loop's queries from reading every delivered row of a year of traffic, and gives
+  // retention (BOT_RETENTION) indexes to delete old rows in small batches.
+  "0003_stale_copy_index_and_retention": {
+    async up(db: Kysely<unknown>) {
+      // Stale single-message copies were found by joining every sent row with its incident. The outbox
+      // now carries its incident's version (kept equal by two triggers), so the stale copies — usually
+      // none — sit in a small partial index of their own.
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("incident_version", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`UPDATE outbox SET incident_version =
+        (SELECT version FROM incidents WHERE incidents.id = outbox.incident_id)`.execute(db);
+      await sql`CREATE TRIGGER outbox_incident_version_on_insert AFTER INSERT ON outbox
+        BEGIN
+          UPDATE outbox SET incident_version = (SELECT version FROM incidents WHERE id = NEW.incident_id)
+          WHERE id = NEW.id;
+        END`.execute(db);
+      await sql`CREATE TRIGGER incidents_version_to_outbox AFTER UPDATE OF version ON incidents
+        WHEN NEW.version IS NOT OLD.version
+        BEGIN
+          UPDATE outbox SET incident_version = NEW.version WHERE incident_id = NEW.id;
+        END`.execute(db);
+      await sql`CREATE INDEX outbox_stale ON outbox (state, via, chat_id, id)
+        WHERE state = 'sent' AND via = 'single' AND message_id IS NOT NULL
+          AND rendered_version < incident_version`.execute(db);
+      // The pacer's read of the last minute's sends at start.
+      await sql`CREATE INDEX outbox_sent_at ON outbox (state, sent_at) WHERE state = 'sent'`.execute(db);
+      // Retention: the oldest rows first, without reading the young ones.
+      await db.schema.createIndex("outbox_created").on("outbox").column("created_at").execute();
+      await db.schema.createIndex("audit_at").on("audit").column("at").execute();
     },
   },
 };

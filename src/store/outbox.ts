@@ -160,7 +160,11 @@ export class OutboxRepository {
     return (await this.copies(incidentId)).find((c) => c.chatId === chatId);
   }
 
-  /** Delivered single-message copies in active chats that show an older version than the store has. */
+  /**
+   * Delivered single-message copies in active chats that show an older version than the store has.
+   * The version is compared twice: outbox.incident_version (kept equal to incidents.version by
+   * migration 0003's triggers) lets the partial index outbox_stale answer instead of every sent row.
+   */
   private staleQuery() {
     return this.db
       .selectFrom("outbox")
@@ -170,6 +174,7 @@ export class OutboxRepository {
       .where("outbox.via", "=", "single")
       .where("outbox.message_id", "is not", null)
       .whereRef("outbox.rendered_version", "<", "incidents.version")
+      .whereRef("outbox.rendered_version", "<", "outbox.incident_version")
       .where("chats.active", "=", 1);
   }
 
