@@ -16,7 +16,7 @@ export interface PruneCounts {
   audit: number;
 }
 
-export const DEFAULT_RETENTION_BATCH = 500;
+export const DEFAULT_RETENTION_BATCH = 200;
 
 export class RetentionRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -93,7 +93,7 @@ export interface RetentionTaskOptions {
   now?: () => number;
   /** Time between prunes after the one at start; default one hour. */
   intervalMs?: number;
-  /** Rows (incidents for the incident pass) per transaction; default 500. */
+  /** Rows (incidents for the incident pass) per transaction; default 200. */
   batchSize?: number;
   /** Pause between two batches, so other work gets the database in between; default 10 ms. */
   pauseMs?: number;
@@ -151,6 +151,8 @@ export class RetentionTask {
     const cutoff = this.now() - retentionMs;
     const counts: PruneCounts = { incidents: 0, outbox: 0, audit: 0 };
     let batches = 0;
+    // How long one batch held the database (the other parts wait at most this long behind a prune).
+    let longestBatchMs = 0;
     try {
       const passes: Array<() => Promise<number>> = [
         async () => {
@@ -172,7 +174,9 @@ export class RetentionTask {
       ];
       for (const pass of passes) {
         while (!this.stopping) {
+          const batchStartedAt = Date.now();
           const deleted = await pass();
+          longestBatchMs = Math.max(longestBatchMs, Date.now() - batchStartedAt);
           batches++;
           if (deleted < this.batchSize) break;
           await this.pause();
@@ -188,6 +192,7 @@ export class RetentionTask {
           ...counts,
           olderThan: new Date(cutoff).toISOString(),
           batches,
+          longestBatchMs,
           ms: Date.now() - startedAt,
           stopped: this.stopping,
         },
