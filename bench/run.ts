@@ -3,12 +3,14 @@
 // bench/results/<date>-<mode>.md, a JSON file with the raw figures and two SVG charts.
 //
 // Schedule (full): an idle service starts first, alone, then runs beside everything else for the
-// whole run. Latency at poll intervals 1 s and 3 s and the action round trip run together (each
-// mostly waits on its own clock), and beside them the light new scenarios: idle RSS of this build and
-// of an earlier commit, the 150 ms-latency world, and the year-of-traffic store (retention); then the
-// 300 burst alone; then the 2,500 burst, with the growth scenarios starting once its private chat is
-// complete (from then on the burst only trickles into the groups at 20 a minute); then the soak, which
-// keeps a core busy and so runs last, beside the idle service's last minutes.
+// whole run. Then the year-of-traffic store (retention), alone: it writes and copies a few hundred MB,
+// which would stall the other services' disk writes. Latency at poll intervals 1 s and 3 s and the
+// action round trip run together (each mostly waits on its own clock), and beside them the light new
+// scenarios: idle RSS of this build and of an earlier commit (built before they start), and the
+// 150 ms-latency world; then the 300 burst alone; then the 2,500 burst, with the growth scenarios
+// starting once its private chat is complete (from then on the burst only trickles into the groups at
+// 20 a minute); then the soak, which keeps a core busy and so runs last, beside the idle service's
+// last minutes.
 //
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
 // one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
@@ -26,7 +28,7 @@ import { runAction } from "./scenarios/action.js";
 import { runBurst } from "./scenarios/burst.js";
 import { type GrowthRow, runGrowthChats, runGrowthHistory } from "./scenarios/growth.js";
 import { IdleRun } from "./scenarios/idle.js";
-import { runIdleRss } from "./scenarios/idle-rss.js";
+import { type BaselineBuild, buildBaseline, runIdleRss } from "./scenarios/idle-rss.js";
 import { runLatency } from "./scenarios/latency.js";
 import { runLatency150 } from "./scenarios/latency150.js";
 import { runRetention } from "./scenarios/retention.js";
@@ -66,9 +68,9 @@ const FULL: Plan = {
   ],
   history: { stored: 10_000, incidents: 5 },
   idleMinMs: 8 * 60_000,
-  soak: { callsInRun: 40_000, callsAlone: 200_000, chats: 100, incidents: 50, timeoutSec: 1_500 },
+  soak: { callsInRun: 30_000, callsAlone: 200_000, chats: 100, incidents: 50, timeoutSec: 1_500 },
   latency150: { chats: 50, incidents: 3 },
-  retention: { incidents: 100_000, ticks: 30, idleSec: 20 },
+  retention: { incidents: 100_000, ticks: 30, idleSec: 15 },
   idleRss: { idleSec: 180 },
 };
 
@@ -266,7 +268,7 @@ async function main(): Promise<void> {
   );
 
   const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss"> = {};
-  const newScenario = (name: NewScenario, calls?: number) => {
+  const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
     switch (name) {
       case "soak": {
         const n = soakCalls ?? calls ?? plan.soak.callsAlone;
@@ -289,9 +291,14 @@ async function main(): Promise<void> {
           extra.retention = outcome;
         });
       case "idle-rss":
-        return attempt("idle RSS of run, this build and adb736a", () =>
-          runIdleRss({ ...plan.idleRss, seed: SEED + 330 }),
-        ).then((outcome) => {
+        return attempt("idle RSS of run, this build and adb736a", () => {
+          if (built && !built.ok) throw new Error(`the earlier build failed: ${built.error}`);
+          return runIdleRss({
+            ...plan.idleRss,
+            seed: SEED + 330,
+            ...(built?.ok ? { built: built.value } : {}),
+          });
+        }).then((outcome) => {
           extra.idleRss = outcome;
         });
     }
@@ -332,6 +339,9 @@ async function main(): Promise<void> {
     IdleRun.start({ seed: SEED + 1, intervalSec: 3 }),
   );
 
+  await newScenario("retention");
+  // Built now, alone: a compiler run beside the latency scenarios would slow them.
+  const idleRssBuild = await attempt("idle RSS: build adb736a", async () => buildBaseline());
   const [lat1, lat3, action] = await Promise.all([
     attempt("latency, poll interval 1 s", () =>
       runLatency({ intervalSec: 1, incidents: plan.latencyIncidents, seed: SEED + 10 }),
@@ -341,11 +351,8 @@ async function main(): Promise<void> {
     ),
     attempt("action round trip", () => runAction({ presses: plan.actionPresses, seed: SEED + 20 })),
     // Light beside these (mostly waiting on their own clocks).
-    newScenario("idle-rss"),
-    (async () => {
-      await newScenario("latency150");
-      await newScenario("retention");
-    })(),
+    newScenario("idle-rss", undefined, idleRssBuild),
+    newScenario("latency150"),
   ]);
 
   const bursts: BenchData["bursts"] = [];

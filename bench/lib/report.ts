@@ -694,7 +694,8 @@ export function newSections(data: BenchData, previous: BenchData | null): string
       lines.push(
         "Two services idle side by side (three allowed chats, three-second polls, nothing to deliver), each `node dist/cli.js run` of its own build in its " +
           `own world: this checkout, and commit ${v.rows[1]?.commit ?? "—"} (the one before the layout change) unpacked with \`git archive\` into a temporary ` +
-          `folder, built there (${s(v.buildSec, 0)} s) and deleted after. RSS sampled every 5 s over ${s(v.idleSec, 0)} s.`,
+          `folder, built there (${s(v.buildSec, 0)} s) and deleted after. RSS sampled every 5 s over ${s(v.idleSec, 0)} s. Their start-up is ` +
+          "timed while other scenarios' services start too (section 4 has the start-up figure of a service starting alone).",
         "",
         ...table(
           [

@@ -33,6 +33,20 @@ function git(...args: string[]): string {
   return execFileSync("git", args, { cwd: REPO, encoding: "utf8" }).trim();
 }
 
+export interface BaselineBuild {
+  commit: string;
+  dir: string;
+  dist: string;
+  buildSec: number;
+}
+
+/** Unpacks `commit` into a temporary folder and builds it (runIdleRss deletes the folder). */
+export function buildBaseline(commit = IDLE_RSS_BASELINE_COMMIT): BaselineBuild {
+  const started = Date.now();
+  const built = buildCommit(commit);
+  return { commit, ...built, buildSec: (Date.now() - started) / 1000 };
+}
+
 /** Unpacks `commit` into a temporary folder and builds it; returns the folder and its CLI. */
 function buildCommit(commit: string): { dir: string; dist: string } {
   const dir = mkdtempSync(join(tmpdir(), `mpsiem-bench-${commit}-`));
@@ -78,12 +92,12 @@ async function startIdle(
 export async function runIdleRss(opts: {
   idleSec: number;
   seed: number;
-  baseline?: string;
+  /** Built beforehand (buildBaseline), so the build does not run beside timed scenarios. */
+  built?: BaselineBuild;
 }): Promise<IdleRssResult> {
-  const baseline = opts.baseline ?? IDLE_RSS_BASELINE_COMMIT;
-  const buildStart = Date.now();
-  const built = buildCommit(baseline);
-  const buildSec = (Date.now() - buildStart) / 1000;
+  const built = opts.built ?? buildBaseline();
+  const baseline = built.commit;
+  const buildSec = built.buildSec;
   const head = git("rev-parse", "--short", "HEAD");
   const dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src") !== "";
   const runs: Array<{

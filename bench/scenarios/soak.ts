@@ -89,6 +89,8 @@ export async function runSoak(opts: {
   seed: number;
   /** Gives up (with what it has) after this long. */
   timeoutSec: number;
+  /** Another build's copy of bench/lib/scaled-service.mjs (beside its own dist/), to compare builds. */
+  serviceScript?: string;
 }): Promise<SoakResult> {
   const chats = manyChats(opts.chats);
   const world = await World.create({ name: "soak", seed: opts.seed, chats, fakeLimits: false });
@@ -97,7 +99,7 @@ export async function runSoak(opts: {
     await world.allowChats();
     service = await world.spawn({
       pollIntervalSec: 0.5,
-      command: [join(REPO, "bench", "lib", "scaled-service.mjs")],
+      command: [opts.serviceScript ?? join(REPO, "bench", "lib", "scaled-service.mjs")],
       env: { BENCH_PACER_LIMITS: JSON.stringify(SCALED_PACER), LOG_LEVEL: "warn" },
     });
     if ((await world.waitFirstPoll(60_000)) === null)
