@@ -159,20 +159,25 @@ function resultsBase(data: Pick<BenchData, "date" | "mode" | "only">): string {
   return `${data.date}-${data.mode}${data.only ? `-only-${data.only.join("-")}` : ""}`;
 }
 
-/** The run whose figures the report shows beside this one's: --previous, or the newest other full run. */
-function previousRun(exclude: string): { file: string; data: BenchData } | null {
+/**
+ * The run whose figures the report shows beside this one's: --previous, or the newest full run that
+ * started before this one.
+ */
+function previousRun(data: Pick<BenchData, "startedAt">): { file: string; data: BenchData } | null {
   const index = process.argv.indexOf("--previous");
-  let file: string | undefined;
-  if (index > 0) file = process.argv[index + 1];
-  else if (existsSync(RESULTS_DIR)) {
-    file = readdirSync(RESULTS_DIR)
-      .filter((name) => /^\d{4}-\d{2}-\d{2}-full\.json$/.test(name) && name !== `${exclude}.json`)
-      .sort()
-      .map((name) => join(RESULTS_DIR, name))
-      .at(-1);
+  if (index > 0) {
+    const file = process.argv[index + 1];
+    if (file === undefined) throw new Error("--previous needs the JSON file of a run");
+    return { file, data: JSON.parse(readFileSync(file, "utf8")) as BenchData };
   }
-  if (file === undefined) return null;
-  return { file, data: JSON.parse(readFileSync(file, "utf8")) as BenchData };
+  if (!existsSync(RESULTS_DIR)) return null;
+  const earlier = readdirSync(RESULTS_DIR)
+    .filter((name) => /^\d{4}-\d{2}-\d{2}-full\.json$/.test(name))
+    .map((name) => join(RESULTS_DIR, name))
+    .map((file) => ({ file, data: JSON.parse(readFileSync(file, "utf8")) as BenchData }))
+    .filter((run) => run.data.startedAt < data.startedAt)
+    .sort((a, b) => a.data.startedAt.localeCompare(b.data.startedAt));
+  return earlier.at(-1) ?? null;
 }
 
 function writeResults(data: BenchData, previous: BenchData | null): void {
@@ -241,7 +246,7 @@ async function main(): Promise<void> {
     const file = process.argv[renderIndex + 1];
     if (file === undefined) throw new Error("--render needs the JSON file of a run");
     const data = JSON.parse(readFileSync(file, "utf8")) as BenchData;
-    writeResults(data, previousRun(resultsBase(data))?.data ?? null);
+    writeResults(data, previousRun(data)?.data ?? null);
     log(`rewrote bench/results/${resultsBase(data)}.md and its charts from ${file}`);
     return;
   }
@@ -326,10 +331,12 @@ async function main(): Promise<void> {
       ...extra,
     };
     const base = resultsBase(data);
-    writeResults(data, previousRun(base)?.data ?? null);
+    writeResults(data, previousRun(data)?.data ?? null);
     log(`results: bench/results/${base}.md (+ .json)`);
     for (const t of targets(data)) {
-      log(`${t.pass === null ? "not run" : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`);
+      log(
+        `${t.pass === null ? (t.measured === "—" ? "not run" : "not judged") : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`,
+      );
     }
     return;
   }
@@ -431,10 +438,12 @@ async function main(): Promise<void> {
           ],
   };
 
-  writeResults(data, previousRun(base)?.data ?? null);
+  writeResults(data, previousRun(data)?.data ?? null);
   log(`results: bench/results/${base}.md (+ .json, -latency.svg, -burst.svg)`);
   for (const t of targets(data)) {
-    log(`${t.pass === null ? "not run" : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`);
+    log(
+      `${t.pass === null ? (t.measured === "—" ? "not run" : "not judged") : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`,
+    );
   }
 }
 

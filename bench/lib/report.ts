@@ -8,7 +8,12 @@ import type { IdleRssResult } from "../scenarios/idle-rss.js";
 import type { LatencyResult } from "../scenarios/latency.js";
 import type { Latency150Result } from "../scenarios/latency150.js";
 import type { RetentionResult, TickFigures } from "../scenarios/retention.js";
-import { SOAK_FLAT_MB_PER_100K, type SoakResult } from "../scenarios/soak.js";
+import {
+  SOAK_FLAT_MB_PER_100K,
+  SOAK_MIN_CALLS_TO_JUDGE,
+  type SoakResult,
+  soakVerdict,
+} from "../scenarios/soak.js";
 import type { MachineInfo } from "./proc.js";
 import { TELEGRAM_LIMITS } from "./stats.js";
 
@@ -64,9 +69,12 @@ export function targets(data: BenchData): Target[] {
     out.push({
       name: `soak: heap flat over the Telegram calls (floor grows < ${SOAK_FLAT_MB_PER_100K} MB per 100,000 calls)`,
       measured: o.ok
-        ? `${s(o.value.heap.floorSlopeMbPer100k, 2)} MB per 100,000 over ${o.value.calls.toLocaleString("en")} calls`
+        ? `${s(o.value.heap.floorSlopeMbPer100k, 2)} MB per 100,000 over ${o.value.calls.toLocaleString("en")} calls` +
+          (soakVerdict(o.value.calls, o.value.heap.floorSlopeMbPer100k) === null
+            ? ` (judged from ${SOAK_MIN_CALLS_TO_JUDGE.toLocaleString("en")} calls: \`npm run bench -- --only soak\`)`
+            : "")
         : `error: ${o.error}`,
-      pass: o.ok ? o.value.flat : false,
+      pass: o.ok ? soakVerdict(o.value.calls, o.value.heap.floorSlopeMbPer100k) : false,
     });
   }
   return out;
@@ -448,7 +456,13 @@ function commandLine(data: BenchData): string {
 
 function targetTable(data: BenchData, previous: BenchData | null): string[] {
   const before = new Map((previous ? targets(previous) : []).map((t) => [t.name, t.measured]));
-  const rows = targets(data).map((t) => [t.name, t.measured, before.get(t.name) ?? "—", verdict(t.pass)]);
+  const rows = targets(data).map((t) => [
+    t.name,
+    t.measured,
+    before.get(t.name) ?? "—",
+    // A measured figure without a verdict (a run too short to judge) is not "not run".
+    t.pass === null && t.measured !== "—" ? "not judged" : verdict(t.pass),
+  ]);
   return table(["target", "measured", "previous", "result"], rows);
 }
 
@@ -599,7 +613,8 @@ export function newSections(data: BenchData, previous: BenchData | null): string
         `The real service (the built \`dist\`, started by \`bench/lib/scaled-service.mjs\` with the pacer scaled far above what is reached; the fake's flood limits off) ` +
           `receives ${v.incidents} incidents in ${v.chats} chats (four private to every group), then the incidents change in the SIEM ten at a time, so each change is an edit ` +
           `in every chat. Heap used (V8, from the service's own /metrics) and RSS (/proc) are sampled every second. *Floor slope*: the lowest sample of each tenth of the run ` +
-          `(the first tenth left out), fitted against the calls; flat = heap floor slope below ${SOAK_FLAT_MB_PER_100K} MB per 100,000 calls (20 bytes a call). Node ${v.node}.`,
+          `(the first tenth left out), fitted against the calls; flat = heap floor slope below ${SOAK_FLAT_MB_PER_100K} MB per 100,000 calls (20 bytes a call), ` +
+          `judged from ${count(SOAK_MIN_CALLS_TO_JUDGE)} calls on (the heap swings by about 100 MB between collections). Node ${v.node}.`,
         "",
         ...table(
           ["measure", "value"],
@@ -623,10 +638,10 @@ export function newSections(data: BenchData, previous: BenchData | null): string
             ["RSS floor slope", `${s(v.rss.floorSlopeMbPer100k, 2)} MB per 100,000 calls`],
             [
               "verdict",
-              v.flat
-                ? "**flat**"
-                : v.calls < v.targetCalls
-                  ? "**not judged** (target not reached)"
+              soakVerdict(v.calls, v.heap.floorSlopeMbPer100k) === null
+                ? `**not judged** (fewer than ${count(SOAK_MIN_CALLS_TO_JUDGE)} calls)`
+                : soakVerdict(v.calls, v.heap.floorSlopeMbPer100k)
+                  ? "**flat**"
                   : "**growing**",
             ],
           ],

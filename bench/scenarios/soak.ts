@@ -12,6 +12,11 @@ import { join } from "node:path";
 import { manyChats, REPO, type ServiceProcess, sleep, World, waitUntil } from "../lib/world.js";
 
 export const SOAK_FLAT_MB_PER_100K = 2;
+/**
+ * Below this many calls the verdict is not given: the heap swings by 100 MB between collections, and
+ * a few tenths of a short run cannot tell a leak of this size from those swings.
+ */
+export const SOAK_MIN_CALLS_TO_JUDGE = 100_000;
 
 /** Pacing far above anything the soak reaches: only the machine limits the calls. */
 const SCALED_PACER = {
@@ -40,7 +45,8 @@ export interface SoakResult {
   samples: SoakSample[];
   heap: { firstBytes: number; lastBytes: number; maxBytes: number; floorSlopeMbPer100k: number };
   rss: { firstBytes: number; lastBytes: number; maxBytes: number; floorSlopeMbPer100k: number };
-  flat: boolean;
+  /** null: too few calls to judge (SOAK_MIN_CALLS_TO_JUDGE). */
+  flat: boolean | null;
   node: string;
   /** CPU seconds of the service process and of this process (the fakes) over the run. */
   serviceCpuSec: number;
@@ -76,6 +82,12 @@ export function floorSlopeMbPer100k(samples: readonly SoakSample[], pick: (s: So
     floors.push([lowest.calls / 100_000, pick(lowest) / 2 ** 20]);
   }
   return slope(floors);
+}
+
+/** Flat, growing, or null when the run was too short to tell. */
+export function soakVerdict(calls: number, heapFloorSlopeMbPer100k: number): boolean | null {
+  if (calls < SOAK_MIN_CALLS_TO_JUDGE || !Number.isFinite(heapFloorSlopeMbPer100k)) return null;
+  return heapFloorSlopeMbPer100k < SOAK_FLAT_MB_PER_100K;
 }
 
 function totalCalls(world: World): number {
@@ -190,7 +202,7 @@ export async function runSoak(opts: {
         maxBytes: Math.max(...rsses),
         floorSlopeMbPer100k: floorSlopeMbPer100k(samples, (s) => s.rssBytes),
       },
-      flat: calls >= opts.calls && heapSlope < SOAK_FLAT_MB_PER_100K,
+      flat: soakVerdict(calls, heapSlope),
       node: process.version,
       serviceCpuSec,
       benchCpuSec: (benchCpu.user + benchCpu.system) / 1e6,

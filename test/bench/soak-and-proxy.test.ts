@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startDelayProxy } from "../../bench/lib/delay-proxy.js";
-import { floorSlopeMbPer100k, type SoakSample } from "../../bench/scenarios/soak.js";
+import { floorSlopeMbPer100k, type SoakSample, soakVerdict } from "../../bench/scenarios/soak.js";
 
 const MB = 2 ** 20;
 
@@ -44,6 +44,16 @@ describe("floorSlopeMbPer100k", () => {
       (s) => s.heapUsedBytes,
     );
     expect(slope).toBeLessThan(2);
+  });
+});
+
+describe("soakVerdict", () => {
+  it("judges only runs of 100,000 calls or more", () => {
+    expect(soakVerdict(30_000, 30)).toBeNull();
+    expect(soakVerdict(200_000, 29.2)).toBe(false);
+    expect(soakVerdict(200_000, 1.5)).toBe(true);
+    expect(soakVerdict(200_000, -3)).toBe(true);
+    expect(soakVerdict(200_000, Number.NaN)).toBeNull();
   });
 });
 
