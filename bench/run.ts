@@ -3,20 +3,21 @@
 // bench/results/<date>-<mode>.md, a JSON file with the raw figures and two SVG charts.
 //
 // Schedule (full): an idle service starts first, alone, then runs beside everything else for the
-// whole run. Then the year-of-traffic store (retention), alone: it writes and copies a few hundred MB,
-// which would stall the other services' disk writes. Latency at poll intervals 1 s and 3 s and the
-// action round trip run together (each mostly waits on its own clock), and beside them the light new
-// scenarios: idle RSS of this build and of an earlier commit (built before they start), and the
-// 150 ms-latency world; then the 300 burst alone; then the 2,500 burst, with the growth scenarios
-// starting once its private chat is complete (from then on the burst only trickles into the groups at
-// 20 a minute); then the soak, which keeps a core busy and so runs last, beside the idle service's
-// last minutes.
+// whole run. Then the year-of-traffic store (retention), alone: it writes and copies a few hundred
+// MB, which would stall the other services' disk writes; and the earlier commit's build for the idle
+// RSS comparison, alone too. Latency at poll intervals 1 s and 3 s and the action round trip run
+// together (each mostly waits on its own clock), and beside them the light new scenarios: idle RSS of
+// this build and of the earlier commit, and the 150 ms-latency world; then the 300 burst alone; then
+// the 2,500 burst, with the growth scenarios starting once its private chat is complete (from then on
+// the burst only trickles into the groups at 20 a minute); then the soak, which keeps a core busy and
+// so runs last, beside the idle service's last minutes. Quick mode leaves out the idle RSS comparison
+// (a short idle stretch says nothing about memory) and runs the others in smaller variants.
 //
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
 // one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
-// 200,000 Telegram calls there; inside the full run it makes fewer (SOAK_CALLS_IN_FULL_RUN) to keep
+// 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
 // the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
-// whose figures the report shows beside this one's (default: the newest other *-full.json here).
+// whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -47,7 +48,8 @@ interface Plan {
   soak: { callsInRun: number; callsAlone: number; chats: number; incidents: number; timeoutSec: number };
   latency150: { chats: number; incidents: number };
   retention: { incidents: number; ticks: number; idleSec: number };
-  idleRss: { idleSec: number };
+  /** null: not in this mode's whole run (`--only idle-rss` still runs it, with the full plan's stretch). */
+  idleRss: { idleSec: number } | null;
 }
 
 export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss"] as const;
@@ -87,8 +89,8 @@ const QUICK: Plan = {
   idleMinMs: 0,
   soak: { callsInRun: 5_000, callsAlone: 20_000, chats: 50, incidents: 20, timeoutSec: 300 },
   latency150: { chats: 50, incidents: 1 },
-  retention: { incidents: 10_000, ticks: 15, idleSec: 5 },
-  idleRss: { idleSec: 15 },
+  retention: { incidents: 10_000, ticks: 15, idleSec: 3 },
+  idleRss: null,
 };
 
 const SEED = 20_240_601;
@@ -299,7 +301,7 @@ async function main(): Promise<void> {
         return attempt("idle RSS of run, this build and adb736a", () => {
           if (built && !built.ok) throw new Error(`the earlier build failed: ${built.error}`);
           return runIdleRss({
-            ...plan.idleRss,
+            idleSec: (plan.idleRss ?? FULL.idleRss ?? { idleSec: 180 }).idleSec,
             seed: SEED + 330,
             ...(built?.ok ? { built: built.value } : {}),
           });
@@ -346,9 +348,11 @@ async function main(): Promise<void> {
     IdleRun.start({ seed: SEED + 1, intervalSec: 3 }),
   );
 
+  // The year-of-traffic store goes alone, before the timed scenarios; so does the earlier commit's
+  // build (full mode only: a quick idle stretch says nothing about memory).
   await newScenario("retention");
-  // Built now, alone: a compiler run beside the latency scenarios would slow them.
-  const idleRssBuild = await attempt("idle RSS: build adb736a", async () => buildBaseline());
+  const idleRssBuild =
+    plan.idleRss === null ? null : await attempt("idle RSS: build adb736a", async () => buildBaseline());
   const [lat1, lat3, action] = await Promise.all([
     attempt("latency, poll interval 1 s", () =>
       runLatency({ intervalSec: 1, incidents: plan.latencyIncidents, seed: SEED + 10 }),
@@ -358,7 +362,7 @@ async function main(): Promise<void> {
     ),
     attempt("action round trip", () => runAction({ presses: plan.actionPresses, seed: SEED + 20 })),
     // Light beside these (mostly waiting on their own clocks).
-    newScenario("idle-rss", undefined, idleRssBuild),
+    idleRssBuild === null ? Promise.resolve() : newScenario("idle-rss", undefined, idleRssBuild),
     newScenario("latency150"),
   ]);
 
@@ -430,7 +434,7 @@ async function main(): Promise<void> {
               "load the machine). Use the full run for the figures.",
             `New scenarios in their quick variants: soak ${plan.soak.callsInRun.toLocaleString("en")} Telegram calls, ` +
               `the 150 ms world with ${plan.latency150.incidents} incident, retention on ${plan.retention.incidents.toLocaleString("en")} ` +
-              `incidents, idle RSS over ${plan.idleRss.idleSec} s.`,
+              "incidents; no idle RSS comparison (`npm run bench -- --only idle-rss` runs it).",
           ]
         : [
             `The soak inside the full run makes ${(soakCalls ?? plan.soak.callsInRun).toLocaleString("en")} Telegram calls, to keep the ` +
