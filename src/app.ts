@@ -5,7 +5,7 @@
 import { Api, type Transformer } from "grammy";
 import type pino from "pino";
 import { formatDuration } from "./config/load.js";
-import type { Config } from "./config/types.js";
+import { type Config, DEFAULT_RETENTION_MS } from "./config/types.js";
 import {
   Delivery,
   type DeliveryTuning,
@@ -19,7 +19,7 @@ import { IncidentReader, Intake } from "./intake/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
-import { openStore, type Store } from "./store/index.js";
+import { openStore, RetentionTask, type Store } from "./store/index.js";
 import { createTelegramBot, type TelegramBot } from "./telegram/bot.js";
 import { proxyFetchConfig } from "./telegram/proxy.js";
 
@@ -208,6 +208,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   // Intake and delivery start at once: incidents are queued even while Telegram is still unreachable.
   delivery.start();
   intake.start();
+  // BOT_RETENTION: old rows are pruned now and every hour, in small batches beside the other work.
+  const retention = new RetentionTask({
+    repository: store.retention,
+    retentionMs: config.bot.retentionMs ?? DEFAULT_RETENTION_MS,
+    logger: logger.child({ part: "store" }),
+  });
+  retention.start();
   // The bot retries getMe until Telegram answers; only a refused token is final.
   const telegramStarted = telegram.start().catch((error: unknown) => {
     logger.error(
@@ -229,7 +236,12 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       stopping ??= (async () => {
         const deadline = Date.now() + STOP_PARTS_WITHIN_MS;
         // In parallel: the CLI allows 5 s in all, and a hung SIEM call must not eat the sender's share.
-        const parts = Promise.allSettled([intake!.stop(), telegram.stop(), delivery!.stop()]);
+        const parts = Promise.allSettled([
+          intake!.stop(),
+          telegram.stop(),
+          delivery!.stop(),
+          retention.stop(),
+        ]);
         // Then at once: nothing new goes to Telegram from here on (a reply, a notice, a send that was
         // about to leave); calls already on their way finish within delivery's grace.
         pacer.stop();

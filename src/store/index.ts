@@ -32,6 +32,7 @@ import type { DialectName } from "./dialect/types.js";
 import { IncidentsRepository } from "./incidents.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { RetentionRepository } from "./retention.js";
 import { SettingsRepository } from "./settings.js";
 
 export type { ApprovalMessage, ChatRequest } from "./approvals.js";
@@ -48,6 +49,7 @@ export type {
 } from "./incidents.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
+export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 
 export interface Store {
@@ -61,6 +63,8 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
   readonly closeConfirmations: CloseConfirmationsRepository;
+  /** Deletes what BOT_RETENTION no longer keeps (RetentionTask runs it). */
+  readonly retention: RetentionRepository;
   close(): Promise<void>;
 }
 
@@ -85,6 +89,7 @@ export async function openStore(
     settings: new SettingsRepository(db),
     approvals: new ApprovalsRepository(db, now),
     closeConfirmations: new CloseConfirmationsRepository(db),
+    retention: new RetentionRepository(db),
     close: () => opened.close(),
   };
 }
