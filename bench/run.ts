@@ -3,11 +3,22 @@
 // bench/results/<date>-<mode>.md, a JSON file with the raw figures and two SVG charts.
 //
 // Schedule (full): an idle service starts first, alone, then runs beside everything else for the
-// whole run. Latency at poll intervals 1 s and 3 s and the action round trip run together (each
-// mostly waits on its own clock); then the 300 burst alone; then the 2,500 burst, with the growth
-// scenarios starting once its private chat is complete (from then on the burst only trickles into
-// the groups at 20 a minute).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// whole run. Then the year-of-traffic store (retention), alone: it writes and copies a few hundred
+// MB, which would stall the other services' disk writes; and the earlier commit's build for the idle
+// RSS comparison, alone too. Latency at poll intervals 1 s and 3 s and the action round trip run
+// together (each mostly waits on its own clock), and beside them the light new scenarios: idle RSS of
+// this build and of the earlier commit, and the 150 ms-latency world; then the 300 burst alone; then
+// the 2,500 burst, with the growth scenarios starting once its private chat is complete (from then on
+// the burst only trickles into the groups at 20 a minute); then the soak, which keeps a core busy and
+// so runs last, beside the idle service's last minutes. Quick mode leaves out the idle RSS comparison
+// (a short idle stretch says nothing about memory) and runs the others in smaller variants.
+//
+// `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
+// one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
+// 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
+// the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
+// whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { machineInfo } from "./lib/proc.js";
@@ -18,7 +29,11 @@ import { runAction } from "./scenarios/action.js";
 import { runBurst } from "./scenarios/burst.js";
 import { type GrowthRow, runGrowthChats, runGrowthHistory } from "./scenarios/growth.js";
 import { IdleRun } from "./scenarios/idle.js";
+import { type BaselineBuild, buildBaseline, runIdleRss } from "./scenarios/idle-rss.js";
 import { runLatency } from "./scenarios/latency.js";
+import { runLatency150 } from "./scenarios/latency150.js";
+import { runRetention } from "./scenarios/retention.js";
+import { runSoak } from "./scenarios/soak.js";
 
 interface Plan {
   mode: "full" | "quick";
@@ -29,7 +44,16 @@ interface Plan {
   history: { stored: number; incidents: number } | null;
   /** The idle service is measured at least this long (and as long as the run lasts). */
   idleMinMs: number;
+  /** Soak: Telegram calls inside the whole run, and alone (`--only soak`). */
+  soak: { callsInRun: number; callsAlone: number; chats: number; incidents: number; timeoutSec: number };
+  latency150: { chats: number; incidents: number };
+  retention: { incidents: number; ticks: number; idleSec: number };
+  /** null: not in this mode's whole run (`--only idle-rss` still runs it, with the full plan's stretch). */
+  idleRss: { idleSec: number } | null;
 }
+
+export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss"] as const;
+type NewScenario = (typeof NEW_SCENARIOS)[number];
 
 const FULL: Plan = {
   mode: "full",
@@ -46,6 +70,10 @@ const FULL: Plan = {
   ],
   history: { stored: 10_000, incidents: 5 },
   idleMinMs: 8 * 60_000,
+  soak: { callsInRun: 30_000, callsAlone: 200_000, chats: 100, incidents: 50, timeoutSec: 1_500 },
+  latency150: { chats: 50, incidents: 3 },
+  retention: { incidents: 100_000, ticks: 30, idleSec: 15 },
+  idleRss: { idleSec: 180 },
 };
 
 const QUICK: Plan = {
@@ -59,6 +87,10 @@ const QUICK: Plan = {
   ],
   history: null,
   idleMinMs: 0,
+  soak: { callsInRun: 5_000, callsAlone: 20_000, chats: 50, incidents: 20, timeoutSec: 300 },
+  latency150: { chats: 50, incidents: 1 },
+  retention: { incidents: 10_000, ticks: 15, idleSec: 3 },
+  idleRss: null,
 };
 
 const SEED = 20_240_601;
@@ -125,8 +157,33 @@ async function runGrowthAll(plan: Plan): Promise<Array<{ label: string; outcome:
 }
 
 /** Writes the JSON (raw figures), the Markdown report and the two charts of a run. */
-function writeResults(data: BenchData): void {
-  const base = `${data.date}-${data.mode}`;
+function resultsBase(data: Pick<BenchData, "date" | "mode" | "only">): string {
+  return `${data.date}-${data.mode}${data.only ? `-only-${data.only.join("-")}` : ""}`;
+}
+
+/**
+ * The run whose figures the report shows beside this one's: --previous, or the newest full run that
+ * started before this one.
+ */
+function previousRun(data: Pick<BenchData, "startedAt">): { file: string; data: BenchData } | null {
+  const index = process.argv.indexOf("--previous");
+  if (index > 0) {
+    const file = process.argv[index + 1];
+    if (file === undefined) throw new Error("--previous needs the JSON file of a run");
+    return { file, data: JSON.parse(readFileSync(file, "utf8")) as BenchData };
+  }
+  if (!existsSync(RESULTS_DIR)) return null;
+  const earlier = readdirSync(RESULTS_DIR)
+    .filter((name) => /^\d{4}-\d{2}-\d{2}-full\.json$/.test(name))
+    .map((name) => join(RESULTS_DIR, name))
+    .map((file) => ({ file, data: JSON.parse(readFileSync(file, "utf8")) as BenchData }))
+    .filter((run) => run.data.startedAt < data.startedAt)
+    .sort((a, b) => a.data.startedAt.localeCompare(b.data.startedAt));
+  return earlier.at(-1) ?? null;
+}
+
+function writeResults(data: BenchData, previous: BenchData | null): void {
+  const base = resultsBase(data);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const latencyPanels = data.latency
     .filter((l) => l.outcome.ok)
@@ -142,6 +199,11 @@ function writeResults(data: BenchData): void {
         ],
       };
     });
+  if (data.only) {
+    writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(data, null, 1)}\n`);
+    writeFileSync(join(RESULTS_DIR, `${base}.md`), renderReport(data, previous));
+    return;
+  }
   writeFileSync(
     join(RESULTS_DIR, data.charts.latency),
     histogramSvg(
@@ -175,7 +237,7 @@ function writeResults(data: BenchData): void {
     ),
   );
   writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(data, null, 1)}\n`);
-  const report = renderReport(data);
+  const report = renderReport(data, previous);
   writeFileSync(join(RESULTS_DIR, `${base}.md`), report);
 }
 
@@ -186,11 +248,23 @@ async function main(): Promise<void> {
     const file = process.argv[renderIndex + 1];
     if (file === undefined) throw new Error("--render needs the JSON file of a run");
     const data = JSON.parse(readFileSync(file, "utf8")) as BenchData;
-    writeResults(data);
-    log(`rewrote bench/results/${data.date}-${data.mode}.md and its charts from ${file}`);
+    writeResults(data, previousRun(data)?.data ?? null);
+    log(`rewrote bench/results/${resultsBase(data)}.md and its charts from ${file}`);
     return;
   }
   const plan = process.argv.includes("--quick") ? QUICK : FULL;
+  const onlyIndex = process.argv.indexOf("--only");
+  const only =
+    onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? "").split(",").filter((name) => name !== "") : null;
+  for (const name of only ?? []) {
+    if (!(NEW_SCENARIOS as readonly string[]).includes(name)) {
+      throw new Error(`--only: unknown scenario "${name}"; one of ${NEW_SCENARIOS.join(", ")}`);
+    }
+  }
+  if (only !== null && only.length === 0) throw new Error(`--only needs a name: ${NEW_SCENARIOS.join(", ")}`);
+  const soakCallsIndex = process.argv.indexOf("--soak-calls");
+  const soakCalls = soakCallsIndex > 0 ? Number(process.argv[soakCallsIndex + 1]) : null;
+  if (soakCalls !== null && !(soakCalls > 0)) throw new Error("--soak-calls needs a number of calls");
   if (!existsSync(CLI_PATH)) {
     throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm run bench does it)`);
   }
@@ -200,11 +274,85 @@ async function main(): Promise<void> {
     `${plan.mode} mode on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage[0].toFixed(1)}`,
   );
 
+  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss"> = {};
+  const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
+    switch (name) {
+      case "soak": {
+        const n = soakCalls ?? calls ?? plan.soak.callsAlone;
+        return attempt(`soak, ${n.toLocaleString("en")} Telegram calls`, () =>
+          runSoak({ ...plan.soak, calls: n, seed: SEED + 300 }),
+        ).then((outcome) => {
+          extra.soak = outcome;
+        });
+      }
+      case "latency150":
+        return attempt("150 ms-latency world", () =>
+          runLatency150({ ...plan.latency150, seed: SEED + 310 }),
+        ).then((outcome) => {
+          extra.latency150 = outcome;
+        });
+      case "retention":
+        return attempt("retention: a year of traffic", () =>
+          runRetention({ ...plan.retention, seed: SEED + 320 }),
+        ).then((outcome) => {
+          extra.retention = outcome;
+        });
+      case "idle-rss":
+        return attempt("idle RSS of run, this build and adb736a", () => {
+          if (built && !built.ok) throw new Error(`the earlier build failed: ${built.error}`);
+          return runIdleRss({
+            idleSec: (plan.idleRss ?? FULL.idleRss ?? { idleSec: 180 }).idleSec,
+            seed: SEED + 330,
+            ...(built?.ok ? { built: built.value } : {}),
+          });
+        }).then((outcome) => {
+          extra.idleRss = outcome;
+        });
+    }
+  };
+
+  if (only !== null) {
+    for (const name of only as NewScenario[]) await newScenario(name);
+    const load = os.loadavg();
+    const data: BenchData = {
+      mode: plan.mode,
+      only,
+      date: localDate(startedAt),
+      startedAt: startedAt.toISOString(),
+      durationSec: (Date.now() - runStartedAt) / 1000,
+      machine,
+      loadAverageEnd: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
+      latency: [],
+      action: { ok: false, error: "not run (--only)" },
+      bursts: [],
+      idle: { ok: false, error: "not run (--only)" },
+      growth: [],
+      flood: floodTotals,
+      charts: { latency: "", burst: "" },
+      notes: [`Only ${only.join(", ")} (\`--only\`); the other scenarios were not run.`],
+      ...extra,
+    };
+    const base = resultsBase(data);
+    writeResults(data, previousRun(data)?.data ?? null);
+    log(`results: bench/results/${base}.md (+ .json)`);
+    for (const t of targets(data)) {
+      log(
+        `${t.pass === null ? (t.measured === "—" ? "not run" : "not judged") : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`,
+      );
+    }
+    return;
+  }
+
   // Alone, so that its start-up time is not slowed by the other services starting.
   const idleRun = await attempt("idle service start", () =>
     IdleRun.start({ seed: SEED + 1, intervalSec: 3 }),
   );
 
+  // The year-of-traffic store goes alone, before the timed scenarios; so does the earlier commit's
+  // build (full mode only: a quick idle stretch says nothing about memory).
+  await newScenario("retention");
+  const idleRssBuild =
+    plan.idleRss === null ? null : await attempt("idle RSS: build adb736a", async () => buildBaseline());
   const [lat1, lat3, action] = await Promise.all([
     attempt("latency, poll interval 1 s", () =>
       runLatency({ intervalSec: 1, incidents: plan.latencyIncidents, seed: SEED + 10 }),
@@ -213,6 +361,9 @@ async function main(): Promise<void> {
       runLatency({ intervalSec: 3, incidents: plan.latencyIncidents, seed: SEED + 11 }),
     ),
     attempt("action round trip", () => runAction({ presses: plan.actionPresses, seed: SEED + 20 })),
+    // Light beside these (mostly waiting on their own clocks).
+    idleRssBuild === null ? Promise.resolve() : newScenario("idle-rss", undefined, idleRssBuild),
+    newScenario("latency150"),
   ]);
 
   const bursts: BenchData["bursts"] = [];
@@ -239,6 +390,9 @@ async function main(): Promise<void> {
     bursts.push({ size: b.size, outcome: burstOutcome });
     growth = growthRows;
   }
+
+  // Last: it keeps a core busy, so nothing timed runs beside it but the idle service (CPU time only).
+  await newScenario("soak", plan.soak.callsInRun);
 
   let idle: Outcome<Awaited<ReturnType<IdleRun["finish"]>>>;
   if (idleRun.ok) {
@@ -270,6 +424,7 @@ async function main(): Promise<void> {
     growth,
     flood: floodTotals,
     charts: { latency: `${base}-latency.svg`, burst: `${base}-burst.svg` },
+    ...extra,
     notes:
       plan.mode === "quick"
         ? [
@@ -277,14 +432,22 @@ async function main(): Promise<void> {
               "100 chats only (no 1,000 chats, no 10,000 stored incidents), and an idle stretch of about a minute " +
               "right after start (so its CPU figure includes the service settling in, while the other scenarios " +
               "load the machine). Use the full run for the figures.",
+            `New scenarios in their quick variants: soak ${plan.soak.callsInRun.toLocaleString("en")} Telegram calls, ` +
+              `the 150 ms world with ${plan.latency150.incidents} incident, retention on ${plan.retention.incidents.toLocaleString("en")} ` +
+              "incidents; no idle RSS comparison (`npm run bench -- --only idle-rss` runs it).",
           ]
-        : [],
+        : [
+            `The soak inside the full run makes ${(soakCalls ?? plan.soak.callsInRun).toLocaleString("en")} Telegram calls, to keep the ` +
+              "run within about 10 minutes; `npm run bench -- --only soak` makes the 200,000.",
+          ],
   };
 
-  writeResults(data);
+  writeResults(data, previousRun(data)?.data ?? null);
   log(`results: bench/results/${base}.md (+ .json, -latency.svg, -burst.svg)`);
   for (const t of targets(data)) {
-    log(`${t.pass === null ? "not run" : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`);
+    log(
+      `${t.pass === null ? (t.measured === "—" ? "not run" : "not judged") : t.pass ? "pass" : "FAIL"}  ${t.name}: ${t.measured}`,
+    );
   }
 }
 

@@ -11,7 +11,7 @@ import { Api, type Transformer } from "grammy";
 import type pino from "pino";
 import { formatDuration } from "./config/load.js";
 import { DEFAULT_LEASE_TTL_MS } from "./config/schema.js";
-import type { Config } from "./config/types.js";
+import { type Config, DEFAULT_RETENTION_MS } from "./config/types.js";
 import {
   Delivery,
   type DeliveryTuning,
@@ -34,7 +34,7 @@ import {
 import { type LogRing, recentProblems } from "./log/logger.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
-import { openStore, type Store } from "./store/index.js";
+import { openStore, RetentionTask, type Store } from "./store/index.js";
 import { createTelegramBot, type TelegramBot } from "./telegram/bot.js";
 import { proxyFetchConfig } from "./telegram/proxy.js";
 import { type RunningWebhookListener, startWebhookListener } from "./telegram/webhook.js";
@@ -187,6 +187,14 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     // Intake and delivery start at once: incidents are queued even while Telegram is still unreachable.
     delivery.start();
     intake.start();
+    // BOT_RETENTION: old rows are pruned now and every hour, in small batches beside the other work (by
+    // the leader alone: one pruner per database is enough).
+    const retention = new RetentionTask({
+      repository: store.retention,
+      retentionMs: config.bot.retentionMs ?? DEFAULT_RETENTION_MS,
+      logger: logger.child({ part: "store" }),
+    });
+    retention.start();
     const tookOverFrom =
       store.dialect === "postgres" && term.previousHolder !== null && term.previousHolder !== instance
         ? term.previousHolder
@@ -206,7 +214,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
         live = false;
         if (current === parts) current = null;
         // In parallel: a hung SIEM call must not eat the sender's share of the time.
-        await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop()]);
+        await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop(), retention.stop()]);
         await untilDeadline(telegramLed, Date.now() + 1_000);
       },
     };

@@ -4,7 +4,16 @@ import type { ActionResult } from "../scenarios/action.js";
 import type { BurstResult } from "../scenarios/burst.js";
 import type { GrowthRow } from "../scenarios/growth.js";
 import type { IdleResult } from "../scenarios/idle.js";
+import type { IdleRssResult } from "../scenarios/idle-rss.js";
 import type { LatencyResult } from "../scenarios/latency.js";
+import type { Latency150Result } from "../scenarios/latency150.js";
+import type { RetentionResult, TickFigures } from "../scenarios/retention.js";
+import {
+  SOAK_FLAT_MB_PER_100K,
+  SOAK_MIN_CALLS_TO_JUDGE,
+  type SoakResult,
+  soakVerdict,
+} from "../scenarios/soak.js";
 import type { MachineInfo } from "./proc.js";
 import { TELEGRAM_LIMITS } from "./stats.js";
 
@@ -25,6 +34,12 @@ export interface BenchData {
   flood: Array<{ world: string; tooManyRequests: number; duringRetryAfter: number }>;
   charts: { latency: string; burst: string };
   notes: string[];
+  /** Set when only some of the new scenarios ran (`--only`). */
+  only?: string[];
+  soak?: Outcome<SoakResult>;
+  latency150?: Outcome<Latency150Result>;
+  retention?: Outcome<RetentionResult>;
+  idleRss?: Outcome<IdleRssResult>;
 }
 
 export interface Target {
@@ -48,6 +63,24 @@ function table(header: string[], rows: Array<Array<string | number>>): string[] 
 }
 
 export function targets(data: BenchData): Target[] {
+  const out: Target[] = data.only ? [] : baseTargets(data);
+  if (data.soak) {
+    const o = data.soak;
+    out.push({
+      name: `soak: heap flat over the Telegram calls (floor grows < ${SOAK_FLAT_MB_PER_100K} MB per 100,000 calls)`,
+      measured: o.ok
+        ? `${s(o.value.heap.floorSlopeMbPer100k, 2)} MB per 100,000 over ${o.value.calls.toLocaleString("en")} calls` +
+          (soakVerdict(o.value.calls, o.value.heap.floorSlopeMbPer100k) === null
+            ? ` (judged from ${SOAK_MIN_CALLS_TO_JUDGE.toLocaleString("en")} calls: \`npm run bench -- --only soak\`)`
+            : "")
+        : `error: ${o.error}`,
+      pass: o.ok ? soakVerdict(o.value.calls, o.value.heap.floorSlopeMbPer100k) : false,
+    });
+  }
+  return out;
+}
+
+function baseTargets(data: BenchData): Target[] {
   const out: Target[] = [];
   for (const { intervalSec, outcome } of data.latency) {
     const limit = intervalSec + 0.5;
@@ -133,13 +166,16 @@ function errorLine<T>(name: string, outcome: Outcome<T>): string[] {
   return outcome.ok ? [] : [`- ${name}: **error** — ${outcome.error}`];
 }
 
-export function renderReport(data: BenchData): string {
+export function renderReport(data: BenchData, previous: BenchData | null = null): string {
   const m = data.machine;
   const L = TELEGRAM_LIMITS;
   const lines: string[] = [
     `# Benchmark ${data.date} (${data.mode} mode)`,
     "",
-    `Run with \`npm run bench${data.mode === "quick" ? " -- --quick" : ""}\`, started ${data.startedAt}, took ${(data.durationSec / 60).toFixed(1)} min (after the build).`,
+    `Run with \`npm run bench${commandLine(data)}\`, started ${data.startedAt}, took ${(data.durationSec / 60).toFixed(1)} min (after the build).` +
+      (previous
+        ? ` Previous figures (*previous*) are from the run of ${previous.date} (${previous.mode}).`
+        : ""),
     "",
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.os}. ` +
       `Load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(" / ")}, at end ${data.loadAverageEnd.map((x) => x.toFixed(1)).join(" / ")} ` +
@@ -152,14 +188,13 @@ export function renderReport(data: BenchData): string {
       "any request made while a `retry_after` is running. Memory (VmRSS) and CPU time (utime + stime) are read from " +
       "`/proc/<pid>` of the service process. Chats: one private chat and two supergroups unless a row says otherwise.",
     "",
-    "## Targets",
-    "",
-    ...table(
-      ["target", "measured", "result"],
-      targets(data).map((t) => [t.name, t.measured, verdict(t.pass)]),
-    ),
-    "",
   ];
+  if (targets(data).length > 0) lines.push("## Targets", "", ...targetTable(data, previous), "");
+  if (data.only) {
+    lines.push(...newSections(data, previous));
+    if (data.notes.length > 0) lines.push("## Notes", "", ...data.notes.map((n) => `- ${n}`), "");
+    return lines.join("\n");
+  }
 
   lines.push("## 1. Notification latency", "");
   lines.push(
@@ -397,6 +432,8 @@ export function renderReport(data: BenchData): string {
   for (const g of data.growth) lines.push(...errorLine(g.label, g.outcome));
   lines.push("");
 
+  lines.push(...newSections(data, previous));
+
   lines.push("## Flood control over the whole run", "");
   lines.push(
     ...table(
@@ -407,4 +444,318 @@ export function renderReport(data: BenchData): string {
   if (data.notes.length > 0) lines.push("", "## Notes", "", ...data.notes.map((n) => `- ${n}`));
   lines.push("");
   return lines.join("\n");
+}
+
+function commandLine(data: BenchData): string {
+  const args = [
+    ...(data.mode === "quick" ? ["--quick"] : []),
+    ...(data.only ? ["--only", data.only.join(",")] : []),
+  ];
+  return args.length > 0 ? ` -- ${args.join(" ")}` : "";
+}
+
+function targetTable(data: BenchData, previous: BenchData | null): string[] {
+  const before = new Map((previous ? targets(previous) : []).map((t) => [t.name, t.measured]));
+  const rows = targets(data).map((t) => [
+    t.name,
+    t.measured,
+    before.get(t.name) ?? "—",
+    // A measured figure without a verdict (a run too short to judge) is not "not run".
+    t.pass === null && t.measured !== "—" ? "not judged" : verdict(t.pass),
+  ]);
+  return table(["target", "measured", "previous", "result"], rows);
+}
+
+const ms = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "—" : `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`;
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "—" : `${x.toFixed(2)} %`;
+const count = (n: number) => n.toLocaleString("en");
+
+/** The previous run's idle figures, where a new scenario measures the same thing. */
+function previousIdle(previous: BenchData | null): IdleResult | null {
+  return previous?.idle?.ok ? previous.idle.value : null;
+}
+
+/** Sections of the scenarios added for the "months of uptime" hardening (each only when run). */
+export function newSections(data: BenchData, previous: BenchData | null): string[] {
+  const lines: string[] = [];
+  const prevIdle = previousIdle(previous);
+  const prevIdleRssMax = prevIdle
+    ? Math.max(
+        prevIdle.rssAfterStartBytes ?? 0,
+        prevIdle.rssEndBytes ?? 0,
+        ...prevIdle.rssSamples.map((x) => x[1]),
+      )
+    : null;
+
+  if (data.retention) {
+    lines.push("## 6. A year of traffic: the idle loop and retention", "");
+    const o = data.retention;
+    if (!o.ok) lines.push(...errorLine("retention", o), "");
+    else {
+      const v = o.value;
+      lines.push(
+        `The store holds a year of traffic, written with bulk SQL into the schema the service creates: ${count(v.incidents)} incidents ` +
+          `(one every ${((365 * 24 * 60) / v.incidents).toFixed(1)} min), each delivered to ${v.chats} chats (one private, three groups; one row in 200 ` +
+          `cancelled instead), a fifth of them closed by a button press, and their audit rows: ${count(v.rows.total)} rows in all ` +
+          `(${count(v.rows.incidents)} incidents, ${count(v.rows.outbox)} outbox, ${count(v.rows.audit)} audit), built in ${s(v.buildSec, 0)} s. ` +
+          "*Tick* is one look of the delivery idle loop (`depthByKind`, `pendingCounts`, `staleChatIds`, as `tick()` runs them each second), " +
+          `timed ${v.ticks.beforePruning.ticks} times in a row through the store's repositories; *sentSince* is the read of the last minute's sends at start. ` +
+          "*Without 0003's indexes* is the same file with the partial indexes `outbox_stale` and `outbox_sent_at` dropped: the queries then plan " +
+          "as they did before migration 0003. *Idle CPU* is a running service (`node dist/cli.js run`, three-second polls, nothing to deliver) over " +
+          `${s(v.idle.beforePruning.seconds, 0)} s after it settled. *After pruning*: the service started with BOT_RETENTION=${v.retentionDays}d and pruned at start ` +
+          "(figures from its log line); the other runs had BOT_RETENTION=400d, which prunes nothing here.",
+        "",
+      );
+      const tickRow = (
+        label: string,
+        t: TickFigures,
+        idle: { cpuPercent: number; rssBytes: number | null },
+      ) => [
+        label,
+        ms(t.tickP50Ms),
+        ms(t.tickP95Ms),
+        `${ms(t.perQueryP50Ms.depthByKind)} / ${ms(t.perQueryP50Ms.pendingCounts)} / ${ms(t.perQueryP50Ms.staleChatIds)}`,
+        ms(t.sentSinceMs),
+        pct(idle.cpuPercent),
+        mb(idle.rssBytes),
+        `\`${t.plans.staleChatIds}\``,
+      ];
+      lines.push(
+        ...table(
+          [
+            "store",
+            "tick p50",
+            "tick p95",
+            "p50 depthByKind / pendingCounts / staleChatIds",
+            "sentSince",
+            "idle CPU",
+            "RSS",
+            "plan of staleChatIds (outbox step)",
+          ],
+          [
+            tickRow(
+              `${count(v.rows.total)} rows, without 0003's indexes`,
+              v.ticks.withoutIndexes,
+              v.idle.withoutIndexes,
+            ),
+            tickRow(
+              `${count(v.rows.total)} rows, before pruning`,
+              v.ticks.beforePruning,
+              v.idle.beforePruning,
+            ),
+            tickRow(
+              `${count(v.rowsAfter.total)} rows, after pruning`,
+              v.ticks.afterPruning,
+              v.idle.afterPruning,
+            ),
+            ...(prevIdle
+              ? [
+                  [
+                    `*previous* (${previous!.date}): empty store`,
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                    pct(prevIdle.cpuPercent),
+                    mb(prevIdle.rssEndBytes),
+                    "—",
+                  ],
+                ]
+              : []),
+          ],
+        ),
+        "",
+      );
+      const size = (x: { fileBytes: number; usedBytes: number }) =>
+        `${mb(x.fileBytes)} (${mb(x.usedBytes)} in use)`;
+      const p = v.prune;
+      lines.push(
+        ...table(
+          ["measure", "before pruning", "after pruning"],
+          [
+            [
+              "rows (incidents / outbox / audit)",
+              `${count(v.rows.incidents)} / ${count(v.rows.outbox)} / ${count(v.rows.audit)}`,
+              `${count(v.rowsAfter.incidents)} / ${count(v.rowsAfter.outbox)} / ${count(v.rowsAfter.audit)}`,
+            ],
+            ["database file (pages in use)", size(v.size.beforePruning), size(v.size.afterPruning)],
+            [
+              "sentSince plan",
+              `\`${v.ticks.beforePruning.plans.sentSince}\``,
+              `without 0003's indexes: \`${v.ticks.withoutIndexes.plans.sentSince}\``,
+            ],
+          ],
+        ),
+        "",
+        p
+          ? `The prune at start deleted ${count(p.incidents)} incidents, ${count(p.outbox)} outbox rows and ${count(p.audit)} audit rows in ${s(p.ms / 1000, 1)} s, ` +
+              `in ${count(p.batches)} transactions of at most 200 rows (incidents for the incident pass); the longest held the database ${p.longestBatchMs} ms. ` +
+              "SQLite keeps the freed pages for new rows, so the file does not shrink (a VACUUM would bring it to the pages in use)."
+          : "The service's prune was not logged.",
+        "",
+      );
+    }
+  }
+
+  if (data.soak) {
+    lines.push("## 7. Soak: memory over many Telegram calls", "");
+    const o = data.soak;
+    if (!o.ok) lines.push(...errorLine("soak", o), "");
+    else {
+      const v = o.value;
+      const methods = Object.entries(v.byMethod)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${count(n)}`)
+        .join(", ");
+      lines.push(
+        `The real service (the built \`dist\`, started by \`bench/lib/scaled-service.mjs\` with the pacer scaled far above what is reached; the fake's flood limits off) ` +
+          `receives ${v.incidents} incidents in ${v.chats} chats (four private to every group), then the incidents change in the SIEM ten at a time, so each change is an edit ` +
+          `in every chat. Heap used (V8, from the service's own /metrics) and RSS (/proc) are sampled every second. *Floor slope*: the lowest sample of each tenth of the run ` +
+          `(the first tenth left out), fitted against the calls; flat = heap floor slope below ${SOAK_FLAT_MB_PER_100K} MB per 100,000 calls (20 bytes a call), ` +
+          `judged from ${count(SOAK_MIN_CALLS_TO_JUDGE)} calls on (the heap swings by about 100 MB between collections). Node ${v.node}.`,
+        "",
+        ...table(
+          ["measure", "value"],
+          [
+            ["Telegram calls", `${count(v.calls)} (target ${count(v.targetCalls)}): ${methods}`],
+            ["incident changes in the SIEM", count(v.changes)],
+            ["duration", `${s(v.durationSec, 0)} s (${s(v.callsPerSec, 0)} calls/s)`],
+            [
+              "CPU: service / bench (fakes)",
+              `${s(v.serviceCpuSec, 1)} s / ${s(v.benchCpuSec, 1)} s (${s((v.serviceCpuSec * 1000) / Math.max(1, v.calls), 2)} ms of service CPU per call)`,
+            ],
+            [
+              "heap used: first / last / max",
+              `${mb(v.heap.firstBytes)} / ${mb(v.heap.lastBytes)} / ${mb(v.heap.maxBytes)}`,
+            ],
+            ["heap floor slope", `${s(v.heap.floorSlopeMbPer100k, 2)} MB per 100,000 calls`],
+            [
+              "RSS: first / last / max",
+              `${mb(v.rss.firstBytes)} / ${mb(v.rss.lastBytes)} / ${mb(v.rss.maxBytes)}`,
+            ],
+            ["RSS floor slope", `${s(v.rss.floorSlopeMbPer100k, 2)} MB per 100,000 calls`],
+            [
+              "verdict",
+              soakVerdict(v.calls, v.heap.floorSlopeMbPer100k) === null
+                ? `**not judged** (fewer than ${count(SOAK_MIN_CALLS_TO_JUDGE)} calls)`
+                : soakVerdict(v.calls, v.heap.floorSlopeMbPer100k)
+                  ? "**flat**"
+                  : "**growing**",
+            ],
+          ],
+        ),
+        "",
+        `Heap used along the run (calls: MB): ${thin(v.samples, 12)
+          .map((x) => `${count(x.calls)}: ${(x.heapUsedBytes / 2 ** 20).toFixed(0)}`)
+          .join(", ")}.`,
+        "",
+        `RSS along the run (calls: MB): ${thin(v.samples, 12)
+          .map((x) => `${count(x.calls)}: ${(x.rssBytes / 2 ** 20).toFixed(0)}`)
+          .join(", ")}.`,
+        "",
+        "Rerun alone (200,000 calls): `npm run bench -- --only soak`.",
+        "",
+      );
+    }
+  }
+
+  if (data.latency150) {
+    lines.push("## 8. A 150 ms world", "");
+    const o = data.latency150;
+    if (!o.ok) lines.push(...errorLine("latency150", o), "");
+    else {
+      const v = o.value;
+      lines.push(
+        `Every Bot API call is answered ${v.delayMs} ms late: a proxy on 127.0.0.1 (\`bench/lib/delay-proxy.ts\`) passes each request on to the fake at once ` +
+          `and holds the answer until ${v.delayMs} ms after the request arrived, so a message reaches the chat when it is sent and the sender learns its id ` +
+          `a round trip later. The fake keeps Telegram's limits. ${v.chats} chats (${v.privateChats} private, ${v.groups} groups), poll interval 1 s, one incident ` +
+          `at a time (after a warm-up one). *Spread* is from the first chat's message to the last one's: the part Telegram's limits bound. ` +
+          `**Bound**: ${v.chats} messages at 30/s plus one round trip = ${s(v.boundSec, 2)} s (the fastest schedule under the fake's rolling limits plus a round trip: ${s(v.scheduleBoundSec, 2)} s).`,
+        "",
+        ...table(
+          [
+            "incident",
+            "first chat (from visible)",
+            "last chat (from visible)",
+            "spread first → last",
+            "spread / bound",
+            "not delivered",
+          ],
+          v.runs.map((r, i) => [
+            i + 1,
+            `${s(r.firstSec)} s`,
+            `${s(r.lastSec)} s`,
+            `${s(r.spreadSec)} s`,
+            `${s(r.spreadSec / v.boundSec, 1)}×`,
+            r.missing,
+          ]),
+        ),
+        "",
+        `sendMessage calls ${v.sendMessageCalls}, 429 answers ${v.tooManyRequests}, requests during retry_after ${v.duringRetryAfter}. ` +
+          "Rerun alone: `npm run bench -- --only latency150`.",
+        "",
+      );
+    }
+  }
+
+  if (data.idleRss) {
+    lines.push("## 9. Idle resident memory of `run`, this build and an earlier one", "");
+    const o = data.idleRss;
+    if (!o.ok) lines.push(...errorLine("idle RSS", o), "");
+    else {
+      const v = o.value;
+      lines.push(
+        "Two services idle side by side (three allowed chats, three-second polls, nothing to deliver), each `node dist/cli.js run` of its own build in its " +
+          `own world: this checkout, and commit ${v.rows[1]?.commit ?? "—"} (the one before the layout change) unpacked with \`git archive\` into a temporary ` +
+          `folder, built there (${s(v.buildSec, 0)} s) and deleted after. RSS sampled every 5 s over ${s(v.idleSec, 0)} s. Their start-up is ` +
+          "timed while other scenarios' services start too (section 4 has the start-up figure of a service starting alone).",
+        "",
+        ...table(
+          [
+            "build",
+            "start-up → first poll",
+            "RSS 5 s after the first poll",
+            "RSS mean, second half",
+            "RSS at the end",
+            "RSS highest sample",
+          ],
+          [
+            ...v.rows.map((r) => [
+              `${r.label} (${r.commit})`,
+              `${s(r.startupSec)} s`,
+              mb(r.rssAfterStartBytes),
+              mb(r.rssSecondHalfMeanBytes),
+              mb(r.rssEndBytes),
+              mb(r.rssMaxBytes),
+            ]),
+            ...(prevIdle
+              ? [
+                  [
+                    `*previous* (${previous!.date}, idle service of that run)`,
+                    `${s(prevIdle.startupToFirstPollSec)} s`,
+                    mb(prevIdle.rssAfterStartBytes),
+                    "—",
+                    mb(prevIdle.rssEndBytes),
+                    mb(prevIdleRssMax),
+                  ],
+                ]
+              : []),
+          ],
+        ),
+        "",
+        "Rerun alone: `npm run bench -- --only idle-rss`.",
+        "",
+      );
+    }
+  }
+  return lines;
+}
+
+/** About `n` samples spread evenly over the run, the last one included. */
+function thin<T>(values: readonly T[], n: number): T[] {
+  if (values.length <= n) return [...values];
+  const step = (values.length - 1) / (n - 1);
+  return Array.from({ length: n }, (_, i) => values[Math.round(i * step)]!);
 }

@@ -210,6 +210,11 @@ export class ServiceProcess {
     return sum;
   }
 
+  /** V8 heap in use (bytes), from the service's own Prometheus process metrics. */
+  heapUsed(): Promise<number> {
+    return this.metric("nodejs_heap_size_used_bytes");
+  }
+
   /** Completed new-incident polls (each is one creation list plus one lastModification list). */
   polls(): Promise<number> {
     return this.metric("mpsiem_polls_total", { kind: "creation" });
@@ -232,6 +237,13 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof when looking into a figure. */
   nodeArgs?: string[];
+  /**
+   * What to start instead of `node dist/cli.js run`: a script and its arguments (e.g. the service with
+   * scaled pacing, or `run` of another build).
+   */
+  command?: string[];
+  /** Telegram's address for the service, when something (a delaying proxy) sits in front of the fake. */
+  apiRoot?: string;
 }
 
 /** What each closed world's fake Bot API saw of flood control, for the run's totals. */
@@ -254,10 +266,17 @@ export class World {
     );
   }
 
-  static async create(opts: { name: string; seed: number; chats: BenchChat[] }): Promise<World> {
+  static async create(opts: {
+    name: string;
+    seed: number;
+    chats: BenchChat[];
+    /** false: the fake enforces no flood limits (soak); default Telegram's. */
+    fakeLimits?: false;
+  }): Promise<World> {
     const dir = mkdtempSync(join(tmpdir(), `mpsiem-bench-${opts.name}-`));
     const emu = await startEmulator({ seed: opts.seed });
-    const fake = await startFakeBotApi(); // Telegram's limits, enforced
+    // Telegram's limits, enforced, unless a scenario turns them off.
+    const fake = await startFakeBotApi(opts.fakeLimits === false ? { limits: false } : {});
     fake.addChat({ id: ADMIN.id, type: "private", first_name: ADMIN.first_name, username: ADMIN.username });
     for (const chat of opts.chats) {
       fake.addChat(
@@ -277,8 +296,12 @@ export class World {
    * Opens the service's database while the service is not running (seeding before start); `now` is
    * the store's clock, e.g. the past for deliveries that happened long ago.
    */
-  async withStore<T>(work: (store: Store) => Promise<T>, now?: () => number): Promise<T> {
-    const store = await openStore(this.dbPath, now ? { now } : {});
+  async withStore<T>(
+    work: (store: Store) => Promise<T>,
+    now?: () => number,
+    open: typeof openStore = openStore,
+  ): Promise<T> {
+    const store = await open(this.dbPath, now ? { now } : {});
     try {
       return await work(store);
     } finally {
@@ -286,19 +309,26 @@ export class World {
     }
   }
 
-  /** Marks every chat of the world allowed, as an admin would have, before the service starts. */
-  async allowChats(): Promise<void> {
-    await this.withStore(async (store) => {
-      for (const chat of this.chats) {
-        await store.chats.remember({
-          id: chat.id,
-          kind: chat.kind,
-          title: chat.kind === "private" ? null : chat.label,
-          firstName: chat.kind === "private" ? chat.label : null,
-        });
-        await store.chats.setState(chat.id, "allowed", ADMIN.id);
-      }
-    });
+  /**
+   * Marks every chat of the world allowed, as an admin would have, before the service starts. `open`:
+   * another build's openStore, for a service of that build (its database must carry its migrations).
+   */
+  async allowChats(open: typeof openStore = openStore): Promise<void> {
+    await this.withStore(
+      async (store) => {
+        for (const chat of this.chats) {
+          await store.chats.remember({
+            id: chat.id,
+            kind: chat.kind,
+            title: chat.kind === "private" ? null : chat.label,
+            firstName: chat.kind === "private" ? chat.label : null,
+          });
+          await store.chats.setState(chat.id, "allowed", ADMIN.id);
+        }
+      },
+      undefined,
+      open,
+    );
   }
 
   /** Adds one incident and returns it with the moment it became visible to list calls. */
@@ -330,7 +360,7 @@ export class World {
       MPSIEM_CLIENT_SECRET: "emulator-secret",
       TELEGRAM_BOT_TOKEN: this.fake.token,
       TELEGRAM_ADMIN_IDS: String(ADMIN.id),
-      TELEGRAM_API_ROOT: this.fake.apiRoot,
+      TELEGRAM_API_ROOT: opts.apiRoot ?? this.fake.apiRoot,
       BOT_DB_PATH: this.dbPath,
       BOT_POLL_INTERVAL: String(opts.pollIntervalSec),
       BOT_INITIAL_LOOKBACK: "0",
@@ -340,11 +370,15 @@ export class World {
       LOG_LEVEL: "info",
       ...opts.env,
     };
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_PATH, "run"], {
-      cwd: this.dir,
-      env,
-      stdio: ["ignore", log, log],
-    });
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), ...(opts.command ?? [CLI_PATH, "run"])],
+      {
+        cwd: this.dir,
+        env,
+        stdio: ["ignore", log, log],
+      },
+    );
     closeSync(log);
     const service = new ServiceProcess(child, `http://127.0.0.1:${port}`, logPath);
     this.services.push(service);

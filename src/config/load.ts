@@ -21,7 +21,7 @@ import {
   SETTING_NAMES,
   type SettingName,
 } from "./schema.js";
-import { type Config, secretValues } from "./types.js";
+import { type Config, DEFAULT_RETENTION_MS, secretValues } from "./types.js";
 
 export { formatDuration, parseDuration };
 
@@ -232,6 +232,7 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_INITIAL_LOOKBACK: formatDuration(c.bot.initialLookbackMs),
     BOT_OVERLAP_WINDOW: formatDuration(c.bot.overlapMs),
     BOT_CHANGE_WINDOW: formatDuration(c.bot.changeWindowMs),
+    BOT_RETENTION: formatDuration(c.bot.retentionMs ?? DEFAULT_RETENTION_MS),
     BOT_TIME_ZONE: c.bot.timeZone,
     BOT_LOCALE: c.bot.locale,
     BOT_MAX_EVENTS: String(c.bot.maxEvents),

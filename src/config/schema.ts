@@ -4,8 +4,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
-import type { ActionPolicy, Config, Locale, LogLevel } from "./types.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { type ActionPolicy, type Config, DEFAULT_RETENTION_MS, type Locale, type LogLevel } from "./types.js";
 
 /** Every setting, in the order problems and descriptions are listed (design.md §1 plus the additions). */
 export const SETTING_NAMES = [
@@ -34,6 +34,7 @@ export const SETTING_NAMES = [
   "BOT_INITIAL_LOOKBACK",
   "BOT_OVERLAP_WINDOW",
   "BOT_CHANGE_WINDOW",
+  "BOT_RETENTION",
   "BOT_TIME_ZONE",
   "BOT_LOCALE",
   "BOT_MAX_EVENTS",
@@ -387,6 +388,11 @@ export function buildConfigSchema(cwd: string) {
         604_800_000,
         duration("a duration like 0, 24h, 7d", { positive: false }),
       ),
+      BOT_RETENTION: withDefault(
+        "BOT_RETENTION",
+        DEFAULT_RETENTION_MS,
+        duration("a duration > 0 like 30d, 12w, 2160h", { positive: true }),
+      ),
       BOT_TIME_ZONE: withDefault("BOT_TIME_ZONE", "Europe/Moscow", timeZone),
       BOT_LOCALE: withDefault<Locale>("BOT_LOCALE", "ru", oneOf(["ru", "en"], "ru or en")),
       BOT_MAX_EVENTS: withDefault("BOT_MAX_EVENTS", 5, wholeNumber(0, 50, "a whole number from 0 to 50")),
@@ -411,6 +417,22 @@ export function buildConfigSchema(cwd: string) {
     })
     .superRefine(
       (s, ctx) => {
+        // Retention must outlive the windows that still read stored incidents: pruning an incident still
+        // watched for changes would stop its edits, and one still in the overlap window would be sent again.
+        if (typeof s.BOT_RETENTION === "number") {
+          for (const [name, windowMs] of [
+            ["BOT_CHANGE_WINDOW", s.BOT_CHANGE_WINDOW],
+            ["BOT_OVERLAP_WINDOW", s.BOT_OVERLAP_WINDOW],
+          ] as const) {
+            if (typeof windowMs === "number" && s.BOT_RETENTION < windowMs) {
+              ctx.addIssue({
+                code: "custom",
+                path: ["BOT_RETENTION"],
+                message: `must not be shorter than ${name} (${formatDuration(windowMs)}), got ${formatDuration(s.BOT_RETENTION)}`,
+              });
+            }
+          }
+        }
         const missing = (name: SettingName, message: string) =>
           ctx.addIssue({ code: "custom", path: [name], message });
         // Webhook mode needs both: the URL turns it on, the secret proves a post comes from Telegram.
@@ -475,6 +497,7 @@ export function buildConfigSchema(cwd: string) {
           initialLookbackMs: s.BOT_INITIAL_LOOKBACK,
           overlapMs: s.BOT_OVERLAP_WINDOW,
           changeWindowMs: s.BOT_CHANGE_WINDOW,
+          retentionMs: s.BOT_RETENTION,
           timeZone: s.BOT_TIME_ZONE,
           locale: s.BOT_LOCALE,
           maxEvents: s.BOT_MAX_EVENTS,

@@ -44,6 +44,11 @@ export interface BotConfig {
   initialLookbackMs: number; // BOT_INITIAL_LOOKBACK, default 24h
   overlapMs: number; // BOT_OVERLAP_WINDOW (addition), default 10m: re-read window behind the watermark
   changeWindowMs: number; // BOT_CHANGE_WINDOW (addition), default 7d: how long sent incidents are watched for changes
+  /**
+   * BOT_RETENTION (addition), default 90d: how long delivered rows, audit entries and incidents are kept.
+   * The loader always sets it; a config built by hand may leave it out for the default.
+   */
+  retentionMs?: number;
   timeZone: string; // BOT_TIME_ZONE, default Europe/Moscow
   locale: Locale; // BOT_LOCALE, default ru
   maxEvents: number; // BOT_MAX_EVENTS, default 5
@@ -53,6 +58,9 @@ export interface BotConfig {
   leaseTtlMs?: number; // BOT_LEASE_TTL, default 15s (also when a config built in code leaves it out): a standby takes over within it
   instanceName?: string; // BOT_INSTANCE_NAME (addition), default <host>-<pid>: this instance in /healthz, /debug
 }
+
+/** BOT_RETENTION's default: 90 days. */
+export const DEFAULT_RETENTION_MS = 90 * 86_400_000;
 
 export interface Config {
   siem: SiemConfig;

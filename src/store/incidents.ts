@@ -1,7 +1,7 @@
 // Incidents the service has seen, what their messages show, and the intake watermark.
 // `ingest` is the one place where new incidents enter: atomically with their outbox rows and the watermark,
 // so a crash can never advance the watermark past an incident that was not queued.
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
 import type { Fence } from "./fence.js";
 import type { Database, IncidentsTable } from "./schema.js";
@@ -118,6 +118,23 @@ function eventsJson(events: IncidentEvent[]): string {
       description: e.description,
     })),
   );
+}
+
+/**
+ * The incident is at `version` now: its outbox rows carry the version too, so the stale copies (rendered
+ * an older one) are found through a small partial index (migration 0003) instead of every sent row.
+ * Every write that bumps an incident's version calls this in the same transaction.
+ */
+async function copiesShowOlder(
+  trx: Transaction<Database>,
+  incidentId: string,
+  version: number,
+): Promise<void> {
+  await trx
+    .updateTable("outbox")
+    .set({ incident_version: version })
+    .where("incident_id", "=", incidentId)
+    .execute();
 }
 
 /** Another write to the same incident came in between a read and its write (PostgreSQL only). */
@@ -286,6 +303,8 @@ export class IncidentsRepository {
           message_id: null,
           via: null,
           rendered_version: 0,
+          // A new incident is at version 1 (see the insert above).
+          incident_version: 1,
           attempts: 0,
           next_attempt_at: 0,
           last_error: null,
@@ -402,6 +421,7 @@ export class IncidentsRepository {
         .where("updated_at", "=", row.updated_at)
         .executeTakeFirst();
       if (Number(written.numUpdatedRows) === 0) throw new ConcurrentWrite();
+      if (changed) await copiesShowOlder(trx, details.id, row.version + 1);
       const updated = await trx
         .selectFrom("incidents")
         .selectAll()
@@ -434,6 +454,7 @@ export class IncidentsRepository {
         .selectAll()
         .where("id", "=", id)
         .executeTakeFirstOrThrow();
+      await copiesShowOlder(trx, id, updated.version);
       return toStored(updated);
     });
   }

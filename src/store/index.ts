@@ -37,6 +37,7 @@ import { IncidentsRepository } from "./incidents.js";
 import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { RetentionRepository } from "./retention.js";
 import { SettingsRepository } from "./settings.js";
 import { UpdatesRepository } from "./updates.js";
 
@@ -56,6 +57,7 @@ export type {
 export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
+export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 
@@ -79,6 +81,8 @@ export interface Store {
   fenced(epoch: number): Store;
   /** The epoch this view's writes are fenced on (null: not fenced). */
   readonly epoch: number | null;
+  /** Deletes what BOT_RETENTION no longer keeps (RetentionTask runs it). */
+  readonly retention: RetentionRepository;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export async function openStore(
     approvals: new ApprovalsRepository(db, now),
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),
+    retention: new RetentionRepository(db),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {

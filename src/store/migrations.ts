@@ -1,7 +1,7 @@
 // Versioned schema migrations, applied in order at start. Never edit a released migration: add one.
 // Each migration is a function of the dialect's column types `t` (the rules are at the top of index.ts):
 // integers are `t.int`, auto-increment ids `.$call(t.autoId)`; everything else is written once.
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
 import type { SchemaTypes } from "./dialect/types.js";
 
 const migrations: Record<string, (t: SchemaTypes) => Migration> = {
@@ -128,9 +128,32 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .execute();
     },
   }),
+  // Keeps the idle loop's queries from reading every delivered row of a year of traffic, and gives
+  // retention (BOT_RETENTION) indexes to delete old rows in small batches.
+  "0003_stale_copy_index_and_retention": (t) => ({
+    async up(db: Kysely<unknown>) {
+      // Stale single-message copies were found by joining every sent row with its incident. The outbox
+      // now carries its incident's version (kept equal by the store's writes that bump it, in the same
+      // transaction), so the stale copies — usually none — sit in a small partial index of their own.
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("incident_version", t.int, (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`UPDATE outbox SET incident_version =
+        (SELECT version FROM incidents WHERE incidents.id = outbox.incident_id)`.execute(db);
+      // Partial indexes: the same statement on SQLite and PostgreSQL.
+      await sql`CREATE INDEX outbox_stale ON outbox (state, via, chat_id, id)
+        WHERE state = 'sent' AND via = 'single' AND message_id IS NOT NULL
+          AND rendered_version < incident_version`.execute(db);
+      // The pacer's read of the last minute's sends at start.
+      await sql`CREATE INDEX outbox_sent_at ON outbox (state, sent_at) WHERE state = 'sent'`.execute(db);
+      // Retention: the oldest rows first, without reading the young ones.
+      await db.schema.createIndex("outbox_created").on("outbox").column("created_at").execute();
+      await db.schema.createIndex("audit_at").on("audit").column("at").execute();
+    },
+  }),
   // Several instances on one PostgreSQL database: the leader lease (with its epoch, for fencing), every
   // instance's heartbeat, and the Telegram updates received (dedup by update_id, replay after a failover).
-  // Numbered 0004: 0003 is the retention branch's.
   "0004_leadership": (t) => ({
     async up(db: Kysely<unknown>) {
       await db.schema

@@ -175,6 +175,8 @@ export class OutboxRepository {
   /**
    * Delivered single-message copies that show an older version than the store has, in chats that
    * receive now: a chat that was denied, banned or stopped receiving is never edited again.
+   * The version is compared twice: outbox.incident_version (kept equal to incidents.version by every
+   * write that bumps it) lets the partial index outbox_stale answer instead of every sent row.
    */
   private staleQuery() {
     return this.db
@@ -186,6 +188,7 @@ export class OutboxRepository {
       .where("outbox.message_id", "is not", null)
       .whereRef("outbox.rendered_version", "<", "incidents.version")
       .where("chats.state", "=", "allowed")
+      .whereRef("outbox.rendered_version", "<", "outbox.incident_version")
       .where("chats.active", "=", 1);
   }
 

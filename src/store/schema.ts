@@ -67,6 +67,8 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** The incident's version, kept equal to incidents.version by the store's writes, for an index (migration 0003). */
+  incident_version: Generated<number>;
 }
 
 export interface AuditTable {

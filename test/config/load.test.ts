@@ -72,6 +72,7 @@ describe("loadConfig: defaults", () => {
       initialLookbackMs: 24 * 3_600_000,
       overlapMs: 10 * 60_000,
       changeWindowMs: 7 * 86_400_000,
+      retentionMs: 90 * 86_400_000,
       timeZone: "Europe/Moscow",
       locale: "ru",
       maxEvents: 5,
@@ -323,7 +324,7 @@ describe("loadConfig: secrets in problems", () => {
     expect(described.MPSIEM_TOKEN).toBe("(not set)");
     expect(described.MPSIEM_AUTH_URL).toBe("https://siem.example.local:3334");
     expect(described.BOT_INITIAL_LOOKBACK).toBe("1d");
-    expect(Object.keys(described)).toHaveLength(34);
+    expect(Object.keys(described)).toHaveLength(35);
     const text = JSON.stringify(described);
     for (const secret of [...configSecrets(c), BOT_TOKEN, PASSWORD, CLIENT_SECRET]) {
       expect(text).not.toContain(secret);

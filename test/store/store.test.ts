@@ -78,8 +78,13 @@ describe("sqlite: opening the database", () => {
         .all() as { sql: string }[]
     ).map((r) => r.sql);
     raw.close();
-    // Every table and index of 0001 exactly as released; what later migrations add comes beside them.
-    for (const statement of releasedSqliteSchema()) expect(created).toContain(statement);
+    // Every table and index of 0001 exactly as released. Later migrations only add tables, indexes and
+    // columns; SQLite writes an added column into the stored CREATE TABLE, so those are taken out again.
+    const ADDED_COLUMNS = [', "incident_version" integer default 0 not null']; // 0003
+    const asReleased = created.map((sql) =>
+      ADDED_COLUMNS.reduce((text, column) => text.replace(column, ""), sql),
+    );
+    for (const statement of releasedSqliteSchema()) expect(asReleased).toContain(statement);
   });
 
   it("opens a database the released version created, and keeps its data", async () => {
