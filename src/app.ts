@@ -112,7 +112,9 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   // Only the leader polls and sends. The gate is the last check before such a call (after the pacer's
   // wait): a leader that lost its lease meanwhile sends nothing more. Bound late: the lease comes below.
   let leadership: Leadership | undefined;
-  const acting = () => leadership?.acting() ?? false;
+  // From the first moment of stop() nothing new goes to Telegram, whatever state the parts are in.
+  let serviceStopping = false;
+  const acting = () => !serviceStopping && (leadership?.acting() ?? false);
   // In webhook mode any instance answers the updates it handles; getUpdates stays the leader's.
   const botGate = leadingGate(acting, (method) => method === "getUpdates" || !webhookMode);
 
@@ -404,6 +406,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       leadership: lease,
     },
     stop() {
+      serviceStopping = true;
       stopping ??= (async () => {
         const deadline = Date.now() + STOP_PARTS_WITHIN_MS;
         // The leader's work and the bot in parallel: the CLI allows 5 s in all.

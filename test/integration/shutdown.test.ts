@@ -124,12 +124,18 @@ describe("stopping the service", () => {
     const { w, running } = await started([PRIVATE_CHAT, GROUP_CHAT]);
     w.fake.hang("*");
     w.emu.state.addIncident();
-    await waitUntil(
-      "a send hangs",
-      () => w.fake.calls.some((c) => c.method === "sendMessage" && c.response === undefined),
-      10_000,
-      { pollMs: 20 },
-    );
+    // Both chats' sends hang (each chat has its own send window), so any send the fake sees after the
+    // stop began was issued after it.
+    const hungIn = (chatId: number) =>
+      w.fake.calls.some(
+        (c) =>
+          c.method === "sendMessage" &&
+          c.response === undefined &&
+          (c.params as { chat_id?: number }).chat_id === chatId,
+      );
+    await waitUntil("a send hangs in each chat", () => hungIn(PRIVATE_CHAT) && hungIn(GROUP_CHAT), 10_000, {
+      pollMs: 20,
+    });
     const { tookMs, late } = await stopAndWatch(w, running);
     expect(tookMs).toBeLessThanOrEqual(STOP_LIMIT_MS);
     expect(late).toEqual([]);
