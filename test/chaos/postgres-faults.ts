@@ -1,17 +1,9 @@
-// PostgreSQL's side of a chaos run with several instances: the run's own database in a throw-away
-// cluster, and the faults PostgreSQL can deal a leader — pg_terminate_backend of its lease connection,
-// or of every connection its process holds (found by the process's TCP ports, read from /proc).
+// The faults PostgreSQL can deal a leader in a chaos run with several instances: pg_terminate_backend
+// of its lease connection, or of every connection its process holds (found by the process's TCP ports,
+// read from /proc).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import pg from "pg";
 import { LEASE_NAME } from "../../src/store/index.js";
-
-/** A new, empty database in the cluster at `adminUrl`; returns its URL. */
-export async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  await asAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 export async function asAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });

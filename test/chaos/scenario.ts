@@ -22,7 +22,8 @@ import { DEFAULT_LEASE_TTL_MS } from "../../src/config/schema.js";
 import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { t } from "../../src/i18n/index.js";
 import { LEASE_NAME, openStore } from "../../src/store/index.js";
-import { type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
+import { createDatabase, type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
+import { PROCESS_PARAM, startTaggingProxy, type TaggingProxy } from "../helpers/tagging-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
 import {
   type CallRecord,
@@ -39,12 +40,10 @@ import {
 import { type ChaosAction, type ChaosPlan, countByKind, makePlan, type PlanShape, STATUSES } from "./plan.js";
 import {
   asAdmin,
-  createDatabase,
   type Terminated,
   terminateConnectionsOf,
   terminateLeaseConnection,
 } from "./postgres-faults.js";
-import { PROCESS_PARAM, startTaggingProxy, type TaggingProxy } from "./tagging-proxy.js";
 
 export { CLI_PATH, REPO } from "../helpers/build.js";
 
@@ -1148,11 +1147,25 @@ function repeatsLine(v: Verdict): string {
   if (repeats.length === 0) return "none";
   const orphans = new Set(repeats.map((r) => r.orphan));
   const lost = repeats.filter((r) => r.cause === "lost answer").length;
-  // One send window per chat: each kill may leave one orphaned message in each chat.
-  const kills = killRepeats.map((k) => `#${k.instance} in chat ${k.chatId}: ${k.orphans.length}`).join(", ");
+  // One send window per chat: each kill (or lost lease) may leave one orphaned message in each chat.
+  if (v.leadership === undefined) {
+    const kills = killRepeats
+      .map((k) => `#${k.instance} in chat ${k.chatId}: ${k.orphans.length}`)
+      .join(", ");
+    return (
+      `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
+      `(after kills: ${kills || "none"}; after lost answers: ${lost})`
+    );
+  }
+  const ends = killRepeats
+    .map(
+      (k) =>
+        `#${k.instance} epoch ${k.epoch} ${k.endedBy === "lost" ? "lost lease" : "killed"} in chat ${k.chatId}: ${k.orphans.length}`,
+    )
+    .join(", ");
   return (
     `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
-    `(after kills: ${kills || "none"}; after lost answers: ${lost})`
+    `(after kills and lost leases: ${ends || "none"}; after lost answers: ${lost})`
   );
 }
 

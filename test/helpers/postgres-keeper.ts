@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import pg from "pg";
 
 const KEEPER = join(import.meta.dirname, "postgres-cluster.ts");
 const READY_WITHIN_MS = 90_000;
@@ -17,8 +18,25 @@ export interface PostgresCluster {
   /** The server's pid. */
   pid: number;
   startupMs: number;
+  /** Makes a new, empty database in the cluster; returns its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Stops the cluster and removes its files; waits at most 20 s, then kills the server by its pid. */
   stop(): Promise<void>;
+}
+
+/** A new, empty database in the cluster at `adminUrl`; returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 interface Ready {
@@ -94,6 +112,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   let stopping: Promise<void> | undefined;
   return {
     ...ready,
+    createDatabase: (name) => createDatabase(ready.url, name),
     stop() {
       stopping ??= (async () => {
         keeper.stdin?.end();

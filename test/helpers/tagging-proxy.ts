@@ -1,5 +1,6 @@
-// A pass-through proxy in front of the fake Bot API, one per service process of a chaos run with
-// several instances: it adds `chaos_process=<index>` to every call's query, so the fake records which
+// A pass-through proxy in front of the fake Bot API, one per service process of a run with several
+// instances (the chaos run, the failover benchmark): it adds `test_process=<index>` to every call's
+// query, so the fake records which
 // process made it (the fake reads query parameters as call parameters; Telegram ignores unknown ones).
 // Nothing else changes: bodies stream through, and when the fake drops a connection the proxy drops the
 // service's, so the service meets the same failure it would meet without the proxy.
@@ -10,8 +11,8 @@ export interface TaggingProxy {
   close(): Promise<void>;
 }
 
-/** The parameter the fake records; the chaos run reads the process index from it. */
-export const PROCESS_PARAM = "chaos_process";
+/** The parameter the fake records; the run reads the process index from it. */
+export const PROCESS_PARAM = "test_process";
 
 export async function startTaggingProxy(target: string, processIndex: number): Promise<TaggingProxy> {
   const upstream = new URL(target);
