@@ -43,9 +43,16 @@ export type ChaosAction =
   | { kind: "adminCommand"; text: "/debug" | "/accepted" | "/ping" | "/help" }
   /**
    * The service process is killed; it is started again `restartAfterMs` later. With several instances
-   * the target is the one leading at that moment, or one standing by.
+   * the target is the one leading at that moment, or one standing by; `midSend`: the leader gets the
+   * signal inside the fake's handling of its next message, before the answer (the message id) leaves.
    */
-  | { kind: "kill"; signal: "SIGKILL" | "SIGTERM"; restartAfterMs: number; target?: "leader" | "standby" }
+  | {
+      kind: "kill";
+      signal: "SIGKILL" | "SIGTERM";
+      restartAfterMs: number;
+      target?: "leader" | "standby";
+      midSend?: boolean;
+    }
   /**
    * PostgreSQL ends the leader's connections (pg_terminate_backend): its lease connection alone, or
    * every connection of its process (the lease's and the store's pool).
@@ -207,8 +214,9 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
 
 /**
  * Several instances: about one fault of leadership every 18 s, spread over the run — SIGKILL and SIGTERM
- * of the leader, a kill of the standby, its lease connection ended, all its connections ended. The
- * first five are one of each, in a drawn order, so every run meets every kind; the rest are weighted.
+ * of the leader (half of them in the middle of a send), a kill of the standby, its lease connection
+ * ended, all its connections ended. The first five are one of each, in a drawn order, so every run
+ * meets every kind; the rest are weighted.
  */
 function addLeadershipFaults(rng: Prng, end: number, add: (atMs: number, action: ChaosAction) => void): void {
   const count = Math.max(LEADERSHIP_FAULTS.length, Math.round(end / LEADERSHIP_FAULT_EVERY_MS));
@@ -223,9 +231,9 @@ function addLeadershipFaults(rng: Prng, end: number, add: (atMs: number, action:
     const kind =
       firstFive[i] ?? rng.weighted({ leaderKill: 4, leaderTerm: 2, standbyKill: 2, pgLease: 2, pgAll: 2 });
     const restartAfterMs = rng.int(200, 4_000);
-    if (kind === "leaderKill") add(at, { kind: "kill", signal: "SIGKILL", restartAfterMs, target: "leader" });
-    else if (kind === "leaderTerm") {
-      add(at, { kind: "kill", signal: "SIGTERM", restartAfterMs, target: "leader" });
+    if (kind === "leaderKill" || kind === "leaderTerm") {
+      const signal = kind === "leaderKill" ? "SIGKILL" : "SIGTERM";
+      add(at, { kind: "kill", signal, restartAfterMs, target: "leader", midSend: rng.chance(0.5) });
     } else if (kind === "standbyKill") {
       const signal = rng.chance(0.5) ? "SIGKILL" : "SIGTERM";
       add(at, { kind: "kill", signal, restartAfterMs, target: "standby" });

@@ -86,6 +86,8 @@ export interface LeadershipReport {
   termEnds: Record<string, number>;
   leaderKills: { SIGKILL: number; SIGTERM: number };
   standbyKills: { SIGKILL: number; SIGTERM: number };
+  /** Leader kills that landed inside the fake's handling of one of its messages. */
+  midSend: number;
   pgTerminate: { lease: number; all: number; backendsEnded: number };
   /** Leadership faults the plan asked for that found no target (no leader, or no standby, just then). */
   skipped: number;
@@ -133,6 +135,8 @@ const REALLOW_ATTEMPTS = 6;
 const QUIET_AFTER_SETTLE_MS = 3_000;
 /** A fault aimed at the leader (or a standby) waits this long for one to exist, then is skipped. */
 const FIND_TARGET_WITHIN_MS = 10_000;
+/** A mid-send kill waits this long for the leader's next message, then kills it anyway. */
+const MID_SEND_WITHIN_MS = 5_000;
 /** Several instances run with the default BOT_LEASE_TTL, as an operator would. */
 const LEASE_TTL_SEC = DEFAULT_LEASE_TTL_MS / 1000;
 
@@ -199,6 +203,8 @@ class ServiceProcess {
   private exited: Promise<void> = Promise.resolve();
   private readonly closes: Array<Promise<void>> = [];
   private expectedEnd: "SIGKILL" | "SIGTERM" | null = null;
+  /** A process signalled by signalNow(), until kill() has waited for it. */
+  private signalled: ChildProcess | null = null;
   private restarting: Promise<void> | null = null;
   private closed = false;
   private currentIndex = -1;
@@ -377,14 +383,30 @@ class ServiceProcess {
     if (forced && last?.endedBy === "stopped") last.endedBy = "killed";
   }
 
-  /** Kills the running process (waiting for a pending restart first) and starts it again later. */
-  async kill(signal: "SIGKILL" | "SIGTERM", restartAfterMs: number): Promise<void> {
-    if (this.restarting) await this.restarting;
+  /**
+   * Signals the running process at once, synchronously: from inside the fake's handling of one of its
+   * calls, before the answer leaves. kill() then waits for it and restarts it.
+   */
+  signalNow(signal: "SIGKILL" | "SIGTERM"): void {
     const child = this.child;
     if (child === null) return;
-    const record = this.instances[this.current]!;
+    this.signalled = child;
     this.expectedEnd = signal;
     child.kill(signal);
+  }
+
+  /** Kills the running process (waiting for a pending restart first) and starts it again later. */
+  async kill(signal: "SIGKILL" | "SIGTERM", restartAfterMs: number): Promise<void> {
+    const signalled = this.signalled;
+    this.signalled = null;
+    if (this.restarting && signalled === null) await this.restarting;
+    const child = signalled ?? this.child;
+    if (child === null) return;
+    const record = this.instances[this.current]!;
+    if (signalled === null) {
+      this.expectedEnd = signal;
+      child.kill(signal);
+    }
     const limit = signal === "SIGTERM" ? SIGTERM_GRACE_MS : 5_000;
     const ended = await Promise.race([this.exited.then(() => true), sleep(limit).then(() => false)]);
     if (!ended) {
@@ -512,18 +534,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   // Every message the bot sends, with the process that sent it and the call that carried it.
   const sent: SentMessage[] = [];
   let service: ServiceProcess | undefined;
+  /** A kill waiting for the leader's next message (plan's midSend): fired inside the fake's handler. */
+  let armed: { instance: number; fire: () => void } | null = null;
   const unsubscribe = fake.onMessage((event) => {
     if (event.kind !== "sent") return;
     // The fake records the call and stores its message in one synchronous step: the last call is this one.
     const call = fake.calls[fake.calls.length - 1];
-    sent.push({
+    const record: SentMessage = {
       chatId: event.message.chatId,
       messageId: event.message.messageId,
       at: clock(),
       instance: several ? (processOf(call) ?? -1) : (service?.current ?? -1),
       sentIds: incidentIdsIn(event.message.text),
       call,
-    });
+    };
+    sent.push(record);
+    if (armed !== null && armed.instance === record.instance && record.sentIds.length > 0) {
+      const fire = armed.fire;
+      armed = null;
+      fire();
+    }
   });
 
   // The chats start allowed, as if an admin had approved them before the run.
@@ -599,6 +629,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     standbyKills: { SIGKILL: 0, SIGTERM: 0 },
     pgTerminate: { lease: 0, all: 0, backendsEnded: 0 },
     skipped: 0,
+    midSend: 0,
   };
 
   const incidents: IncidentRecord[] = [];
@@ -773,8 +804,29 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             say(`  +${clock()} ms: no ${action.target} to ${action.signal}; skipped`);
             return;
           }
+          const victim = target.current;
+          let how = "";
+          if (action.midSend) {
+            // Signalled inside the fake's handling of its next incident message, before the answer leaves.
+            const hit = await new Promise<boolean>((done) => {
+              const timer = setTimeout(() => {
+                armed = null;
+                done(false);
+              }, MID_SEND_WITHIN_MS);
+              armed = {
+                instance: victim,
+                fire: () => {
+                  clearTimeout(timer);
+                  target.signalNow(action.signal);
+                  done(true);
+                },
+              };
+            });
+            how = hit ? " mid-send" : " (no send within 5 s)";
+            if (hit) leadership.midSend++;
+          }
           say(
-            `  +${clock()} ms: ${action.signal} the ${action.target} ${target.slot} (process #${target.current}), restart in ${action.restartAfterMs} ms`,
+            `  +${clock()} ms: ${action.signal} the ${action.target} ${target.slot} (process #${victim})${how}, restart in ${action.restartAfterMs} ms`,
           );
           (action.target === "leader" ? leadership.leaderKills : leadership.standbyKills)[action.signal]++;
           await target.kill(action.signal, action.restartAfterMs);
@@ -1175,7 +1227,7 @@ function leadershipLines(l: LeadershipReport): string[] {
     .join(", ");
   return [
     `instances: ${l.instances} on one PostgreSQL database, lease TTL ${l.leaseTtlSec} s; leader kills: SIGKILL ${l.leaderKills.SIGKILL}, ` +
-      `SIGTERM ${l.leaderKills.SIGTERM}; standby kills: SIGKILL ${l.standbyKills.SIGKILL}, SIGTERM ${l.standbyKills.SIGTERM}; ` +
+      `SIGTERM ${l.leaderKills.SIGTERM} (${l.midSend} of them mid-send); standby kills: SIGKILL ${l.standbyKills.SIGKILL}, SIGTERM ${l.standbyKills.SIGTERM}; ` +
       `pg_terminate_backend: lease connection ${l.pgTerminate.lease}, all connections ${l.pgTerminate.all} ` +
       `(${l.pgTerminate.backendsEnded} backends ended); skipped (no target then): ${l.skipped}`,
     `leaders' terms: ${l.terms} (${Math.max(0, l.terms - 1)} takeovers; ended: ${ends || "none"}); longest with nobody leading: ${(l.longestLeaderlessMs / 1000).toFixed(1)} s`,
