@@ -13,8 +13,11 @@
 // so runs last, beside the idle service's last minutes. Quick mode leaves out the idle RSS comparison
 // (a short idle stretch says nothing about memory) and runs the others in smaller variants.
 //
-// `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
-// one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
+// `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss,
+// failover, postgres), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json.
+// Two of them run only so, never in the whole run (which they would take past 10 minutes): failover
+// (two instances on PostgreSQL, the leader killed five times, about 2 minutes) and postgres (latency
+// and the 2,500 burst on PostgreSQL beside SQLite in the same run, about 7 minutes). The soak makes
 // 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
 // the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
 // whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
@@ -27,11 +30,13 @@ import { histogramSvg, lineChartSvg } from "./lib/svg.js";
 import { CLI_PATH, floodTotals, liveServices, REPO, sleep } from "./lib/world.js";
 import { runAction } from "./scenarios/action.js";
 import { runBurst } from "./scenarios/burst.js";
+import { runFailover } from "./scenarios/failover.js";
 import { type GrowthRow, runGrowthChats, runGrowthHistory } from "./scenarios/growth.js";
 import { IdleRun } from "./scenarios/idle.js";
 import { type BaselineBuild, buildBaseline, runIdleRss } from "./scenarios/idle-rss.js";
 import { runLatency } from "./scenarios/latency.js";
 import { runLatency150 } from "./scenarios/latency150.js";
+import { runPostgresComparison } from "./scenarios/postgres.js";
 import { runRetention } from "./scenarios/retention.js";
 import { runSoak } from "./scenarios/soak.js";
 
@@ -52,7 +57,7 @@ interface Plan {
   idleRss: { idleSec: number } | null;
 }
 
-export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss"] as const;
+export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss", "failover", "postgres"] as const;
 type NewScenario = (typeof NEW_SCENARIOS)[number];
 
 const FULL: Plan = {
@@ -274,7 +279,8 @@ async function main(): Promise<void> {
     `${plan.mode} mode on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage[0].toFixed(1)}`,
   );
 
-  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss"> = {};
+  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss" | "failover" | "postgres"> =
+    {};
   const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
     switch (name) {
       case "soak": {
@@ -308,6 +314,28 @@ async function main(): Promise<void> {
         }).then((outcome) => {
           extra.idleRss = outcome;
         });
+      case "failover":
+        return attempt("failover: two instances on PostgreSQL, the leader killed 5 times", () =>
+          runFailover({ kills: 5, streamEveryMs: 1_500, seed: SEED + 340 }),
+        ).then((outcome) => {
+          extra.failover = outcome;
+        });
+      case "postgres": {
+        const burst = FULL.bursts.find((b) => b.size === 2500)!;
+        return attempt("latency and the 2,500 burst on PostgreSQL and SQLite", () =>
+          runPostgresComparison({
+            latencyIncidents: plan.latencyIncidents,
+            burstSize: burst.size,
+            burstTimeoutSec: burst.timeoutSec,
+            // The whole run's seeds for these worlds (below), so each gets the same incidents.
+            latencySeeds: { 1: SEED + 10, 3: SEED + 11 },
+            burstSeed: SEED + 31,
+            log,
+          }),
+        ).then((outcome) => {
+          extra.postgres = outcome;
+        });
+      }
     }
   };
 

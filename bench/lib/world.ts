@@ -1,6 +1,6 @@
 // One benchmark world: the MP SIEM emulator and the fake Telegram Bot API (with Telegram's limits)
-// in this process, a fresh SQLite file, and the real service as a child process
-// (`node dist/cli.js run`), so its memory and CPU are its own and read from /proc.
+// in this process, a fresh SQLite file (or a fresh PostgreSQL database), and the real service as a
+// child process (`node dist/cli.js run`), so its memory and CPU are its own and read from /proc.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -259,6 +259,8 @@ export class World {
     readonly fake: FakeBotApi,
     readonly dir: string,
     readonly chats: BenchChat[],
+    /** BOT_DB_URL of the world's own PostgreSQL database; null: a SQLite file. */
+    readonly dbUrl: string | null = null,
   ) {
     this.tracker = new KeyTracker(
       fake,
@@ -272,6 +274,8 @@ export class World {
     chats: BenchChat[];
     /** false: the fake enforces no flood limits (soak); default Telegram's. */
     fakeLimits?: false;
+    /** An empty PostgreSQL database for the service (BOT_DB_URL) instead of a SQLite file. */
+    dbUrl?: string;
   }): Promise<World> {
     const dir = mkdtempSync(join(tmpdir(), `mpsiem-bench-${opts.name}-`));
     const emu = await startEmulator({ seed: opts.seed });
@@ -285,11 +289,16 @@ export class World {
           : { id: chat.id, type: "supergroup", title: chat.label },
       );
     }
-    return new World(opts.name, emu, fake, dir, opts.chats);
+    return new World(opts.name, emu, fake, dir, opts.chats, opts.dbUrl ?? null);
   }
 
   get dbPath(): string {
     return join(this.dir, "bot.db");
+  }
+
+  /** What the service and withStore open: the PostgreSQL URL, or the SQLite file. */
+  get dbTarget(): string {
+    return this.dbUrl ?? this.dbPath;
   }
 
   /**
@@ -301,7 +310,7 @@ export class World {
     now?: () => number,
     open: typeof openStore = openStore,
   ): Promise<T> {
-    const store = await open(this.dbPath, now ? { now } : {});
+    const store = await open(this.dbTarget, now ? { now } : {});
     try {
       return await work(store);
     } finally {
@@ -361,7 +370,7 @@ export class World {
       TELEGRAM_BOT_TOKEN: this.fake.token,
       TELEGRAM_ADMIN_IDS: String(ADMIN.id),
       TELEGRAM_API_ROOT: opts.apiRoot ?? this.fake.apiRoot,
-      BOT_DB_PATH: this.dbPath,
+      ...(this.dbUrl === null ? { BOT_DB_PATH: this.dbPath } : { BOT_DB_URL: this.dbUrl }),
       BOT_POLL_INTERVAL: String(opts.pollIntervalSec),
       BOT_INITIAL_LOOKBACK: "0",
       BOT_LOCALE: "en",

@@ -50,9 +50,16 @@ export async function runBurst(opts: {
   onPrivateComplete?: () => void;
   /** Called with the running service, e.g. to read its memory later. */
   onService?: (service: ServiceProcess) => void;
+  /** The service on this (empty) PostgreSQL database instead of a SQLite file. */
+  dbUrl?: string;
 }): Promise<BurstResult> {
   const intervalSec = 3;
-  const world = await World.create({ name: `burst-${opts.size}`, seed: opts.seed, chats: standardChats() });
+  const world = await World.create({
+    name: `burst-${opts.size}${opts.dbUrl ? "-postgres" : ""}`,
+    seed: opts.seed,
+    chats: standardChats(),
+    ...(opts.dbUrl ? { dbUrl: opts.dbUrl } : {}),
+  });
   try {
     await world.allowChats();
     const service = await world.spawn({ pollIntervalSec: intervalSec });

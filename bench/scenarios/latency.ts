@@ -33,12 +33,15 @@ export async function runLatency(opts: {
   intervalSec: number;
   incidents: number;
   seed: number;
+  /** The service on this (empty) PostgreSQL database instead of a SQLite file. */
+  dbUrl?: string;
 }): Promise<LatencyResult> {
   const random = seededRandom(opts.seed);
   const world = await World.create({
-    name: `latency-${opts.intervalSec}s`,
+    name: `latency-${opts.intervalSec}s${opts.dbUrl ? "-postgres" : ""}`,
     seed: opts.seed,
     chats: standardChats(),
+    ...(opts.dbUrl ? { dbUrl: opts.dbUrl } : {}),
   });
   const startedAt = Date.now();
   try {

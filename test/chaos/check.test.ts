@@ -7,9 +7,11 @@ import {
   type IncidentRecord,
   type InstanceRecord,
   judge,
+  MAX_CONFLICTS_PER_TAKEOVER,
   type MessageRecord,
   type Observations,
   retryAfterBreaches,
+  type TermRecord,
 } from "./check.js";
 
 const A: IncidentRecord = { id: "aaaaaaaa-0000-4000-8000-000000000001", key: "INC-1", appearedAt: 100 };
@@ -278,5 +280,151 @@ describe("chaos verdict", () => {
     expect(judge(observations({ retryAfterBreaches: lost })).violations).toEqual([
       "sendMessage to chat 42 inside a retry_after window at +4000 ms",
     ]);
+  });
+
+  describe("several instances: leaders' terms", () => {
+    // Processes 0 and 1 run side by side (slots a and b); 0 leads first and loses its lease at 1 000
+    // (its database connection ended), 1 takes over at 1 200 and is killed at 3 000, 0 leads again.
+    const bothRunning: InstanceRecord[] = [
+      { index: 0, slot: "a", startedAt: 0, endedAt: null, endedBy: null, exitCode: null, signal: null },
+      {
+        index: 1,
+        slot: "b",
+        startedAt: 100,
+        endedAt: 3_000,
+        endedBy: "SIGKILL",
+        exitCode: null,
+        signal: "SIGKILL",
+      },
+    ];
+    const terms: TermRecord[] = [
+      { instance: 0, epoch: 1, startedAt: 50, endedAt: 1_000, endedBy: "lost" },
+      { instance: 1, epoch: 2, startedAt: 1_200, endedAt: 3_000, endedBy: "killed" },
+      { instance: 0, epoch: 3, startedAt: 3_500, endedAt: null, endedBy: null },
+    ];
+    const call = (over: Partial<CallRecord>): CallRecord => ({
+      at: 0,
+      method: "sendMessage",
+      chatId: CHAT,
+      errorCode: null,
+      retryAfter: null,
+      answerLost: false,
+      duringRetryAfter: false,
+      instance: 0,
+      ...over,
+    });
+    const withTerms = (over: Partial<Observations>) =>
+      observations({ instances: bothRunning, terms, calls: [], ...over });
+
+    it("accepts a repeat of the last message a term sent before its lease was lost, by the next leader or by itself later", () => {
+      const byOther = judge(
+        withTerms({
+          messages: [message({ messageId: 1, at: 900 }), message({ messageId: 2, at: 1_300, instance: 1 })],
+        }),
+      );
+      expect(byOther.violations).toEqual([]);
+      expect(byOther.repeats).toEqual([
+        {
+          group: "chat",
+          incidentKey: "INC-1",
+          cause: "lost lease",
+          instance: 0,
+          epoch: 1,
+          chatId: CHAT,
+          orphan: `${CHAT}:1`,
+        },
+      ]);
+      expect(byOther.killRepeats).toEqual([
+        { instance: 0, epoch: 1, endedBy: "lost", chatId: CHAT, orphans: [`${CHAT}:1`] },
+      ]);
+      // Process #1 is killed with B in flight; process #0, leading again, sends B once more.
+      const bySelfLater = judge(
+        withTerms({
+          incidents: [A, B],
+          messages: [
+            message({ messageId: 1, at: 900 }),
+            message({ messageId: 2, at: 2_900, instance: 1, sentIds: [B.id] }),
+            message({ messageId: 3, at: 3_600, instance: 0, sentIds: [B.id] }),
+          ],
+        }),
+      );
+      expect(bySelfLater.violations).toEqual([]);
+      expect(bySelfLater.repeats.map((r) => [r.cause, r.instance, r.epoch])).toEqual([["kill", 1, 2]]);
+    });
+
+    it("rejects two messages repeated in a chat after one lost lease, and a repeat after a graceful stop", () => {
+      const twice = judge(
+        withTerms({
+          incidents: [A, B],
+          messages: [
+            message({ messageId: 1, at: 800 }),
+            message({ messageId: 2, at: 900, sentIds: [B.id] }),
+            message({ messageId: 3, at: 1_300, instance: 1 }),
+            message({ messageId: 4, at: 1_400, instance: 1, sentIds: [B.id] }),
+          ],
+        }),
+      );
+      expect(twice.violations.join("\n")).toContain(
+        "the lost lease of process #0 (epoch 1) repeated 2 messages in chat 42 (INC-1, INC-2); at most one per chat per kill",
+      );
+      const stopped = judge(
+        withTerms({
+          terms: [{ ...terms[0]!, endedBy: "stopped" }, ...terms.slice(1)],
+          messages: [message({ messageId: 1, at: 900 }), message({ messageId: 2, at: 1_300, instance: 1 })],
+        }),
+      );
+      expect(stopped.violations.join("\n")).toContain(
+        "repeats no kill, lost lease or lost answer explains: INC-1 ×2",
+      );
+    });
+
+    it("rejects Telegram calls by a process that does not lead, and by an old leader once a newer term began", () => {
+      const verdict = judge(
+        withTerms({
+          calls: [
+            call({ at: 500 }),
+            call({ at: 600, instance: 1, method: "getUpdates" }),
+            call({ at: 1_100 }), // after the loss, before anyone else leads: harmless
+            call({ at: 1_250, instance: 1 }),
+            call({ at: 1_300, method: "editMessageText" }),
+          ],
+        }),
+      );
+      const text = verdict.violations.join("\n");
+      expect(text).toContain(
+        "Telegram calls by a process that did not lead: getUpdates by process #1 at +600 ms",
+      );
+      expect(text).toContain(
+        "two leaders called Telegram at once: editMessageText by process #0 (epoch 1) at +1300 ms, after process #1 began epoch 2 at +1200 ms",
+      );
+      expect(verdict.leadership).toEqual({
+        takeovers: 2,
+        conflicts: 0,
+        conflictsPerTakeoverMax: 0,
+        overlapping: 1,
+      });
+    });
+
+    it(`allows at most ${MAX_CONFLICTS_PER_TAKEOVER} getUpdates 409s right around a takeover, none elsewhere`, () => {
+      const poll = (at: number, instance: number, conflict = false) =>
+        call({ at, instance, method: "getUpdates", chatId: null, errorCode: conflict ? 409 : null });
+      // The old leader's open poll and its straggler meet the new leader's first two polls.
+      const around = judge(
+        withTerms({
+          calls: [poll(400, 0, true), poll(1_210, 1, true), poll(1_220, 0, true), poll(1_230, 1)],
+        }),
+      );
+      expect(around.violations.join("\n")).toContain(
+        "3 getUpdates 409s around the start of epoch 2 (process #1, +1200 ms); at most 2 per takeover",
+      );
+      const fine = judge(withTerms({ calls: [poll(900, 0, true), poll(1_210, 1, true), poll(1_230, 1)] }));
+      expect(fine.violations).toEqual([]);
+      expect(fine.leadership?.conflicts).toBe(2);
+      expect(fine.leadership?.conflictsPerTakeoverMax).toBe(2);
+      const late = judge(withTerms({ calls: [poll(3_900, 0, true), poll(20_000, 0)] }));
+      expect(late.violations.join("\n")).toContain(
+        "getUpdates answered 409 away from any takeover: +20000 ms",
+      );
+    });
   });
 });

@@ -5,7 +5,10 @@
 //
 // The repeat rule follows delivery's send windows, one per chat: a new message is between its request
 // and its recorded id in at most one window per chat, so a kill may repeat at most ONE message PER
-// CHAT — the last one the killed process sent there — and nothing else.
+// CHAT — the last one the killed process sent there — and nothing else. With several instances on
+// PostgreSQL the unit is a leader's term (one process, one lease epoch): a term that ends by a kill or
+// by a lost lease may leave one message per chat repeated, the last one it sent there; and two terms
+// never call Telegram at once, and getUpdates meets a 409 only right around a takeover.
 
 /** One incident the run created in the SIEM. */
 export interface IncidentRecord {
@@ -38,11 +41,31 @@ export type InstanceEnd = "SIGKILL" | "SIGTERM" | "self";
 
 export interface InstanceRecord {
   index: number;
+  /** Which of the run's instances (BOT_INSTANCE_NAME) this process was, when there are several. */
+  slot?: string;
   startedAt: number;
   endedAt: number | null;
   endedBy: InstanceEnd | null;
   exitCode: number | null;
   signal: string | null;
+}
+
+/**
+ * How a leader's term ended: its process was killed (SIGKILL, or a SIGTERM that did not end cleanly),
+ * it lost its lease (its database connection was ended, or it could not renew), it gave the lease up
+ * in a graceful stop, or its process exited by itself.
+ */
+export type TermEnd = "killed" | "lost" | "stopped" | "self";
+
+/** One stretch of leadership: one process from an acquisition of the lease to its end. */
+export interface TermRecord {
+  /** The process (InstanceRecord.index). */
+  instance: number;
+  /** The lease's epoch; null on SQLite, where a process leads from start to exit (one term each). */
+  epoch: number | null;
+  startedAt: number;
+  endedAt: number | null;
+  endedBy: TermEnd | null;
 }
 
 /** A recipient as people see it: one chat, or a group before and after it became a supergroup. */
@@ -73,6 +96,8 @@ export interface CallRecord {
   /** The connection was dropped: the service got no answer. */
   answerLost: boolean;
   duringRetryAfter: boolean;
+  /** The process that made the call, when the run can tell (several instances). */
+  instance?: number | null;
 }
 
 /** How long a lost answer may explain a later breach: the longest retry_after Telegram gives is a minute. */
@@ -107,14 +132,26 @@ export interface Observations {
   /** The status line a single message must show for a SIEM status. */
   expectedStatusLine(status: string): string;
   retryAfterBreaches: RetryAfterBreach[];
+  /**
+   * The leaders' terms (several instances on PostgreSQL). Without them each process is one term from
+   * its start to its exit, as on SQLite.
+   */
+  terms?: TermRecord[];
+  /**
+   * Every Telegram call with the process that made it (several instances): judged for two leaders at
+   * once and for getUpdates 409s away from a takeover. Only with `terms`.
+   */
+  calls?: CallRecord[];
 }
 
 export interface RepeatRecord {
   group: string;
   incidentKey: string;
-  cause: "kill" | "lost answer";
-  /** The instance whose kill orphaned the earlier copy (kill causes only). */
+  cause: "kill" | "lost answer" | "lost lease";
+  /** The process whose kill or lost lease orphaned the earlier copy (not for lost answers). */
   instance: number | null;
+  /** The epoch of that process's term (several instances only). */
+  epoch?: number | null;
   /** The chat of the earlier copy. */
   chatId: number;
   /** The earlier copy, "chatId:messageId" (a digest orphans several incidents with one message). */
@@ -124,6 +161,10 @@ export interface RepeatRecord {
 /** What one kill left repeated in one chat: at most one orphaned message (its incidents may be several). */
 export interface KillRepeat {
   instance: number;
+  /** The term's epoch, when terms are known (several instances); its end may be a lost lease. */
+  epoch?: number | null;
+  /** How the term ended, when terms are known. */
+  endedBy?: "killed" | "lost";
   chatId: number;
   /** Orphaned messages ("chatId:messageId") whose incidents were sent again after the kill. */
   orphans: string[];
@@ -144,7 +185,33 @@ export interface Verdict {
   digests: number;
   /** Requests inside a retry_after window whose 429 the service never received (not violations). */
   excusedBreaches: number;
+  /** Leadership figures, when terms were given. */
+  leadership?: LeadershipVerdict;
 }
+
+export interface LeadershipVerdict {
+  /** Terms that began while another had led before: takeovers (the first term of the run is not one). */
+  takeovers: number;
+  /** getUpdates calls answered 409 (another poller). */
+  conflicts: number;
+  /** The most 409s around one term's start. */
+  conflictsPerTakeoverMax: number;
+  /** Telegram calls of a term made after a newer term had begun (two leaders at once). */
+  overlapping: number;
+}
+
+/**
+ * At most this many getUpdates 409s around one takeover. Telegram answers 409 to the older of two
+ * long polls. The old leader has at most one getUpdates open and makes none once it stops acting, so
+ * at most one of its polls can meet the new leader's: 1 when the old poll is still open at the fake as
+ * the new leader's first arrives (its cancellation not through yet), and 1 more when the old leader's
+ * last poll, past its gate just before the lease ended, reaches the fake just after the new leader's
+ * first poll (that one gets the 409, and the straggler gets one at the new leader's next poll).
+ */
+export const MAX_CONFLICTS_PER_TAKEOVER = 2;
+/** A 409 belongs to a takeover when it comes at most this long before or after the new term began. */
+export const CONFLICT_WINDOW_BEFORE_MS = 2_000;
+export const CONFLICT_WINDOW_AFTER_MS = 15_000;
 
 const MAX_LISTED = 12;
 
@@ -153,10 +220,67 @@ function listed(items: string[]): string {
   return items.length > MAX_LISTED ? `${head}, … (${items.length} in all)` : head;
 }
 
-/** The last incident message a process sent to a chat: the only one a kill of it may leave unrecorded. */
-function lastSentTo(obs: Observations, instance: number, chatId: number): MessageRecord | undefined {
+/** Each process one term, from its start to its exit (SQLite, or a run that records no terms). */
+function termsFromInstances(instances: readonly InstanceRecord[]): TermRecord[] {
+  return instances.map((i) => ({
+    instance: i.index,
+    epoch: null,
+    startedAt: i.startedAt,
+    endedAt: i.endedAt,
+    endedBy:
+      i.endedBy === null
+        ? null
+        : i.endedBy === "SIGKILL" || (i.endedBy === "SIGTERM" && i.exitCode !== 0)
+          ? "killed"
+          : i.endedBy === "SIGTERM"
+            ? "stopped"
+            : "self",
+  }));
+}
+
+/** Finds the term a process was in at a moment: its latest term begun by then. */
+class TermIndex {
+  private readonly byInstance = new Map<number, TermRecord[]>();
+
+  constructor(readonly terms: readonly TermRecord[]) {
+    for (const term of terms) {
+      const list = this.byInstance.get(term.instance) ?? [];
+      list.push(term);
+      this.byInstance.set(term.instance, list);
+    }
+    for (const list of this.byInstance.values()) list.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  of(instance: number, at: number): TermRecord | undefined {
+    let found: TermRecord | undefined;
+    for (const term of this.byInstance.get(instance) ?? []) {
+      if (term.startedAt <= at) found = term;
+      else break;
+    }
+    return found;
+  }
+}
+
+function termName(term: TermRecord): string {
+  const cause = term.endedBy === "lost" ? "the lost lease" : "the kill";
+  return `${cause} of process #${term.instance}${term.epoch === null ? "" : ` (epoch ${term.epoch})`}`;
+}
+
+/** The last incident message a term sent to a chat: the only one its end may leave unrecorded. */
+function lastSentTo(
+  obs: Observations,
+  index: TermIndex,
+  term: TermRecord,
+  chatId: number,
+): MessageRecord | undefined {
   return obs.messages
-    .filter((m) => m.instance === instance && m.chatId === chatId && m.sentIds.length > 0)
+    .filter(
+      (m) =>
+        m.instance === term.instance &&
+        m.chatId === chatId &&
+        m.sentIds.length > 0 &&
+        index.of(m.instance, m.at) === term,
+    )
     .reduce<MessageRecord | undefined>(
       (last, m) => (last === undefined || m.at >= last.at ? m : last),
       undefined,
@@ -164,54 +288,63 @@ function lastSentTo(obs: Observations, instance: number, chatId: number): Messag
 }
 
 /**
- * What may explain an earlier copy of a message being followed by another: its answer was lost, or its
- * process was killed before the later copy was sent. Whether that kill really explains it — the copy
- * was the one message in flight in its chat — is judged per kill and chat (judgeKillRepeats).
+ * What may explain an earlier copy of a message being followed by another: its answer was lost, or the
+ * term that sent it ended — its process killed, or its lease lost — before the later copy was sent.
+ * Whether that end really explains it — the copy was the one message in flight in its chat — is judged
+ * per term and chat (judgeKillRepeats).
  */
 function orphanCause(
   earlier: MessageRecord,
   later: MessageRecord,
-  obs: Observations,
-): { cause: RepeatRecord["cause"]; instance: number | null } | null {
+  index: TermIndex,
+): { cause: RepeatRecord["cause"]; instance: number | null; term?: TermRecord } | null {
   if (earlier.answerLost) return { cause: "lost answer", instance: null };
-  const instance = obs.instances.find((i) => i.index === earlier.instance);
-  const killed =
-    instance?.endedBy === "SIGKILL" || (instance?.endedBy === "SIGTERM" && instance.exitCode !== 0);
-  if (!instance || !killed || later.instance <= earlier.instance) return null;
-  return { cause: "kill", instance: earlier.instance };
+  const term = index.of(earlier.instance, earlier.at);
+  if (term === undefined || (term.endedBy !== "killed" && term.endedBy !== "lost")) return null;
+  if (term.endedAt === null || term.endedAt > later.at) return null;
+  return { cause: term.endedBy === "lost" ? "lost lease" : "kill", instance: term.instance, term };
 }
 
 /**
- * One send window per chat: a kill may repeat at most ONE message in each chat, and only the last one
- * the killed process sent there (any earlier one had its id recorded before the next was sent).
+ * One send window per chat: the end of a term (a kill, a lost lease) may repeat at most ONE message in
+ * each chat, and only the last one the term sent there (any earlier one had its id recorded before the
+ * next was sent).
  */
 function judgeKillRepeats(
-  repeats: readonly RepeatRecord[],
+  repeats: ReadonlyArray<RepeatRecord & { term?: TermRecord }>,
   obs: Observations,
+  index: TermIndex,
   violations: string[],
 ): KillRepeat[] {
-  const byKillAndChat = new Map<string, KillRepeat & { keys: string[] }>();
+  const byTermAndChat = new Map<string, KillRepeat & { keys: string[]; term: TermRecord }>();
   for (const r of repeats) {
-    if (r.cause !== "kill" || r.instance === null) continue;
-    const key = `${r.instance}:${r.chatId}`;
-    const entry = byKillAndChat.get(key) ?? { instance: r.instance, chatId: r.chatId, orphans: [], keys: [] };
+    if (r.term === undefined) continue;
+    const key = `${r.term.instance}:${r.term.epoch}:${r.term.startedAt}:${r.chatId}`;
+    const entry = byTermAndChat.get(key) ?? {
+      instance: r.term.instance,
+      ...(obs.terms ? { epoch: r.term.epoch, endedBy: r.term.endedBy as "killed" | "lost" } : {}),
+      chatId: r.chatId,
+      orphans: [],
+      keys: [],
+      term: r.term,
+    };
     if (!entry.orphans.includes(r.orphan)) entry.orphans.push(r.orphan);
     entry.keys.push(r.incidentKey);
-    byKillAndChat.set(key, entry);
+    byTermAndChat.set(key, entry);
   }
   const judged: KillRepeat[] = [];
-  for (const { keys, ...k } of byKillAndChat.values()) {
+  for (const { keys, term, ...k } of byTermAndChat.values()) {
     judged.push(k);
-    const last = lastSentTo(obs, k.instance, k.chatId);
+    const last = lastSentTo(obs, index, term, k.chatId);
     const inFlight = last === undefined ? "" : `${last.chatId}:${last.messageId}`;
     if (k.orphans.length > 1) {
       violations.push(
-        `the kill of process #${k.instance} repeated ${k.orphans.length} messages in chat ${k.chatId} ` +
+        `${termName(term)} repeated ${k.orphans.length} messages in chat ${k.chatId} ` +
           `(${listed(keys)}); at most one per chat per kill, the one in flight`,
       );
     } else if (k.orphans[0] !== inFlight) {
       violations.push(
-        `the kill of process #${k.instance} repeated ${listed(keys)} in chat ${k.chatId} from a message ` +
+        `${termName(term)} repeated ${listed(keys)} in chat ${k.chatId} from a message ` +
           "that was not the last it sent there (its id was recorded)",
       );
     }
@@ -219,11 +352,83 @@ function judgeKillRepeats(
   return judged;
 }
 
+/**
+ * Several instances: no Telegram call outside the caller's term or after a newer term began (two
+ * leaders), and getUpdates 409s only right around a takeover, a bounded few.
+ */
+function judgeLeadership(
+  calls: readonly CallRecord[],
+  index: TermIndex,
+  violations: string[],
+): LeadershipVerdict {
+  const starts = [...index.terms].sort((a, b) => a.startedAt - b.startedAt);
+  const standingBy: string[] = [];
+  const overlapping: string[] = [];
+  for (const call of calls) {
+    if (call.instance === null || call.instance === undefined) continue;
+    const term = index.of(call.instance, call.at);
+    if (term === undefined) {
+      standingBy.push(`${call.method} by process #${call.instance} at +${call.at} ms`);
+      continue;
+    }
+    const newer = starts.find(
+      (t) => t !== term && t.startedAt <= call.at && (t.epoch ?? 0) > (term.epoch ?? 0),
+    );
+    if (newer !== undefined) {
+      overlapping.push(
+        `${call.method} by process #${call.instance} (epoch ${term.epoch}) at +${call.at} ms, ` +
+          `after process #${newer.instance} began epoch ${newer.epoch} at +${newer.startedAt} ms`,
+      );
+    }
+  }
+  if (standingBy.length > 0) {
+    violations.push(`Telegram calls by a process that did not lead: ${listed(standingBy)}`);
+  }
+  if (overlapping.length > 0) {
+    violations.push(`two leaders called Telegram at once: ${listed(overlapping)}`);
+  }
+
+  // A 409 answers the older of two polls when the newer one arrives: its moment is that arrival.
+  const polls = calls.filter((c) => c.method === "getUpdates");
+  const perTerm = new Map<TermRecord, number>();
+  const stray: string[] = [];
+  let conflicts = 0;
+  polls.forEach((poll, i) => {
+    if (poll.errorCode !== 409) return;
+    conflicts++;
+    const moment = polls[i + 1]?.at ?? poll.at;
+    const term = starts.filter((t) => t.startedAt <= moment + CONFLICT_WINDOW_BEFORE_MS).at(-1);
+    if (term === undefined || moment > term.startedAt + CONFLICT_WINDOW_AFTER_MS) {
+      stray.push(`+${moment} ms`);
+      return;
+    }
+    perTerm.set(term, (perTerm.get(term) ?? 0) + 1);
+  });
+  if (stray.length > 0) {
+    violations.push(`getUpdates answered 409 away from any takeover: ${listed(stray)}`);
+  }
+  for (const [term, n] of perTerm) {
+    if (n > MAX_CONFLICTS_PER_TAKEOVER) {
+      violations.push(
+        `${n} getUpdates 409s around the start of epoch ${term.epoch} (process #${term.instance}, ` +
+          `+${term.startedAt} ms); at most ${MAX_CONFLICTS_PER_TAKEOVER} per takeover`,
+      );
+    }
+  }
+  return {
+    takeovers: Math.max(0, starts.length - 1),
+    conflicts,
+    conflictsPerTakeoverMax: Math.max(0, ...perTerm.values()),
+    overlapping: overlapping.length,
+  };
+}
+
 export function judge(obs: Observations): Verdict {
   const violations: string[] = [];
+  const index = new TermIndex(obs.terms ?? termsFromInstances(obs.instances));
   const known = new Map(obs.incidents.map((i) => [i.id, i]));
   const keyOf = (id: string) => known.get(id)?.key ?? id;
-  const repeats: RepeatRecord[] = [];
+  const repeats: Array<RepeatRecord & { term?: TermRecord }> = [];
   let missing = 0;
   let staleStatus = 0;
   let delivered = 0;
@@ -273,16 +478,19 @@ export function judge(obs: Observations): Verdict {
       if (duty === "never" && list.length > 0) forbidden.push(incident.key);
       for (let i = 1; i < list.length; i++) {
         const earlier = list[i - 1]!;
-        const cause = orphanCause(earlier, list[i]!, obs);
+        const cause = orphanCause(earlier, list[i]!, index);
         if (cause === null) unexplained.push(`${incident.key} ×${list.length}`);
         else {
           const orphan = `${earlier.chatId}:${earlier.messageId}`;
           repeats.push({
             group: group.name,
             incidentKey: incident.key,
-            ...cause,
+            cause: cause.cause,
+            instance: cause.instance,
+            ...(obs.terms && cause.term ? { epoch: cause.term.epoch } : {}),
             chatId: earlier.chatId,
             orphan,
+            ...(cause.term ? { term: cause.term } : {}),
           });
         }
       }
@@ -310,11 +518,13 @@ export function judge(obs: Observations): Verdict {
     if (forbidden.length > 0)
       violations.push(`${group.name}: got incidents it must not: ${listed(forbidden)}`);
     if (unexplained.length > 0) {
-      violations.push(`${group.name}: repeats no kill or lost answer explains: ${listed(unexplained)}`);
+      const explainers = obs.terms ? "no kill, lost lease or lost answer" : "no kill or lost answer";
+      violations.push(`${group.name}: repeats ${explainers} explains: ${listed(unexplained)}`);
     }
   }
 
-  const killRepeats = judgeKillRepeats(repeats, obs, violations);
+  const killRepeats = judgeKillRepeats(repeats, obs, index, violations);
+  const leadership = obs.terms && obs.calls ? judgeLeadership(obs.calls, index, violations) : undefined;
 
   const breaches = obs.retryAfterBreaches.filter((b) => !b.excused);
   for (const breach of breaches.slice(0, MAX_LISTED)) {
@@ -341,11 +551,12 @@ export function judge(obs: Observations): Verdict {
     violations,
     missing,
     staleStatus,
-    repeats,
+    repeats: repeats.map(({ term: _term, ...r }) => r),
     killRepeats,
     delivered,
     singles,
     digests,
     excusedBreaches,
+    ...(leadership ? { leadership } : {}),
   };
 }

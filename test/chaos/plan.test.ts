@@ -1,6 +1,14 @@
 // A failing chaos run is replayed from its seed: the plan must be a pure function of seed and length.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { makePlan } from "./plan.js";
+
+/** A digest of what a plan does (its shape left out), to pin plans drawn before shapes existed. */
+function digest(plan: ReturnType<typeof makePlan>): string {
+  const { seed, durationMs, pollIntervalSec, emulatorSeed, actions } = plan;
+  const text = JSON.stringify({ seed, durationMs, pollIntervalSec, emulatorSeed, actions });
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
 
 describe("chaos plan", () => {
   it("is the same for the same seed and length, and differs for another seed", () => {
@@ -30,6 +38,37 @@ describe("chaos plan", () => {
       expect(at("unblock")).toBeGreaterThan(at("block"));
       expect(plan.pollIntervalSec).toBeGreaterThanOrEqual(0.5);
       expect(plan.pollIntervalSec).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("keeps one instance on SQLite's plans as they were drawn before several instances existed", () => {
+    // Digests of the plans of the short run in `npm test` and of two runs in RESULTS.md, taken before.
+    expect(digest(makePlan(20_240_611, 30_000))).toBe("50137ee7a4c9627c");
+    expect(digest(makePlan(42, 180_000))).toBe("e70846d34fa10cd8");
+    expect(digest(makePlan(1_778_292_027, 180_000))).toBe("83499e3f158d3e4e");
+  });
+
+  it("gives two instances on PostgreSQL every fault of leadership, about one every 18 s, and replays it", () => {
+    const shape = { instances: 2, db: "postgres" as const };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const plan = makePlan(seed, 180_000, shape);
+      expect(plan).toEqual(makePlan(seed, 180_000, shape));
+      const faults = plan.actions.flatMap(({ action: a }) =>
+        a.kind === "kill" ? [`${a.target}:${a.signal}`] : a.kind === "pgTerminate" ? [`pg:${a.scope}`] : [],
+      );
+      expect(faults.length, `seed ${seed}`).toBe(Math.round(177_000 / 18_000));
+      for (const kind of ["leader:SIGKILL", "leader:SIGTERM", "pg:lease", "pg:all"]) {
+        expect(faults, `seed ${seed}: ${kind}`).toContain(kind);
+      }
+      expect(
+        faults.some((f) => f.startsWith("standby:")),
+        `seed ${seed}: standby`,
+      ).toBe(true);
+      // Everything else is the plan one instance gets.
+      const single = makePlan(seed, 180_000);
+      const others = (p: typeof plan) =>
+        p.actions.filter((a) => a.action.kind !== "kill" && a.action.kind !== "pgTerminate");
+      expect(others(plan)).toEqual(others(single));
     }
   });
 });

@@ -41,8 +41,23 @@ export type ChaosAction =
   /** The group becomes a supergroup (a new chat id). */
   | { kind: "migrate" }
   | { kind: "adminCommand"; text: "/debug" | "/accepted" | "/ping" | "/help" }
-  /** The service process is killed; it is started again `restartAfterMs` later. */
-  | { kind: "kill"; signal: "SIGKILL" | "SIGTERM"; restartAfterMs: number };
+  /**
+   * The service process is killed; it is started again `restartAfterMs` later. With several instances
+   * the target is the one leading at that moment, or one standing by; `midSend`: the leader gets the
+   * signal inside the fake's handling of its next message, before the answer (the message id) leaves.
+   */
+  | {
+      kind: "kill";
+      signal: "SIGKILL" | "SIGTERM";
+      restartAfterMs: number;
+      target?: "leader" | "standby";
+      midSend?: boolean;
+    }
+  /**
+   * PostgreSQL ends the leader's connections (pg_terminate_backend): its lease connection alone, or
+   * every connection of its process (the lease's and the store's pool).
+   */
+  | { kind: "pgTerminate"; scope: "lease" | "all" };
 
 export interface PlannedAction {
   /** Offset from the start of the chaos phase. */
@@ -50,9 +65,18 @@ export interface PlannedAction {
   action: ChaosAction;
 }
 
+/** How the service runs: one instance on SQLite (the default), or several on one PostgreSQL database. */
+export interface PlanShape {
+  instances: number;
+  db: "sqlite" | "postgres";
+}
+
+export const DEFAULT_SHAPE: PlanShape = { instances: 1, db: "sqlite" };
+
 export interface ChaosPlan {
   seed: number;
   durationMs: number;
+  shape: PlanShape;
   /** BOT_POLL_INTERVAL, seconds. */
   pollIntervalSec: number;
   /** Seeds the emulator's generated names, ids and events. */
@@ -67,8 +91,15 @@ const MAX_503_SECONDS = 15;
 /** Nothing is injected in the last seconds: the run ends with the service up and faults clearing. */
 const QUIET_TAIL_MS = 3_000;
 
-/** Draws the whole plan for a run of `durationMs` from `seed`. */
-export function makePlan(seed: number, durationMs: number): ChaosPlan {
+/** With several instances, a fault of leadership comes about this often (a kill comes every 25 s alone). */
+const LEADERSHIP_FAULT_EVERY_MS = 18_000;
+const LEADERSHIP_FAULTS = ["leaderKill", "leaderTerm", "standbyKill", "pgLease", "pgAll"] as const;
+
+/**
+ * Draws the whole plan for a run of `durationMs` from `seed`. Everything but the kills is drawn the
+ * same way whatever the shape, so one instance on SQLite gets the plan it always got.
+ */
+export function makePlan(seed: number, durationMs: number, shape: PlanShape = DEFAULT_SHAPE): ChaosPlan {
   const rng = new Prng(seed);
   const pollIntervalSec = Math.round(rng.between(0.5, 1.0) * 10) / 10;
   const emulatorSeed = rng.int(1, 2 ** 31 - 1);
@@ -159,23 +190,55 @@ export function makePlan(seed: number, durationMs: number): ChaosPlan {
     add(t, { kind: "adminCommand", text: rng.pick(["/debug", "/accepted", "/ping", "/help"] as const) });
   }
 
-  // Kills: about one every 25 s (at least two), spread over the run, one or two of them graceful.
-  const kills = Math.max(2, Math.round(end / 25_000));
-  const slot = end / kills;
-  const graceful = new Set([rng.int(0, kills - 1)]);
-  if (kills >= 5) graceful.add(rng.int(0, kills - 1));
-  for (let i = 0; i < kills; i++) {
-    const at = i * slot + rng.between(0.2, 0.8) * slot;
-    add(at, {
-      kind: "kill",
-      signal: graceful.has(i) ? "SIGTERM" : "SIGKILL",
-      restartAfterMs: rng.int(200, 4_000),
-    });
+  if (shape.instances > 1) addLeadershipFaults(rng, end, add);
+  else {
+    // Kills: about one every 25 s (at least two), spread over the run, one or two of them graceful.
+    const kills = Math.max(2, Math.round(end / 25_000));
+    const slot = end / kills;
+    const graceful = new Set([rng.int(0, kills - 1)]);
+    if (kills >= 5) graceful.add(rng.int(0, kills - 1));
+    for (let i = 0; i < kills; i++) {
+      const at = i * slot + rng.between(0.2, 0.8) * slot;
+      add(at, {
+        kind: "kill",
+        signal: graceful.has(i) ? "SIGTERM" : "SIGKILL",
+        restartAfterMs: rng.int(200, 4_000),
+      });
+    }
   }
 
   // Stable order: by time, then by the order drawn.
   const ordered = actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.atMs - y.a.atMs || x.i - y.i);
-  return { seed, durationMs, pollIntervalSec, emulatorSeed, actions: ordered.map((x) => x.a) };
+  return { seed, durationMs, shape, pollIntervalSec, emulatorSeed, actions: ordered.map((x) => x.a) };
+}
+
+/**
+ * Several instances: about one fault of leadership every 18 s, spread over the run — SIGKILL and SIGTERM
+ * of the leader (half of them in the middle of a send), a kill of the standby, its lease connection
+ * ended, all its connections ended. The first five are one of each, in a drawn order, so every run
+ * meets every kind; the rest are weighted.
+ */
+function addLeadershipFaults(rng: Prng, end: number, add: (atMs: number, action: ChaosAction) => void): void {
+  const count = Math.max(LEADERSHIP_FAULTS.length, Math.round(end / LEADERSHIP_FAULT_EVERY_MS));
+  const slot = end / count;
+  const firstFive = [...LEADERSHIP_FAULTS];
+  for (let i = firstFive.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [firstFive[i], firstFive[j]] = [firstFive[j]!, firstFive[i]!];
+  }
+  for (let i = 0; i < count; i++) {
+    const at = i * slot + rng.between(0.15, 0.85) * slot;
+    const kind =
+      firstFive[i] ?? rng.weighted({ leaderKill: 4, leaderTerm: 2, standbyKill: 2, pgLease: 2, pgAll: 2 });
+    const restartAfterMs = rng.int(200, 4_000);
+    if (kind === "leaderKill" || kind === "leaderTerm") {
+      const signal = kind === "leaderKill" ? "SIGKILL" : "SIGTERM";
+      add(at, { kind: "kill", signal, restartAfterMs, target: "leader", midSend: rng.chance(0.5) });
+    } else if (kind === "standbyKill") {
+      const signal = rng.chance(0.5) ? "SIGKILL" : "SIGTERM";
+      add(at, { kind: "kill", signal, restartAfterMs, target: "standby" });
+    } else add(at, { kind: "pgTerminate", scope: kind === "pgLease" ? "lease" : "all" });
+  }
 }
 
 /** How many actions of each kind a plan holds (for the summary). */

@@ -2,6 +2,10 @@
 // `npm test` (chaos.test.ts). It starts the MP SIEM emulator and the fake Bot API in this process,
 // runs the real service as a child process (`node dist/cli.js run`), follows a seeded plan of
 // incidents, faults and kills, then lets everything settle and judges the outcome (check.ts).
+// With `instances: 2` two instances share one PostgreSQL database (a throw-away cluster the run starts
+// and always stops): the plan then kills the leader and the standby and ends the leader's database
+// connections, each process reaches Telegram through its own tagging proxy (so every call is known by
+// the process that made it), and the lease's log lines tell the run every leader's term.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
@@ -14,9 +18,12 @@ import {
   type RecordedCall,
   startFakeBotApi,
 } from "../../src/botapi-fake/index.js";
+import { DEFAULT_LEASE_TTL_MS } from "../../src/config/schema.js";
 import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { t } from "../../src/i18n/index.js";
-import { openStore } from "../../src/store/index.js";
+import { LEASE_NAME, openStore } from "../../src/store/index.js";
+import { createDatabase, type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
+import { PROCESS_PARAM, startTaggingProxy, type TaggingProxy } from "../helpers/tagging-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
 import {
   type CallRecord,
@@ -24,11 +31,19 @@ import {
   type IncidentRecord,
   type InstanceRecord,
   judge,
+  MAX_CONFLICTS_PER_TAKEOVER,
   type MessageRecord,
   retryAfterBreaches,
+  type TermRecord,
   type Verdict,
 } from "./check.js";
-import { type ChaosAction, type ChaosPlan, countByKind, makePlan, STATUSES } from "./plan.js";
+import { type ChaosAction, type ChaosPlan, countByKind, makePlan, type PlanShape, STATUSES } from "./plan.js";
+import {
+  asAdmin,
+  type Terminated,
+  terminateConnectionsOf,
+  terminateLeaseConnection,
+} from "./postgres-faults.js";
 
 export { CLI_PATH, REPO } from "../helpers/build.js";
 
@@ -53,6 +68,35 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** Keep the temporary folder (service log, database) when the run finds a violation. */
   keepOnFailure?: boolean;
+  /** Instances of the service (default 1); more than one needs PostgreSQL. */
+  instances?: number;
+  /** Where the service keeps its state (default SQLite). */
+  db?: "sqlite" | "postgres";
+  /** PostgreSQL: an existing cluster's admin URL (the run makes its own database there); else the run starts one. */
+  postgresAdminUrl?: string;
+}
+
+/** What a run with several instances adds to the report. */
+export interface LeadershipReport {
+  instances: number;
+  leaseTtlSec: number;
+  /** Terms begun (the first lease of the run included). */
+  terms: number;
+  /** How the terms ended (those still open at the final stop not counted). */
+  termEnds: Record<string, number>;
+  leaderKills: { SIGKILL: number; SIGTERM: number };
+  standbyKills: { SIGKILL: number; SIGTERM: number };
+  /** Leader kills that landed inside the fake's handling of one of its messages. */
+  midSend: number;
+  pgTerminate: { lease: number; all: number; backendsEnded: number };
+  /** Leadership faults the plan asked for that found no target (no leader, or no standby, just then). */
+  skipped: number;
+  /** Longest stretch with nobody leading (between a term's end and the next one's start), ms. */
+  longestLeaderlessMs: number;
+  conflicts: number;
+  conflictsPerTakeoverMax: number;
+  /** The instance leading at the end (after settling), or null when not exactly one did. */
+  finalLeader: string | null;
 }
 
 export interface ChaosReport {
@@ -76,6 +120,8 @@ export interface ChaosReport {
   notes: string[];
   /** Where the service log and database are, when kept. */
   keptDir: string | null;
+  shape: PlanShape;
+  leadership?: LeadershipReport;
 }
 
 const INCIDENT_URL_ID =
@@ -87,6 +133,12 @@ const SIGTERM_GRACE_MS = 12_000;
 const REALLOW_REPLY_TIMEOUT_MS = 20_000;
 const REALLOW_ATTEMPTS = 6;
 const QUIET_AFTER_SETTLE_MS = 3_000;
+/** A fault aimed at the leader (or a standby) waits this long for one to exist, then is skipped. */
+const FIND_TARGET_WITHIN_MS = 10_000;
+/** A mid-send kill waits this long for the leader's next message, then kills it anyway. */
+const MID_SEND_WITHIN_MS = 5_000;
+/** Several instances run with the default BOT_LEASE_TTL, as an operator would. */
+const LEASE_TTL_SEC = DEFAULT_LEASE_TTL_MS / 1000;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -122,36 +174,83 @@ interface SentMessage {
   call: RecordedCall | undefined;
 }
 
-/** The service as a child process: started, killed and restarted by the plan; every exit recorded. */
+/** Service processes still running: an interrupted run (run.ts exits on SIGINT/SIGTERM) ends them. */
+const liveChildren = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of liveChildren) child.kill("SIGKILL");
+});
+
+/** What every service process of a run shares: the record of processes and of leaders' terms. */
+interface ProcessRegistry {
+  readonly instances: InstanceRecord[];
+  readonly terms: TermRecord[];
+  /** Runner clock (ms since the run's start) of a wall-clock time (ms). */
+  readonly fromWallClock: (ms: number) => number;
+}
+
+/** Log lines of the lease that begin and end a term (src/leadership/postgres-lease.ts). */
+const TERM_BEGINS = "this instance leads now";
+const TERM_LOST = "this instance no longer leads";
+const TERM_GIVEN_UP = "gave up the leader lease";
+
+/**
+ * One instance of the service (one BOT_INSTANCE_NAME) as a child process: started, killed and restarted
+ * by the plan; every process and exit recorded. With several instances it also follows the lease's log
+ * lines, so the run knows each leader's terms, and gives each process its own way to Telegram.
+ */
 class ServiceProcess {
-  readonly instances: InstanceRecord[] = [];
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
+  private readonly closes: Array<Promise<void>> = [];
   private expectedEnd: "SIGKILL" | "SIGTERM" | null = null;
+  /** A process signalled by signalNow(), until kill() has waited for it. */
+  private signalled: ChildProcess | null = null;
   private restarting: Promise<void> | null = null;
   private closed = false;
+  private currentIndex = -1;
 
   constructor(
+    private readonly registry: ProcessRegistry,
     private readonly env: NodeJS.ProcessEnv,
     private readonly cwd: string,
     private readonly logFile: string,
     private readonly clock: () => number,
     private readonly say: (line: string) => void,
+    /** This instance's name when the run has several ("a", "b"); null for the one instance. */
+    readonly slot: string | null = null,
+    /** Extra settings of each new process (its own way to Telegram), by its index. */
+    private readonly perProcess?: (index: number) => Promise<Record<string, string>>,
   ) {}
 
+  get instances(): InstanceRecord[] {
+    return this.registry.instances;
+  }
+
+  /** Index of this instance's latest process. */
   get current(): number {
-    return this.instances.length - 1;
+    return this.slot === null ? this.instances.length - 1 : this.currentIndex;
   }
 
   get running(): boolean {
     return this.child !== null;
   }
 
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** The term this instance's running process is in, if it leads. */
+  openTerm(): TermRecord | undefined {
+    if (this.child === null) return undefined;
+    return this.registry.terms.find((t) => t.instance === this.currentIndex && t.endedAt === null);
+  }
+
   /** Starts a new process; resolves once it logged "service started" (or rejects). */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const index = this.instances.length;
     const record: InstanceRecord = {
       index,
+      ...(this.slot === null ? {} : { slot: this.slot }),
       startedAt: this.clock(),
       endedAt: null,
       endedBy: null,
@@ -159,25 +258,47 @@ class ServiceProcess {
       signal: null,
     };
     this.instances.push(record);
+    this.currentIndex = index;
+    const name = this.slot === null ? "" : ` (${this.slot})`;
     appendFileSync(
       this.logFile,
-      `\n===== service process #${index} starts at +${record.startedAt} ms =====\n`,
+      `\n===== service process #${index}${name} starts at +${record.startedAt} ms =====\n`,
     );
+    const extra = this.perProcess ? await this.perProcess(index) : {};
     const child = spawn(process.execPath, [CLI_PATH, "run"], {
       cwd: this.cwd,
-      env: this.env,
+      env: { ...this.env, ...extra },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    liveChildren.add(child);
     let output = "";
+    let partial = "";
     const onData = (chunk: Buffer) => {
       appendFileSync(this.logFile, chunk);
       if (output.length < 200_000) output += chunk.toString("utf8");
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
+    if (this.slot !== null) {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) this.onLogLine(index, line);
+      });
+      this.closes.push(
+        new Promise<void>((done) =>
+          child.on("close", () => {
+            if (partial !== "") this.onLogLine(index, partial);
+            this.endTermsAtExit(record);
+            done();
+          }),
+        ),
+      );
+    }
     this.exited = new Promise<void>((done) => {
       child.on("exit", (code, signal) => {
+        liveChildren.delete(child);
         record.endedAt = this.clock();
         record.exitCode = code;
         record.signal = signal;
@@ -186,11 +307,11 @@ class ServiceProcess {
         if (this.child === child) this.child = null;
         appendFileSync(
           this.logFile,
-          `\n===== service process #${index} exited at +${record.endedAt} ms: code ${code}, signal ${signal} =====\n`,
+          `\n===== service process #${index}${name} exited at +${record.endedAt} ms: code ${code}, signal ${signal} =====\n`,
         );
         if (record.endedBy === "self" && !this.closed) {
           this.say(
-            `  ! service process #${index} exited by itself (code ${code}, signal ${signal}); restarting`,
+            `  ! service process #${index}${name} exited by itself (code ${code}, signal ${signal}); restarting`,
           );
           this.scheduleRestart(1_000);
         }
@@ -222,14 +343,70 @@ class ServiceProcess {
     });
   }
 
-  /** Kills the running process (waiting for a pending restart first) and starts it again later. */
-  async kill(signal: "SIGKILL" | "SIGTERM", restartAfterMs: number): Promise<void> {
-    if (this.restarting) await this.restarting;
+  /** A lease log line: a term begins, is lost or is given up (timed by the line's own timestamp). */
+  private onLogLine(index: number, line: string): void {
+    if (!line.includes(TERM_BEGINS) && !line.includes(TERM_LOST) && !line.includes(TERM_GIVEN_UP)) return;
+    let entry: { msg?: string; time?: string; epoch?: number };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      return;
+    }
+    const at = this.registry.fromWallClock(entry.time ? Date.parse(entry.time) : Date.now());
+    const msg = entry.msg ?? "";
+    const open = this.registry.terms.find((t) => t.instance === index && t.endedAt === null);
+    if (msg.startsWith(TERM_BEGINS)) {
+      if (open) Object.assign(open, { endedAt: at, endedBy: "lost" });
+      this.registry.terms.push({
+        instance: index,
+        epoch: typeof entry.epoch === "number" ? entry.epoch : null,
+        startedAt: at,
+        endedAt: null,
+        endedBy: null,
+      });
+    } else if (open && msg.startsWith(TERM_LOST)) {
+      Object.assign(open, { endedAt: at, endedBy: "lost" });
+    } else if (open && msg.startsWith(TERM_GIVEN_UP)) {
+      Object.assign(open, { endedAt: at, endedBy: "stopped" });
+    }
+  }
+
+  /** The process is gone: a term still open ends with it; a stop that was not clean counts as a kill. */
+  private endTermsAtExit(record: InstanceRecord): void {
+    const forced = record.endedBy === "SIGKILL" || (record.endedBy === "SIGTERM" && record.exitCode !== 0);
+    const end = forced ? "killed" : record.endedBy === "self" ? "self" : "stopped";
+    const mine = this.registry.terms.filter((t) => t.instance === record.index);
+    for (const term of mine) {
+      if (term.endedAt === null) Object.assign(term, { endedAt: record.endedAt, endedBy: end });
+    }
+    const last = mine.at(-1);
+    if (forced && last?.endedBy === "stopped") last.endedBy = "killed";
+  }
+
+  /**
+   * Signals the running process at once, synchronously: from inside the fake's handling of one of its
+   * calls, before the answer leaves. kill() then waits for it and restarts it.
+   */
+  signalNow(signal: "SIGKILL" | "SIGTERM"): void {
     const child = this.child;
     if (child === null) return;
-    const record = this.instances[this.current]!;
+    this.signalled = child;
     this.expectedEnd = signal;
     child.kill(signal);
+  }
+
+  /** Kills the running process (waiting for a pending restart first) and starts it again later. */
+  async kill(signal: "SIGKILL" | "SIGTERM", restartAfterMs: number): Promise<void> {
+    const signalled = this.signalled;
+    this.signalled = null;
+    if (this.restarting && signalled === null) await this.restarting;
+    const child = signalled ?? this.child;
+    if (child === null) return;
+    const record = this.instances[this.current]!;
+    if (signalled === null) {
+      this.expectedEnd = signal;
+      child.kill(signal);
+    }
     const limit = signal === "SIGTERM" ? SIGTERM_GRACE_MS : 5_000;
     const ended = await Promise.race([this.exited.then(() => true), sleep(limit).then(() => false)]);
     if (!ended) {
@@ -259,6 +436,11 @@ class ServiceProcess {
   /** Waits for a pending restart, if any. */
   async settled(): Promise<void> {
     while (this.restarting) await this.restarting;
+  }
+
+  /** Resolves when every process's output has been read to its end (terms complete). */
+  async drained(): Promise<void> {
+    await Promise.race([Promise.all(this.closes), sleep(5_000)]);
   }
 
   /** The final, graceful stop: SIGTERM, expecting exit code 0. */
@@ -298,7 +480,12 @@ class ServiceProcess {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
   const say = opts.log ?? (() => undefined);
-  const plan: ChaosPlan = makePlan(opts.seed, opts.durationMs);
+  const shape: PlanShape = { instances: opts.instances ?? 1, db: opts.db ?? "sqlite" };
+  if (shape.instances > 1 && shape.db !== "postgres") {
+    throw new Error("several instances share one PostgreSQL database: --instances 2 needs --db postgres");
+  }
+  const several = shape.instances > 1;
+  const plan: ChaosPlan = makePlan(opts.seed, opts.durationMs, shape);
   const planned = countByKind(plan.actions);
   say(
     `plan: ${plan.actions.length} actions over ${Math.round(opts.durationMs / 1000)} s, poll interval ${plan.pollIntervalSec} s — ` +
@@ -310,11 +497,34 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const tmp = tempDir("mpsiem-chaos-");
   const dbPath = join(tmp.dir, "data", "bot.db");
   const logFile = join(tmp.dir, "service.log");
+  // PostgreSQL first: a cluster that fails to start leaves nothing else behind.
+  let cluster: PostgresCluster | null = null;
+  let dbUrl: string | null = null;
+  if (shape.db === "postgres") {
+    let adminUrl = opts.postgresAdminUrl;
+    if (adminUrl === undefined) {
+      cluster = await startPostgresCluster();
+      adminUrl = cluster.url;
+      say(
+        `PostgreSQL cluster started in ${(cluster.startupMs / 1000).toFixed(1)} s (server pid ${cluster.pid})`,
+      );
+    }
+    try {
+      dbUrl = await createDatabase(adminUrl, `chaos_${opts.seed}_${Date.now().toString(36)}`);
+    } catch (error) {
+      await cluster?.stop();
+      rmSync(tmp.dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+  const dbTarget = dbUrl ?? dbPath;
   const emu: RunningEmulator = await startEmulator({ seed: plan.emulatorSeed, tokenTtlSec: 45 });
   const fake: FakeBotApi = await startFakeBotApi();
   const t0 = Date.now();
   const clock = () => Date.now() - t0;
   const notes: string[] = [];
+  const registry: ProcessRegistry = { instances: [], terms: [], fromWallClock: (ms) => ms - t0 };
+  const proxies: TaggingProxy[] = [];
 
   fake.addChat({ id: ADMIN.id, type: "private", first_name: ADMIN.first_name, username: ADMIN.username });
   fake.addChat({ id: ALICE.id, type: "private", first_name: ALICE.first_name, username: ALICE.username });
@@ -324,21 +534,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   // Every message the bot sends, with the process that sent it and the call that carried it.
   const sent: SentMessage[] = [];
   let service: ServiceProcess | undefined;
+  /** A kill waiting for the leader's next message (plan's midSend): fired inside the fake's handler. */
+  let armed: { instance: number; fire: () => void } | null = null;
   const unsubscribe = fake.onMessage((event) => {
     if (event.kind !== "sent") return;
-    sent.push({
+    // The fake records the call and stores its message in one synchronous step: the last call is this one.
+    const call = fake.calls[fake.calls.length - 1];
+    const record: SentMessage = {
       chatId: event.message.chatId,
       messageId: event.message.messageId,
       at: clock(),
-      instance: service?.current ?? -1,
+      instance: several ? (processOf(call) ?? -1) : (service?.current ?? -1),
       sentIds: incidentIdsIn(event.message.text),
-      // The fake records the call and stores its message in one synchronous step: the last call is this one.
-      call: fake.calls[fake.calls.length - 1],
-    });
+      call,
+    };
+    sent.push(record);
+    if (armed !== null && armed.instance === record.instance && record.sentIds.length > 0) {
+      const fire = armed.fire;
+      armed = null;
+      fire();
+    }
   });
 
   // The chats start allowed, as if an admin had approved them before the run.
-  const store = await openStore(dbPath);
+  const store = await openStore(dbTarget);
   try {
     const seeds = [
       { id: ALICE.id, kind: "private" as const, firstName: ALICE.first_name, username: ALICE.username },
@@ -366,7 +585,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_ADMIN_IDS: String(ADMIN.id),
     TELEGRAM_API_ROOT: fake.apiRoot,
-    BOT_DB_PATH: dbPath,
+    ...(dbUrl === null ? { BOT_DB_PATH: dbPath } : { BOT_DB_URL: dbUrl }),
     BOT_POLL_INTERVAL: String(plan.pollIntervalSec),
     BOT_INITIAL_LOOKBACK: "1h",
     BOT_LOCALE: "en",
@@ -374,7 +593,44 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     BOT_HTTP_PORT: String(httpPort),
     LOG_LEVEL: "info",
   };
-  service = new ServiceProcess(env, tmp.dir, logFile, clock, say);
+  // One instance: as it always ran. Several: each with its name, its HTTP port and, per process, its
+  // own tagging proxy to Telegram.
+  const slots: ServiceProcess[] = [];
+  const ports = new Map<ServiceProcess, number>();
+  if (!several) {
+    service = new ServiceProcess(registry, env, tmp.dir, logFile, clock, say);
+    slots.push(service);
+    ports.set(service, httpPort);
+  } else {
+    for (let i = 0; i < shape.instances; i++) {
+      const name = String.fromCharCode(97 + i);
+      const port = i === 0 ? httpPort : await freePort();
+      const slot = new ServiceProcess(
+        registry,
+        { ...env, BOT_INSTANCE_NAME: name, BOT_HTTP_PORT: String(port) },
+        tmp.dir,
+        join(tmp.dir, `service-${name}.log`),
+        clock,
+        say,
+        name,
+        async (index) => {
+          const proxy = await startTaggingProxy(fake.apiRoot, index);
+          proxies.push(proxy);
+          return { TELEGRAM_API_ROOT: proxy.apiRoot };
+        },
+      );
+      slots.push(slot);
+      ports.set(slot, port);
+    }
+    service = slots[0];
+  }
+  const leadership = {
+    leaderKills: { SIGKILL: 0, SIGTERM: 0 },
+    standbyKills: { SIGKILL: 0, SIGTERM: 0 },
+    pgTerminate: { lease: 0, all: 0, backendsEnded: 0 },
+    skipped: 0,
+    midSend: 0,
+  };
 
   const incidents: IncidentRecord[] = [];
   const incidentsByKind: Record<string, number> = { single: 0, burst: 0, late: 0, future: 0 };
@@ -540,20 +796,112 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       case "adminCommand":
         fake.sendText(ADMIN, ADMIN.id, action.text);
         break;
-      case "kill":
+      case "kill": {
+        if (action.target !== undefined) {
+          const target = await findSlot(action.target);
+          if (target === null) {
+            leadership.skipped++;
+            say(`  +${clock()} ms: no ${action.target} to ${action.signal}; skipped`);
+            return;
+          }
+          const victim = target.current;
+          let how = "";
+          if (action.midSend) {
+            // Signalled inside the fake's handling of its next incident message, before the answer leaves.
+            const hit = await new Promise<boolean>((done) => {
+              const timer = setTimeout(() => {
+                armed = null;
+                done(false);
+              }, MID_SEND_WITHIN_MS);
+              armed = {
+                instance: victim,
+                fire: () => {
+                  clearTimeout(timer);
+                  target.signalNow(action.signal);
+                  done(true);
+                },
+              };
+            });
+            how = hit ? " mid-send" : " (no send within 5 s)";
+            if (hit) leadership.midSend++;
+          }
+          say(
+            `  +${clock()} ms: ${action.signal} the ${action.target} ${target.slot} (process #${victim})${how}, restart in ${action.restartAfterMs} ms`,
+          );
+          (action.target === "leader" ? leadership.leaderKills : leadership.standbyKills)[action.signal]++;
+          await target.kill(action.signal, action.restartAfterMs);
+          break;
+        }
         say(
           `  +${clock()} ms: ${action.signal} process #${service!.current}, restart in ${action.restartAfterMs} ms`,
         );
         await service!.kill(action.signal, action.restartAfterMs);
         break;
+      }
+      case "pgTerminate": {
+        const leader = await findSlot("leader");
+        const pid = leader?.pid ?? null;
+        if (leader === null || pid === null || dbUrl === null) {
+          leadership.skipped++;
+          say(`  +${clock()} ms: no leader whose connections to end; skipped`);
+          return;
+        }
+        let done: Terminated;
+        try {
+          done =
+            action.scope === "lease"
+              ? await terminateLeaseConnection(dbUrl, leader.slot!)
+              : await terminateConnectionsOf(dbUrl, pid);
+        } catch (error) {
+          notes.push(
+            `pg_terminate_backend at +${clock()} ms failed in the runner: ${(error as Error).message}`,
+          );
+          return;
+        }
+        leadership.pgTerminate[action.scope]++;
+        leadership.pgTerminate.backendsEnded += done.ended;
+        say(`  +${clock()} ms: pg_terminate_backend of the leader ${leader.slot}'s ${done.what}`);
+        fault(action.scope === "lease" ? "pgTerminateLease" : "pgTerminateAll");
+        return;
+      }
     }
     fault(action.kind === "kill" ? action.signal : action.kind);
   }
 
+  /**
+   * The instance leading now (its process in an open term), or one standing by; waits up to 10 s for
+   * one (a takeover, a restart under way), else null.
+   */
+  async function findSlot(role: "leader" | "standby"): Promise<ServiceProcess | null> {
+    const deadline = Date.now() + FIND_TARGET_WITHIN_MS;
+    for (;;) {
+      const leader = slots.find((s) => s.openTerm() !== undefined) ?? null;
+      const found =
+        role === "leader"
+          ? leader
+          : (slots.find((s) => s.running && s !== leader && leader !== null) ?? null);
+      if (found !== null || Date.now() >= deadline) return found;
+      await sleep(100);
+    }
+  }
+
+  /** The process a Telegram call came from (its tagging proxy's parameter). */
+  function processOf(call: RecordedCall | undefined): number | null {
+    const tag = Number(call?.params[PROCESS_PARAM]);
+    return Number.isInteger(tag) ? tag : null;
+  }
+
   let keptDir: string | null = null;
   try {
-    await service.start();
-    say(`service process #0 started (database ${dbPath})`);
+    if (!several) {
+      await slots[0]!.start();
+      say(`service process #0 started (database ${dbPath})`);
+    } else {
+      for (const slot of slots) {
+        await slot.start();
+        say(`instance ${slot.slot} started (process #${slot.current}, PostgreSQL)`);
+      }
+    }
 
     // The chaos phase: the plan, action by action, at its offsets.
     const chaosStart = Date.now();
@@ -573,15 +921,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     say(`chaos phase over at +${clock()} ms: faults off, settling`);
     emu.state.clearFaults();
     fake.outage(0);
-    await service.settled();
-    if (!service.running) await service.start().catch((e: Error) => notes.push(e.message));
+    for (const slot of slots) {
+      await slot.settled();
+      if (!slot.running) await slot.start().catch((e: Error) => notes.push(e.message));
+    }
     await reallowTask;
 
     const settleStart = Date.now();
     const settleTimeout = opts.settleTimeoutMs ?? 180_000;
     let verdict = judgeNow();
     for (;;) {
-      const depth = await outboxDepth(httpPort);
+      const running = slots.find((s) => s.running);
+      const depth = running ? await outboxDepth(ports.get(running)!) : null;
       if (verdict.missing === 0 && verdict.staleStatus === 0 && depth === 0) break;
       if (Date.now() - settleStart > settleTimeout) {
         if (depth !== 0)
@@ -594,24 +945,51 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const settleMs = Date.now() - settleStart;
     await sleep(QUIET_AFTER_SETTLE_MS);
 
-    const stop = await service.stop();
+    // Several instances: exactly one leads at the end, by its own word and by the lease row.
+    let finalLeader: string | null = null;
+    const endViolations: string[] = [];
+    if (several) {
+      const roles = await Promise.all(slots.map(async (s) => `${s.slot}: ${await roleOf(ports.get(s)!)}`));
+      const leaders = roles.filter((r) => r.endsWith(": leader"));
+      const holder = await leaseHolder(dbUrl!);
+      if (leaders.length === 1 && leaders[0]!.startsWith(`${holder}:`)) finalLeader = holder;
+      else {
+        endViolations.push(
+          `at the end ${leaders.length} instances lead (${roles.join(", ")}; the lease row names ${holder ?? "nobody"})`,
+        );
+      }
+    }
+
+    // The standbys first, the leader last: nobody takes over while the run is ending.
+    const stopOrder = [...slots].sort(
+      (a, b) => Number(a.openTerm() !== undefined) - Number(b.openTerm() !== undefined),
+    );
+    const stops: Array<{ slot: ServiceProcess; stop: { code: number | null; ms: number } | null }> = [];
+    for (const slot of stopOrder) stops.push({ slot, stop: await slot.stop() });
+    for (const slot of slots) await slot.drained();
     // Judged after the stop: whatever the last process sent while stopping counts too.
     const finalVerdict = judgeNow();
-    if (stop === null) finalVerdict.violations.push("the service was not running at the end");
-    else if (stop.code !== 0) {
-      finalVerdict.violations.push(
-        `the final graceful stop (SIGTERM) ended with code ${stop.code} after ${stop.ms} ms`,
-      );
+    finalVerdict.violations.push(...endViolations);
+    for (const { slot, stop } of stops) {
+      const who = several ? `instance ${slot.slot}` : "the service";
+      if (stop === null) finalVerdict.violations.push(`${who} was not running at the end`);
+      else if (stop.code !== 0) {
+        finalVerdict.violations.push(
+          several
+            ? `the final graceful stop (SIGTERM) of instance ${slot.slot} ended with code ${stop.code} after ${stop.ms} ms`
+            : `the final graceful stop (SIGTERM) ended with code ${stop.code} after ${stop.ms} ms`,
+        );
+      }
     }
 
     const kills = { SIGKILL: 0, SIGTERM: 0, forcedStops: 0 };
-    for (const instance of service.instances) {
+    for (const instance of registry.instances) {
       if (instance.endedBy === "SIGKILL") kills.SIGKILL++;
       if (instance.endedBy === "SIGTERM") kills.SIGTERM++;
       if (instance.endedBy === "SIGTERM" && instance.exitCode !== 0) kills.forcedStops++;
     }
-    // The final stop is not one of the plan's kills.
-    if (stop !== null) kills.SIGTERM--;
+    // The final stops are not the plan's kills.
+    for (const { stop } of stops) if (stop !== null) kills.SIGTERM--;
     if (kills.forcedStops > 0) {
       notes.push(
         `${kills.forcedStops} graceful stop(s) under faults took longer than the CLI's 5 s and exited 1`,
@@ -627,7 +1005,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       statusChanges,
       faults,
       kills,
-      processes: service.instances.length,
+      processes: registry.instances.length,
       verdict: finalVerdict,
       tooManyRequests: fake.stats().tooManyRequests,
       retryAfterBreaches: fake.stats().duringRetryAfter,
@@ -636,6 +1014,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       migrated: migratedAt !== null,
       notes,
       keptDir: null,
+      shape,
+      ...(several
+        ? {
+            leadership: {
+              instances: shape.instances,
+              leaseTtlSec: LEASE_TTL_SEC,
+              terms: registry.terms.length,
+              termEnds: countEnds(registry.terms),
+              ...leadership,
+              longestLeaderlessMs: longestLeaderless(registry.terms),
+              conflicts: finalVerdict.leadership?.conflicts ?? 0,
+              conflictsPerTakeoverMax: finalVerdict.leadership?.conflictsPerTakeoverMax ?? 0,
+              finalLeader,
+            },
+          }
+        : {}),
     };
     if (finalVerdict.violations.length > 0 && opts.keepOnFailure) {
       keptDir = tmp.dir;
@@ -651,8 +1045,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     );
   } finally {
     unsubscribe();
-    await service.abort();
-    await Promise.allSettled([emu.close(), fake.close()]);
+    await Promise.allSettled(slots.map((s) => s.abort()));
+    await Promise.allSettled([emu.close(), fake.close(), ...proxies.map((p) => p.close())]);
+    await cluster?.stop();
     if (keptDir === null) rmSync(tmp.dir, { recursive: true, force: true });
   }
 
@@ -700,14 +1095,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     ];
     const m = t("en").incident;
     const siemStatus = new Map(emu.state.listAll().map((i) => [i.id, i.status as string]));
+    const calls = callRecords();
     return judge({
       incidents,
       messages,
-      instances: service!.instances,
+      instances: registry.instances,
       groups,
       siemStatus,
       expectedStatusLine: (status) => `${m.labels.status}: ${m.status(status)}`,
-      retryAfterBreaches: retryAfterBreaches(callRecords()),
+      retryAfterBreaches: retryAfterBreaches(calls),
+      ...(several ? { terms: registry.terms, calls } : {}),
     });
   }
 
@@ -724,6 +1121,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         retryAfter: answer.parameters?.retry_after ?? null,
         answerLost: c.response === CONNECTION_RESET,
         duringRetryAfter: c.duringRetryAfter,
+        ...(several ? { instance: processOf(c) } : {}),
       };
     });
   }
@@ -738,8 +1136,51 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       lines(callRecords().map((c, i) => ({ seq: i + 1, ...c, messageId: fake.calls[i]?.params.message_id }))),
     );
     writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
-    writeFileSync(join(dir, "processes.jsonl"), lines(service?.instances ?? []));
+    writeFileSync(join(dir, "processes.jsonl"), lines(registry.instances));
+    if (several) writeFileSync(join(dir, "terms.jsonl"), lines(registry.terms));
   }
+}
+
+/** The role an instance's /healthz reports ("unreachable" when it does not answer). */
+async function roleOf(port: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3_000) });
+    return ((await res.json()) as { role?: string }).role ?? "no role";
+  } catch {
+    return "unreachable";
+  }
+}
+
+/** Who the lease row names as its holder while the lease runs (null: nobody, or expired). */
+async function leaseHolder(url: string): Promise<string | null> {
+  try {
+    return await asAdmin(url, async (c) => {
+      const { rows } = await c.query<{ holder: string }>(
+        "SELECT holder FROM leader_lease WHERE name = $1 AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint",
+        [LEASE_NAME],
+      );
+      return rows[0]?.holder ?? null;
+    });
+  } catch {
+    return null;
+  }
+}
+
+function countEnds(terms: readonly TermRecord[]): Record<string, number> {
+  const ends: Record<string, number> = {};
+  for (const term of terms) if (term.endedBy !== null) ends[term.endedBy] = (ends[term.endedBy] ?? 0) + 1;
+  return ends;
+}
+
+/** The longest gap between the end of one term and the start of the next (ms). */
+function longestLeaderless(terms: readonly TermRecord[]): number {
+  const ordered = [...terms].sort((a, b) => a.startedAt - b.startedAt);
+  let longest = 0;
+  for (let i = 1; i < ordered.length; i++) {
+    const previousEnd = Math.max(...ordered.slice(0, i).map((t) => t.endedAt ?? Number.POSITIVE_INFINITY));
+    if (Number.isFinite(previousEnd)) longest = Math.max(longest, ordered[i]!.startedAt - previousEnd);
+  }
+  return longest;
 }
 
 /** Pending outbox rows as /healthz reports them; null when it cannot be read. */
@@ -758,12 +1199,40 @@ function repeatsLine(v: Verdict): string {
   if (repeats.length === 0) return "none";
   const orphans = new Set(repeats.map((r) => r.orphan));
   const lost = repeats.filter((r) => r.cause === "lost answer").length;
-  // One send window per chat: each kill may leave one orphaned message in each chat.
-  const kills = killRepeats.map((k) => `#${k.instance} in chat ${k.chatId}: ${k.orphans.length}`).join(", ");
+  // One send window per chat: each kill (or lost lease) may leave one orphaned message in each chat.
+  if (v.leadership === undefined) {
+    const kills = killRepeats
+      .map((k) => `#${k.instance} in chat ${k.chatId}: ${k.orphans.length}`)
+      .join(", ");
+    return (
+      `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
+      `(after kills: ${kills || "none"}; after lost answers: ${lost})`
+    );
+  }
+  const ends = killRepeats
+    .map(
+      (k) =>
+        `#${k.instance} epoch ${k.epoch} ${k.endedBy === "lost" ? "lost lease" : "killed"} in chat ${k.chatId}: ${k.orphans.length}`,
+    )
+    .join(", ");
   return (
     `${repeats.length} incident copies from ${orphans.size} orphaned messages ` +
-    `(after kills: ${kills || "none"}; after lost answers: ${lost})`
+    `(after kills and lost leases: ${ends || "none"}; after lost answers: ${lost})`
   );
+}
+
+function leadershipLines(l: LeadershipReport): string[] {
+  const ends = Object.entries(l.termEnds)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  return [
+    `instances: ${l.instances} on one PostgreSQL database, lease TTL ${l.leaseTtlSec} s; leader kills: SIGKILL ${l.leaderKills.SIGKILL}, ` +
+      `SIGTERM ${l.leaderKills.SIGTERM} (${l.midSend} of them mid-send); standby kills: SIGKILL ${l.standbyKills.SIGKILL}, SIGTERM ${l.standbyKills.SIGTERM}; ` +
+      `pg_terminate_backend: lease connection ${l.pgTerminate.lease}, all connections ${l.pgTerminate.all} ` +
+      `(${l.pgTerminate.backendsEnded} backends ended); skipped (no target then): ${l.skipped}`,
+    `leaders' terms: ${l.terms} (${Math.max(0, l.terms - 1)} takeovers; ended: ${ends || "none"}); longest with nobody leading: ${(l.longestLeaderlessMs / 1000).toFixed(1)} s`,
+    `getUpdates 409s: ${l.conflicts} (at most ${l.conflictsPerTakeoverMax} around one takeover; allowed ${MAX_CONFLICTS_PER_TAKEOVER}); leading at the end: ${l.finalLeader ?? "not exactly one instance"}`,
+  ];
 }
 
 /** The summary printed at the end of a run (also what RESULTS.md records). */
@@ -785,6 +1254,7 @@ export function formatReport(r: ChaosReport): string {
     `repeats: ${repeatsLine(v)}`,
     `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
     `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
+    ...(r.leadership ? leadershipLines(r.leadership) : []),
     ...r.notes.map((n) => `note: ${n}`),
     `violations: ${v.violations.length}`,
     ...v.violations.map((x) => `  - ${x}`),

@@ -159,6 +159,10 @@ export async function openPostgres(
   });
   // Required: an idle client's error is emitted on the pool, and an unhandled 'error' ends the process.
   pool.on("error", (error) => opts.onConnectionError?.(error));
+  // A checked-out client is no longer heard by the pool: its connection ending between two statements
+  // (pg_terminate_backend, a server restart) would throw out of the process. Its next statement fails
+  // and that failure is handled where it happens; the pool drops the broken client when it comes back.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [dropNulCharacters] });
   try {
     await waitUntilReachable(db, url, opts.connectTimeoutMs ?? 30_000, secrets);
