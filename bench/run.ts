@@ -14,7 +14,8 @@
 // (a short idle stretch says nothing about memory) and runs the others in smaller variants.
 //
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
-// one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
+// or the bursts (burst: the mode's bursts, one after the other, without the growth scenarios beside
+// the last one), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
 // 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
 // the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
 // whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
@@ -39,7 +40,8 @@ interface Plan {
   mode: "full" | "quick";
   latencyIncidents: number;
   actionPresses: number;
-  bursts: Array<{ size: number; timeoutSec: number }>;
+  /** `highs`: High incidents spread through the burst (each goes out alone, ahead of the rest). */
+  bursts: Array<{ size: number; timeoutSec: number; highs: number }>;
   growthChats: Array<{ chats: number; incidents: number }>;
   history: { stored: number; incidents: number } | null;
   /** The idle service is measured at least this long (and as long as the run lasts). */
@@ -52,7 +54,7 @@ interface Plan {
   idleRss: { idleSec: number } | null;
 }
 
-export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss"] as const;
+export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss", "burst"] as const;
 type NewScenario = (typeof NEW_SCENARIOS)[number];
 
 const FULL: Plan = {
@@ -60,8 +62,8 @@ const FULL: Plan = {
   latencyIncidents: 45,
   actionPresses: 15,
   bursts: [
-    { size: 300, timeoutSec: 120 },
-    { size: 2500, timeoutSec: 330 },
+    { size: 300, timeoutSec: 120, highs: 1 },
+    { size: 2500, timeoutSec: 330, highs: 0 },
   ],
   growthChats: [
     { chats: 10, incidents: 5 },
@@ -80,7 +82,7 @@ const QUICK: Plan = {
   mode: "quick",
   latencyIncidents: 6,
   actionPresses: 5,
-  bursts: [{ size: 300, timeoutSec: 90 }],
+  bursts: [{ size: 300, timeoutSec: 90, highs: 1 }],
   growthChats: [
     { chats: 10, incidents: 2 },
     { chats: 100, incidents: 2 },
@@ -275,6 +277,7 @@ async function main(): Promise<void> {
   );
 
   const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss"> = {};
+  const onlyBursts: BenchData["bursts"] = [];
   const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
     switch (name) {
       case "soak": {
@@ -308,6 +311,15 @@ async function main(): Promise<void> {
         }).then((outcome) => {
           extra.idleRss = outcome;
         });
+      case "burst":
+        return (async () => {
+          for (const [i, b] of plan.bursts.entries()) {
+            onlyBursts.push({
+              size: b.size,
+              outcome: await attempt(`burst ${b.size}`, () => runBurst({ ...b, seed: SEED + 30 + i })),
+            });
+          }
+        })();
     }
   };
 
@@ -324,7 +336,7 @@ async function main(): Promise<void> {
       loadAverageEnd: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
       latency: [],
       action: { ok: false, error: "not run (--only)" },
-      bursts: [],
+      bursts: onlyBursts,
       idle: { ok: false, error: "not run (--only)" },
       growth: [],
       flood: floodTotals,
