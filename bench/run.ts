@@ -15,7 +15,8 @@
 //
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss),
 // or the bursts (burst: the mode's bursts, one after the other, without the growth scenarios beside
-// the last one), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
+// the last one), or issue 13's routing world (routing: 200 chats with filters, 2,000 incidents; only
+// alone), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json. The soak makes
 // 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
 // the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
 // whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
@@ -34,6 +35,7 @@ import { type BaselineBuild, buildBaseline, runIdleRss } from "./scenarios/idle-
 import { runLatency } from "./scenarios/latency.js";
 import { runLatency150 } from "./scenarios/latency150.js";
 import { runRetention } from "./scenarios/retention.js";
+import { runRouting } from "./scenarios/routing.js";
 import { runSoak } from "./scenarios/soak.js";
 
 interface Plan {
@@ -52,9 +54,11 @@ interface Plan {
   retention: { incidents: number; ticks: number; idleSec: number };
   /** null: not in this mode's whole run (`--only idle-rss` still runs it, with the full plan's stretch). */
   idleRss: { idleSec: number } | null;
+  /** Issue 13's routing world (`--only routing`; not in the whole run, which must fit in 10 minutes). */
+  routing: { chats: number; incidents: number; highs: number; timeoutSec: number };
 }
 
-export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss", "burst"] as const;
+export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss", "burst", "routing"] as const;
 type NewScenario = (typeof NEW_SCENARIOS)[number];
 
 const FULL: Plan = {
@@ -76,6 +80,7 @@ const FULL: Plan = {
   latency150: { chats: 50, incidents: 3 },
   retention: { incidents: 100_000, ticks: 30, idleSec: 15 },
   idleRss: { idleSec: 180 },
+  routing: { chats: 200, incidents: 2000, highs: 10, timeoutSec: 480 },
 };
 
 const QUICK: Plan = {
@@ -93,6 +98,7 @@ const QUICK: Plan = {
   latency150: { chats: 50, incidents: 1 },
   retention: { incidents: 10_000, ticks: 15, idleSec: 3 },
   idleRss: null,
+  routing: { chats: 50, incidents: 500, highs: 3, timeoutSec: 240 },
 };
 
 const SEED = 20_240_601;
@@ -276,7 +282,7 @@ async function main(): Promise<void> {
     `${plan.mode} mode on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage[0].toFixed(1)}`,
   );
 
-  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss"> = {};
+  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss" | "routing"> = {};
   const onlyBursts: BenchData["bursts"] = [];
   const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
     switch (name) {
@@ -310,6 +316,13 @@ async function main(): Promise<void> {
           });
         }).then((outcome) => {
           extra.idleRss = outcome;
+        });
+      case "routing":
+        return attempt(
+          `routing: ${plan.routing.chats} chats with filters, ${plan.routing.incidents.toLocaleString("en")} incidents`,
+          () => runRouting({ ...plan.routing, seed: SEED + 340 }),
+        ).then((outcome) => {
+          extra.routing = outcome;
         });
       case "burst":
         return (async () => {

@@ -8,6 +8,7 @@ import type { IdleRssResult } from "../scenarios/idle-rss.js";
 import type { LatencyResult } from "../scenarios/latency.js";
 import type { Latency150Result } from "../scenarios/latency150.js";
 import type { RetentionResult, TickFigures } from "../scenarios/retention.js";
+import type { RoutingResult } from "../scenarios/routing.js";
 import {
   SOAK_FLAT_MB_PER_100K,
   SOAK_MIN_CALLS_TO_JUDGE,
@@ -40,6 +41,7 @@ export interface BenchData {
   latency150?: Outcome<Latency150Result>;
   retention?: Outcome<RetentionResult>;
   idleRss?: Outcome<IdleRssResult>;
+  routing?: Outcome<RoutingResult>;
 }
 
 /** The 2,500 burst's time over Telegram's lower bound (issue 13). */
@@ -67,6 +69,21 @@ function table(header: string[], rows: Array<Array<string | number>>): string[] 
 
 export function targets(data: BenchData): Target[] {
   const out: Target[] = data.only ? (data.bursts.length > 0 ? burstTargets(data) : []) : baseTargets(data);
+  if (data.routing) {
+    const o = data.routing;
+    out.push({
+      name: "routing world: every chat gets exactly what its filter admits, silent rows silently, High alone and first",
+      measured: o.ok
+        ? `${o.value.missing} missing, ${o.value.wrongChat} to a wrong chat, ${o.value.repeats} repeated, ` +
+          `${o.value.silentWrong} with the wrong sound, ${o.value.highsNotAlone + o.value.highsAfterDigest} High out of place`
+        : `error: ${o.error}`,
+      pass: o.ok
+        ? o.value.completeSec !== null &&
+          o.value.missing + o.value.wrongChat + o.value.repeats + o.value.silentWrong === 0 &&
+          o.value.highsNotAlone + o.value.highsAfterDigest === 0
+        : false,
+    });
+  }
   if (data.soak) {
     const o = data.soak;
     out.push({
@@ -785,6 +802,81 @@ export function newSections(data: BenchData, previous: BenchData | null): string
         ),
         "",
         "Rerun alone: `npm run bench -- --only idle-rss`.",
+        "",
+      );
+    }
+  }
+  if (data.routing) {
+    lines.push("## 10. Routing: 200 chats with filters", "");
+    const o = data.routing;
+    if (!o.ok) lines.push(...errorLine("routing", o), "");
+    else {
+      const v = o.value;
+      const match = v.match;
+      lines.push(
+        `${v.chats} allowed chats (${v.chats - v.groups} private, ${v.groups} groups), each with a filter (MATCHERS of design.md §3; ` +
+          "a quarter also with a silent rule), and a burst of " +
+          `${count(v.incidents)} incidents at once (Medium and Low, ${v.highs} High ones spread through them; poll interval 3 s). ` +
+          "The filters are applied by the benchmark's own stand-in (`bench/lib/route-filters.mjs` through the `route` hook of ingest, " +
+          "`bench/lib/routed-service.mjs`) until the routing branch is merged. *Needed*: per chat, each High incident alone and the rest " +
+          `in full digests of k = ${v.maxPerMessage} (the most one message held), counted from the filters; the bound is the fastest ` +
+          "schedule of those messages under Telegram's limits (per chat, per group, and 30 a second for the bot), as in §2.",
+        "",
+        ...table(
+          ["filter", "silent rule", "chats", "incidents each", "of which silent"],
+          v.filters.map((f) => [
+            f.filter === "" ? "(everything)" : `\`${f.filter}\``,
+            f.silent === null ? "—" : `\`${f.silent}\``,
+            f.chats,
+            count(f.admitted),
+            count(f.silentRows),
+          ]),
+        ),
+        "",
+        ...table(
+          ["measure", "value"],
+          [
+            [
+              "(incident, chat) deliveries admitted (silent)",
+              `${count(v.deliveries)} (${count(v.silentDeliveries)})`,
+            ],
+            [
+              "complete",
+              v.completeSec === null ? `not within ${v.timeoutSec} s` : `${s(v.completeSec, 1)} s`,
+            ],
+            [
+              "messages needed / sent",
+              `${count(v.neededMessages)} / ${count(v.messages)} (${v.silentMessages} silent)`,
+            ],
+            [
+              "lower bound (needed) / bound of the messages sent",
+              `${s(v.boundNeededSec, 1)} s / ${s(v.boundSentSec, 1)} s`,
+            ],
+            ["complete / lower bound", v.ratio === null ? "—" : `${s(v.ratio, 2)}×`],
+            [
+              "missing / to a wrong chat / shown twice / wrong sound",
+              `${v.missing} / ${v.wrongChat} / ${v.repeats} / ${v.silentWrong}`,
+            ],
+            ["High incidents not alone / after a digest", `${v.highsNotAlone} / ${v.highsAfterDigest}`],
+            [
+              "matching in the service (each route call timed)",
+              match.inService === null
+                ? "—"
+                : `${s(match.inService.usPerPair, 3)} µs per (incident × chat): ${count(match.inService.pairs)} pairs, ${s(match.inService.msTotal, 1)} ms in all`,
+            ],
+            [
+              "matching here, warm (the same route)",
+              `${s(match.inBench.usPerPair, 3)} µs per (incident × chat) over ${count(match.inBench.pairs)} pairs`,
+            ],
+            ["429s / during retry_after", `${v.tooManyRequests} / ${v.duringRetryAfter}`],
+            [
+              "service CPU / RSS after (peak)",
+              `${s(v.cpuSec, 1)} s / ${mb(v.rssAfterBytes)} (${mb(v.peakRssBytes)})`,
+            ],
+          ],
+        ),
+        "",
+        "Rerun alone: `npm run bench -- --only routing`.",
         "",
       );
     }
