@@ -14,10 +14,12 @@
 // (a short idle stretch says nothing about memory) and runs the others in smaller variants.
 //
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss,
-// failover, postgres), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json.
-// Two of them run only so, never in the whole run (which they would take past 10 minutes): failover
-// (two instances on PostgreSQL, the leader killed five times, about 2 minutes) and postgres (latency
-// and the 2,500 burst on PostgreSQL beside SQLite in the same run, about 7 minutes). The soak makes
+// failover, postgres), or the bursts (burst: the mode's bursts, one after the other, without the growth
+// scenarios beside the last one), or issue 13's routing world (routing: 200 chats with filters, 2,000
+// incidents), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json.
+// Three of them run only so, never in the whole run (which they would take past 10 minutes): failover
+// (two instances on PostgreSQL, the leader killed five times, about 2 minutes), postgres (latency
+// and the 2,500 burst on PostgreSQL beside SQLite in the same run, about 7 minutes) and routing. The soak makes
 // 200,000 Telegram calls there; inside the full run it makes fewer (FULL.soak.callsInRun) to keep
 // the run within 10 minutes. `--soak-calls N` overrides both. `--previous FILE.json` names the run
 // whose figures the report shows beside this one's (default: the newest earlier *-full.json here).
@@ -38,13 +40,15 @@ import { runLatency } from "./scenarios/latency.js";
 import { runLatency150 } from "./scenarios/latency150.js";
 import { runPostgresComparison } from "./scenarios/postgres.js";
 import { runRetention } from "./scenarios/retention.js";
+import { runRouting } from "./scenarios/routing.js";
 import { runSoak } from "./scenarios/soak.js";
 
 interface Plan {
   mode: "full" | "quick";
   latencyIncidents: number;
   actionPresses: number;
-  bursts: Array<{ size: number; timeoutSec: number }>;
+  /** `highs`: High incidents spread through the burst (each goes out alone, ahead of the rest). */
+  bursts: Array<{ size: number; timeoutSec: number; highs: number }>;
   growthChats: Array<{ chats: number; incidents: number }>;
   history: { stored: number; incidents: number } | null;
   /** The idle service is measured at least this long (and as long as the run lasts). */
@@ -55,9 +59,20 @@ interface Plan {
   retention: { incidents: number; ticks: number; idleSec: number };
   /** null: not in this mode's whole run (`--only idle-rss` still runs it, with the full plan's stretch). */
   idleRss: { idleSec: number } | null;
+  /** Issue 13's routing world (`--only routing`; not in the whole run, which must fit in 10 minutes). */
+  routing: { chats: number; incidents: number; highs: number; timeoutSec: number };
 }
 
-export const NEW_SCENARIOS = ["soak", "latency150", "retention", "idle-rss", "failover", "postgres"] as const;
+export const NEW_SCENARIOS = [
+  "soak",
+  "latency150",
+  "retention",
+  "idle-rss",
+  "failover",
+  "postgres",
+  "burst",
+  "routing",
+] as const;
 type NewScenario = (typeof NEW_SCENARIOS)[number];
 
 const FULL: Plan = {
@@ -65,8 +80,8 @@ const FULL: Plan = {
   latencyIncidents: 45,
   actionPresses: 15,
   bursts: [
-    { size: 300, timeoutSec: 120 },
-    { size: 2500, timeoutSec: 330 },
+    { size: 300, timeoutSec: 120, highs: 1 },
+    { size: 2500, timeoutSec: 330, highs: 0 },
   ],
   growthChats: [
     { chats: 10, incidents: 5 },
@@ -79,13 +94,14 @@ const FULL: Plan = {
   latency150: { chats: 50, incidents: 3 },
   retention: { incidents: 100_000, ticks: 30, idleSec: 15 },
   idleRss: { idleSec: 180 },
+  routing: { chats: 200, incidents: 2000, highs: 10, timeoutSec: 480 },
 };
 
 const QUICK: Plan = {
   mode: "quick",
   latencyIncidents: 6,
   actionPresses: 5,
-  bursts: [{ size: 300, timeoutSec: 90 }],
+  bursts: [{ size: 300, timeoutSec: 90, highs: 1 }],
   growthChats: [
     { chats: 10, incidents: 2 },
     { chats: 100, incidents: 2 },
@@ -96,6 +112,7 @@ const QUICK: Plan = {
   latency150: { chats: 50, incidents: 1 },
   retention: { incidents: 10_000, ticks: 15, idleSec: 3 },
   idleRss: null,
+  routing: { chats: 50, incidents: 500, highs: 3, timeoutSec: 240 },
 };
 
 const SEED = 20_240_601;
@@ -279,8 +296,11 @@ async function main(): Promise<void> {
     `${plan.mode} mode on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage[0].toFixed(1)}`,
   );
 
-  const extra: Pick<BenchData, "soak" | "latency150" | "retention" | "idleRss" | "failover" | "postgres"> =
-    {};
+  const extra: Pick<
+    BenchData,
+    "soak" | "latency150" | "retention" | "idleRss" | "failover" | "postgres" | "routing"
+  > = {};
+  const onlyBursts: BenchData["bursts"] = [];
   const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
     switch (name) {
       case "soak": {
@@ -336,6 +356,22 @@ async function main(): Promise<void> {
           extra.postgres = outcome;
         });
       }
+      case "routing":
+        return attempt(
+          `routing: ${plan.routing.chats} chats with filters, ${plan.routing.incidents.toLocaleString("en")} incidents`,
+          () => runRouting({ ...plan.routing, seed: SEED + 350 }),
+        ).then((outcome) => {
+          extra.routing = outcome;
+        });
+      case "burst":
+        return (async () => {
+          for (const [i, b] of plan.bursts.entries()) {
+            onlyBursts.push({
+              size: b.size,
+              outcome: await attempt(`burst ${b.size}`, () => runBurst({ ...b, seed: SEED + 30 + i })),
+            });
+          }
+        })();
     }
   };
 
@@ -352,7 +388,7 @@ async function main(): Promise<void> {
       loadAverageEnd: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
       latency: [],
       action: { ok: false, error: "not run (--only)" },
-      bursts: [],
+      bursts: onlyBursts,
       idle: { ok: false, error: "not run (--only)" },
       growth: [],
       flood: floodTotals,

@@ -1,8 +1,13 @@
 // §2 Burst completion: n incidents appear at once; how long until every one is visible in every
 // chat (as a single message or a digest line), with how many messages, how many 429s, and how that
 // compares with the fastest delivery Telegram's limits allow.
+//
+// The burst is Medium and Low incidents with `highs` High ones spread through it. A High incident is
+// never put in a digest (design.md §3): each takes a message of its own, ahead of the lower ones, so
+// the bound counts it as one. (The emulator's own mix is over 40 % High; a flood of High incidents
+// goes out one message each, by contract, and is a different world.)
 import { fastestDeliverySeconds, messagesNeeded } from "../lib/stats.js";
-import { type ServiceProcess, sleep, standardChats, World, waitUntil } from "../lib/world.js";
+import { keysIn, type ServiceProcess, sleep, standardChats, World, waitUntil } from "../lib/world.js";
 
 export interface BurstChatResult {
   label: string;
@@ -13,12 +18,18 @@ export interface BurstChatResult {
   messages: number;
   /** Keys shown again in a later message (must be 0). */
   repeats: number;
+  /** High incidents of the burst that arrived as a message of their own. */
+  highsAlone: number;
+  /** High incidents of the burst that arrived before the chat's first digest of it. */
+  highsBeforeDigests: number;
   /** [seconds since the burst, incidents visible]. */
   timeline: Array<[number, number]>;
 }
 
 export interface BurstResult {
   size: number;
+  /** High incidents in the burst (each needs a message of its own). */
+  highs?: number;
   intervalSec: number;
   /** Seconds until every incident was visible in every chat; null when not within the wait. */
   completeSec: number | null;
@@ -28,7 +39,7 @@ export interface BurstResult {
   duringRetryAfter: number;
   /** The most incidents the service fitted into one message (its digest capacity for this content). */
   maxPerMessage: number;
-  /** ceil(size / maxPerMessage): the fewest messages per chat that can show every incident. */
+  /** highs + ceil((size - highs) / maxPerMessage): the fewest messages per chat that can show every incident. */
   neededPerChat: number;
   /** Fastest delivery of neededPerChat messages to each chat under Telegram's limits. */
   boundNeededSec: number;
@@ -42,8 +53,16 @@ export interface BurstResult {
   siemRequests: number;
 }
 
+/** The burst's severities: `highs` High ones spread evenly, the rest Medium (one in three) and Low. */
+export function burstSeverities(size: number, highs: number): Array<"High" | "Medium" | "Low"> {
+  const high = new Set(Array.from({ length: highs }, (_, j) => Math.floor(((j + 0.5) * size) / highs)));
+  return Array.from({ length: size }, (_, i) => (high.has(i) ? "High" : i % 3 === 0 ? "Medium" : "Low"));
+}
+
 export async function runBurst(opts: {
   size: number;
+  /** High incidents in the burst (default 0). */
+  highs?: number;
   seed: number;
   timeoutSec: number;
   /** Called once the private chat shows every incident (the rest of the run is the groups' pace). */
@@ -71,7 +90,11 @@ export async function runBurst(opts: {
     const firstCall = world.fake.calls.length;
     const requestsBefore = world.siemRequests();
     const cpuBefore = service.cpu();
-    const keys = world.emu.state.addBurst(opts.size).map((i) => i.key);
+    const severities = burstSeverities(opts.size, opts.highs ?? 0);
+    // All at once, as addBurst makes them, with the severities above.
+    const burst = severities.map((severity) => world.emu.state.addIncident({ severity }));
+    const keys = burst.map((i) => i.key);
+    const highKeys = new Set(burst.filter((i) => i.severity === "High").map((i) => i.key));
     const burstAt = Date.now();
 
     const privateChat = world.chats.find((c) => c.kind === "private")!;
@@ -105,11 +128,12 @@ export async function runBurst(opts: {
           (c) => c.method === "sendMessage" && Number(c.params.chat_id) === chat.id && okBody(c.response),
         ).length,
         repeats: world.tracker.repeats.get(chat.id) ?? 0,
+        ...highsIn(world.fake.messages(chat.id), highKeys),
         timeline: (world.tracker.timeline.get(chat.id) ?? []).map(([t, n]) => [(t - burstAt) / 1000, n]),
       };
     });
     const maxPerMessage = world.tracker.maxKeysPerMessage;
-    const neededPerChat = messagesNeeded(opts.size, maxPerMessage);
+    const neededPerChat = highKeys.size + messagesNeeded(opts.size - highKeys.size, maxPerMessage);
     const boundNeededSec = fastestDeliverySeconds(
       world.chats.map((c) => ({ group: c.kind !== "private", messages: neededPerChat })),
     );
@@ -119,6 +143,7 @@ export async function runBurst(opts: {
     const completeSec = complete ? Math.max(...chats.map((c) => c.completeSec ?? 0)) : null;
     return {
       size: opts.size,
+      highs: highKeys.size,
       intervalSec,
       completeSec,
       timeoutSec: opts.timeoutSec,
@@ -139,4 +164,24 @@ export async function runBurst(opts: {
   } finally {
     await world.close();
   }
+}
+
+/** How the burst's High incidents arrived in one chat: alone, and ahead of the first digest. */
+function highsIn(
+  messages: ReadonlyArray<{ plainText: string }>,
+  highKeys: ReadonlySet<string>,
+): { highsAlone: number; highsBeforeDigests: number } {
+  let highsAlone = 0;
+  let highsBeforeDigests = 0;
+  let digestSeen = false;
+  for (const message of messages) {
+    const keys = keysIn(message.plainText);
+    if (keys.length > 1) digestSeen = true;
+    for (const key of keys) {
+      if (!highKeys.has(key)) continue;
+      if (keys.length === 1) highsAlone++;
+      if (!digestSeen) highsBeforeDigests++;
+    }
+  }
+  return { highsAlone, highsBeforeDigests };
 }

@@ -52,7 +52,11 @@ export class CopyEditor {
       await store.outbox.setRenderedVersion(copy.id, copy.version);
       return true;
     }
-    const rendered = renderIncident(incidentView(incident), this.deps.renderOptions);
+    // A copy delivered silently keeps its 🔕 in every edit.
+    const rendered = renderIncident(
+      { ...incidentView(incident), silent: copy.silent },
+      this.deps.renderOptions,
+    );
     let plain = false;
     for (;;) {
       const failure = await this.deps.calls.edit(copy.chatId, copy.messageId, rendered, plain);

@@ -3,12 +3,13 @@
 // parts each lane uses live beside it:
 //   new-messages.ts     a chat's next new message, and what a failed send means for its rows
 //   send-window.ts      one new message per chat between its request and its recorded id
-//   digest-decision.ts  one message per incident, or digests when the backlog is too long
+//   digest-decision.ts  one message per incident, or digests packed full when the backlog is too long
 //   copy-edits.ts       edits of the copies already delivered
 //   telegram-calls.ts   the calls themselves, with their fallbacks and per-call signals
 //
-// - Each chat has one lane working strictly in order; lanes of different chats run in parallel, and
-//   so do their sends: a slow or hung chat holds back only itself.
+// - Each chat has one lane working strictly in order — High incidents first, then the rest, each by
+//   id — and lanes of different chats run in parallel, and so do their sends: a slow or hung chat
+//   holds back only itself.
 // - A row's Telegram message id is recorded as soon as the send returns, and a row with one is never
 //   sent again, so a crash repeats at most the one message in flight in each chat.
 // - Pacing (per chat, per group, per bot, retry_after bans) is the shared Pacer's job: the API's
@@ -31,10 +32,8 @@ import { DeliveryStoppedError } from "./telegram-errors.js";
 export interface DeliveryTuning {
   /** How often the loop looks at the outbox when nothing kicked it. */
   idleIntervalMs: number;
-  /** A backlog that would take longer than this one by one goes out as digests. */
+  /** A backlog that would take longer than this one by one goes out as digests (each packed full). */
   digestThresholdMs: number;
-  /** Rows offered to one digest (it holds as many as fit in 4096 characters). */
-  digestBatch: number;
   /** Backoff after a 5xx or network failure: base doubling per attempt, capped, ±30 % jitter. */
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -52,7 +51,6 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   // fall due. Every look costs a few queries, so looking 4 times a second doubled the idle CPU.
   idleIntervalMs: 1_000,
   digestThresholdMs: 60_000,
-  digestBatch: 120,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   callTimeoutMs: 30_000,
@@ -73,6 +71,7 @@ export interface DeliveryDeps {
   tuning?: Partial<DeliveryTuning>;
 }
 
+/** Rows a lane reads at a time: more than the shortest digest lines can fill one message with. */
 const LOOKAHEAD_ROWS = 500;
 const CHAT_KINDS = ["private", "group", "supergroup", "channel"] as const;
 /** After the grace, cut calls get this long to return before stop() gives up waiting for them. */
@@ -113,6 +112,8 @@ export class Delivery {
   private readonly failedAt = new Map<number, number>();
   private readonly earlyRetryUsed = new Set<number>();
   private lastGaugeAt = 0;
+  /** Chats with pending rows at the last look (they share the bot-wide rate). */
+  private busyChats = 0;
 
   constructor(deps: DeliveryDeps) {
     this.store = deps.store;
@@ -164,6 +165,7 @@ export class Delivery {
       backoff: (attempts) => this.backoff(attempts),
       stopping: () => this.stopping,
       onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
+      busyChats: () => this.busyChats,
     });
   }
 
@@ -298,6 +300,7 @@ export class Delivery {
       }
     }
     const pending = await this.store.outbox.pendingCounts();
+    this.busyChats = pending.size;
     const withEdits = new Set(await this.store.outbox.staleChatIds());
     for (const chatId of new Set([...pending.keys(), ...withEdits])) {
       if (this.stopping) return;
@@ -343,6 +346,7 @@ export class Delivery {
       const now = this.now();
       const rows = await this.store.outbox.pendingForChat(chatId, LOOKAHEAD_ROWS);
       const head = rows[0];
+      if (head === undefined) this.messages.backlogSent(chatId);
       // After an outage, the first answer Telegram gives anyone ends every chat's backoff early
       // (once until the chat's next success), so a 20 s outage is not followed by a minute of waiting.
       const early =

@@ -1,45 +1,59 @@
-// Whether a chat's backlog goes out one message per incident or as digests, and what one digest holds.
-import { type DigestMessage, renderDigest } from "../render/index.js";
+// Whether a chat's next new message is one incident or a digest of its backlog, and what one digest holds.
+import { type DigestMessage, renderDigestPage } from "../render/index.js";
 import type { RenderOptions } from "../render/types.js";
-import type { PendingDelivery, StoredIncident } from "../store/index.js";
+import { type PendingDelivery, SEVERITY_RANK, type StoredIncident } from "../store/index.js";
 import { storedSummary } from "./view.js";
 
 export type NextSend = { kind: "single"; row: PendingDelivery } | { kind: "digest"; rows: PendingDelivery[] };
 
+/** A High incident is never put in a digest (design.md §3): it always gets a message of its own. */
+export function digestible(row: PendingDelivery): boolean {
+  return row.rank !== SEVERITY_RANK.High;
+}
+
 /**
- * The chat's oldest row alone, or — when its due backlog would take longer than `digestThresholdMs`
- * at the chat's pace (`drainMs`) — a digest offered its oldest due rows (at most `digestBatch`).
- * `rows` are the chat's pending rows, oldest first; the first is due.
+ * The chat's next new message. `rows` are the chat's own pending rows in lane order (rank, then id;
+ * the first is due), so a High row, always first while there is one, goes out alone ahead of the rest.
+ * The backlog goes out as digests when sending it one by one would take longer than
+ * `digestThresholdMs` at the chat's pace (`drainMs`), and — once a digest has gone out (`flooding`) —
+ * until it is sent, so that the tail of a flood is packed too instead of trickling out one by one.
+ * A digest is offered every due row from the head on that goes to the head's topic; it takes as many
+ * as fit (fitDigest). A last lone row goes out as a card of its own: one message either way.
  */
 export function chooseNextSend(
   rows: readonly PendingDelivery[],
   asOf: number,
   drainMs: number,
-  opts: { digestThresholdMs: number; digestBatch: number },
+  opts: { digestThresholdMs: number; flooding: boolean },
 ): NextSend {
-  const due: PendingDelivery[] = [];
+  const head = rows[0]!;
+  if (!digestible(head)) return { kind: "single", row: head };
+  const offered: PendingDelivery[] = [];
   for (const row of rows) {
+    // In lane order: a row waiting for its retry holds back the ones behind it, as a single send would.
     if (row.nextAttemptAt > asOf) break;
-    due.push(row);
+    if (digestible(row) && row.threadId === head.threadId) offered.push(row);
   }
-  if (due.length > 1 && drainMs > opts.digestThresholdMs) {
-    return { kind: "digest", rows: due.slice(0, opts.digestBatch) };
+  if (offered.length > 1 && (opts.flooding || drainMs > opts.digestThresholdMs)) {
+    return { kind: "digest", rows: offered };
   }
-  return { kind: "single", row: rows[0]! };
+  return { kind: "single", row: head };
 }
 
 /**
- * One digest message holding as many of these incidents (in order) as fit, with a header that counts
- * what it holds ("57 new incidents", not "200 … (1/4)"). Undefined when not even one fits.
+ * One digest message holding as many of these incidents (in order) as fit in Telegram's 4096, with a
+ * header that counts what it holds ("57 new incidents", not "200 … (1/4)"). Silent (🔕 in the header)
+ * when `silent(included)` says so of the incidents it ends up holding. Undefined for no incidents.
  */
 export function fitDigest(
   incidents: readonly StoredIncident[],
   options: RenderOptions,
-): DigestMessage | undefined {
+  silent: (included: readonly string[]) => boolean = () => false,
+): (DigestMessage & { silent: boolean }) | undefined {
   const summaries = incidents.map(storedSummary);
-  // Render once to learn how many fit in one message, then again with only those.
-  const firstFit = renderDigest(summaries, options)[0];
-  const fitting = firstFit ? summaries.slice(0, Math.max(1, firstFit.included.length)) : [];
-  const page = renderDigest(fitting, options)[0];
-  return page !== undefined && page.included.length > 0 ? page : undefined;
+  const loud = renderDigestPage(summaries, options);
+  if (loud === undefined || !silent(loud.included)) return loud && { ...loud, silent: false };
+  // Every incident it holds goes silently: the header says so, which may leave room for one line less.
+  const quiet = renderDigestPage(summaries.slice(0, loud.included.length), options, { silent: true });
+  return quiet && { ...quiet, silent: true };
 }

@@ -1,5 +1,6 @@
-// A chat's next new message: its oldest due incident alone, or a digest of its backlog; sent inside
-// the chat's send window with its message id recorded at once; and what a failure means for its rows.
+// A chat's next new message: its first due incident alone (High ones first), or a digest of its
+// backlog; sent into the row's topic, with or without sound as the row says, inside the chat's send
+// window with its message id recorded at once; and what a failure means for its rows.
 import type { Logger } from "pino";
 import type { Metrics } from "../http/metrics.js";
 import { renderIncident } from "../render/index.js";
@@ -31,7 +32,12 @@ export interface NewMessagesDeps {
   log: Logger;
   now: () => number;
   renderOptions: RenderOptions;
-  tuning: { digestThresholdMs: number; digestBatch: number };
+  tuning: { digestThresholdMs: number };
+  /**
+   * How many chats have a backlog now (the lanes share the bot's 30 messages a second): a chat's
+   * backlog is judged at its share of that rate too, not only at its own pace.
+   */
+  busyChats: () => number;
   /** The wait before retry number `attempts + 1` after a transient failure. */
   backoff: (attempts: number) => number;
   stopping: () => boolean;
@@ -43,13 +49,41 @@ function sleep(ms: number): Promise<void> {
 }
 
 export class NewMessages {
+  /** Chats whose backlog is going out as digests: it goes on so until the backlog is sent. */
+  private readonly flooding = new Set<number>();
+
   constructor(private readonly deps: NewMessagesDeps) {}
 
-  /** Sends the chat's oldest due row, or a digest of the oldest ones (`rows`: pending, oldest first). */
+  /** The chat has nothing pending: its next backlog is judged afresh. */
+  backlogSent(chatId: number): void {
+    this.flooding.delete(chatId);
+  }
+
+  /**
+   * Sends the chat's first due row, or a digest of its backlog (`rows`: the chat's pending rows in
+   * lane order: rank, then id).
+   */
   async sendNext(chatId: number, rows: PendingDelivery[], asOf: number): Promise<SendStep> {
-    const drainMs = this.deps.pacer.estimateDrainMs(chatId, rows[0]!.chatKind, rows.length);
-    const next = chooseNextSend(rows, asOf, drainMs, this.deps.tuning);
-    return next.kind === "digest" ? this.sendDigest(next.rows) : this.sendSingle(next.row);
+    const drainMs = this.drainMs(chatId, rows);
+    const next = chooseNextSend(rows, asOf, drainMs, {
+      digestThresholdMs: this.deps.tuning.digestThresholdMs,
+      flooding: this.flooding.has(chatId),
+    });
+    if (next.kind === "single") return this.sendSingle(next.row);
+    const step = await this.sendDigest(next.rows);
+    if (step.next === "continue" && step.sent) this.flooding.add(chatId);
+    return step;
+  }
+
+  /**
+   * How long the backlog would take one message per incident: at the chat's own pace, or at its share
+   * of the bot-wide rate when many chats have a backlog at once, whichever is longer.
+   */
+  private drainMs(chatId: number, rows: PendingDelivery[]): number {
+    const { pacer } = this.deps;
+    const ownPace = pacer.estimateDrainMs(chatId, rows[0]!.chatKind, rows.length);
+    const share = pacer.limits.perBotPerSec / Math.max(1, this.deps.busyChats());
+    return Math.max(ownPace, (rows.length / share) * 1000);
   }
 
   private async sendSingle(row: PendingDelivery): Promise<SendStep> {
@@ -61,8 +95,11 @@ export class NewMessages {
       return { next: "continue", sent: false };
     }
     if (this.deps.stopping()) return { next: "stop" };
-    const rendered = renderIncident(incidentView(incident), this.deps.renderOptions);
-    const outcome = await this.sendAndRecord([row], rendered, "single", incident.version);
+    const rendered = renderIncident(
+      { ...incidentView(incident), silent: row.silent },
+      this.deps.renderOptions,
+    );
+    const outcome = await this.sendAndRecord([row], rendered, "single", incident.version, row.silent);
     if (outcome.ok) {
       this.countSent(row, outcome, "sent", 1);
       this.observeLatency([incident]);
@@ -78,13 +115,16 @@ export class NewMessages {
     if (missing.length > 0) await store.outbox.cancel(missing, "incident no longer in the store");
     const incidents = rows.map((r) => known.get(r.incidentId)).filter((i) => i !== undefined);
     if (incidents.length === 0) return { next: "continue", sent: false };
-    const page = fitDigest(incidents, this.deps.renderOptions);
-    if (page === undefined) return this.sendSingle(rows[0]!);
     const rowByIncident = new Map(rows.map((r) => [r.incidentId, r]));
+    // Silent only when every incident it holds is: one that should ring makes the message ring.
+    const page = fitDigest(incidents, this.deps.renderOptions, (ids) =>
+      ids.every((id) => rowByIncident.get(id)?.silent === true),
+    );
+    if (page === undefined) return this.sendSingle(rows[0]!);
     const included = page.included.map((id) => rowByIncident.get(id)).filter((r) => r !== undefined);
     const head = included[0]!;
     // Digest lines are never edited: the rendered version does not matter for them.
-    const outcome = await this.sendAndRecord(included, page, "digest", 0);
+    const outcome = await this.sendAndRecord(included, page, "digest", 0, page.silent);
     if (outcome.ok) {
       this.countSent(head, outcome, "digest", included.length);
       const byId = new Map(incidents.map((i) => [i.id, i]));
@@ -104,10 +144,11 @@ export class NewMessages {
     content: Content,
     via: "single" | "digest",
     version: number,
+    silent: boolean,
   ): Promise<SendOutcome> {
     const head = rows[0]!;
     return this.deps.windows.run(head.chatId, async () => {
-      const sent = await this.deps.calls.send(head.chatId, head.threadId, content);
+      const sent = await this.deps.calls.send(head.chatId, head.threadId, content, { silent });
       if (sent.ok) {
         await this.markSent(
           rows.map((r) => r.id),

@@ -32,11 +32,25 @@ export interface TelegramCallsDeps {
   stopping: () => boolean;
 }
 
+/** Forum topics (other than a chat's own) found gone are remembered, up to this many. */
+const MAX_GONE_TOPICS = 10_000;
+
+function topicKey(chatId: number, threadId: number): string {
+  return `${chatId}/${threadId}`;
+}
+
 export class TelegramCalls {
   private readonly signals: CallSignals;
+  /** Topics a row was routed to that Telegram says are gone: their rows go to General at once. */
+  private readonly goneTopics = new Set<string>();
 
   constructor(private readonly deps: TelegramCallsDeps) {
     this.signals = new CallSignals(deps.callTimeoutMs);
+  }
+
+  private rememberGoneTopic(chatId: number, threadId: number): void {
+    if (this.goneTopics.size >= MAX_GONE_TOPICS) this.goneTopics.clear();
+    this.goneTopics.add(topicKey(chatId, threadId));
   }
 
   /** Cuts every call in flight (a stop that outlived its grace). */
@@ -46,15 +60,22 @@ export class TelegramCalls {
 
   /**
    * One message to Telegram with every fallback that keeps it from being lost: plain text when the
-   * HTML is refused, the chat's General topic when its forum topic is gone.
+   * HTML is refused, the chat's General topic when its forum topic is gone. `silent`: without a
+   * notification (disable_notification).
    */
-  async send(chatId: number, threadId: number | null, content: Content): Promise<SendOutcome> {
-    let thread = threadId;
+  async send(
+    chatId: number,
+    threadId: number | null,
+    content: Content,
+    opts: { silent?: boolean } = {},
+  ): Promise<SendOutcome> {
+    let thread = threadId !== null && this.goneTopics.has(topicKey(chatId, threadId)) ? null : threadId;
     let plain = false;
     for (let step = 0; step < 4; step++) {
       const other: Record<string, unknown> = { link_preview_options: { is_disabled: true } };
       if (!plain) other.parse_mode = "HTML";
       if (thread !== null) other.message_thread_id = thread;
+      if (opts.silent === true) other.disable_notification = true;
       if (content.keyboard !== undefined && content.keyboard.length > 0) {
         other.reply_markup = replyMarkup(content.keyboard);
       }
@@ -69,11 +90,14 @@ export class TelegramCalls {
         const failure = this.classify(error);
         if (failure.kind === "thread_gone" && thread !== null) {
           this.deps.log.warn(
-            { chatId, threadId },
+            { chatId, threadId: thread },
             "the chat's forum topic is gone; sending to its General topic",
           );
-          // Remembered, so that later messages do not try the missing topic first.
-          await this.deps.store.chats.setThread(chatId, null);
+          // Remembered, so that later messages do not try the missing topic first: the chat's own topic
+          // in the store; a topic routing chose for some rows, for as long as this process runs.
+          const chat = await this.deps.store.chats.get(chatId);
+          if (chat?.thread_id === thread) await this.deps.store.chats.setThread(chatId, null);
+          else this.rememberGoneTopic(chatId, thread);
           thread = null;
           continue;
         }

@@ -79,6 +79,7 @@ export const en: Messages = {
         ? `${status(to)} by ${by} at ${time}`
         : `Moved to ${status(to)} by ${by} at ${time}`,
     changedInSiem: (time) => `Status changed in the SIEM at ${time}`,
+    silent: "🔕 silent",
   },
 
   buttons: {

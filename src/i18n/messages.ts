@@ -110,6 +110,11 @@ export interface Messages {
     actionLine(action: { status: string; by: string; time: string }): string;
     /** "Статус изменён в SIEM в 12:03" — a change made in the SIEM UI, not through the bot. */
     changedInSiem(time: string): string;
+    /**
+     * "🔕 без звука": after the title of a card (and a digest's header) delivered without a
+     * notification (a mute, a silent rule, quiet hours).
+     */
+    silent: string;
   };
 
   /** Button labels (design.md §2): an emoji, a space, then the contract word. */

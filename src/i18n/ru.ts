@@ -74,6 +74,7 @@ export const ru: Messages = {
     noEvents: "Событий нет",
     actionLine: ({ status: to, by, time }) => `${status(to)}: ${by} в ${time}`,
     changedInSiem: (time) => `Статус изменён в SIEM в ${time}`,
+    silent: "🔕 без звука",
   },
 
   buttons: {

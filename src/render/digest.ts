@@ -82,3 +82,41 @@ export function renderDigest(items: IncidentSummary[], opts: RenderOptions): Dig
     };
   });
 }
+
+/**
+ * One digest message packed full: the longest prefix of `items` (in order) whose lines fit in one
+ * message under a header that counts exactly what it holds ("113 новых инцидентов", no "(1/3)"), with
+ * "🔕 без звука" after it when `silent`. Each line is measured, with the header for that count, against
+ * Telegram's 4096 in HTML (visible text) and in plain. Undefined for no items; at least one line else.
+ */
+export function renderDigestPage(
+  items: IncidentSummary[],
+  opts: RenderOptions,
+  extra: { silent?: boolean } = {},
+): DigestMessage | undefined {
+  if (items.length === 0) return undefined;
+  const m = t(opts.locale);
+  const title = (count: number) =>
+    m.notices.digestHeader(count) + (extra.silent === true ? ` · ${m.incident.silent}` : "");
+  const lines: DigestLine[] = [];
+  // Lengths of the lines so far, each with the newline before it.
+  let htmlUsed = 0;
+  let plainUsed = 0;
+  for (const item of items) {
+    const line = digestLine(item, opts);
+    const header = title(lines.length + 1).length;
+    const html = header + htmlUsed + 1 + line.htmlLength;
+    const plain = header + plainUsed + 1 + line.plain.length;
+    if (lines.length > 0 && (html > TELEGRAM_TEXT_LIMIT || plain > TELEGRAM_TEXT_LIMIT)) break;
+    lines.push(line);
+    htmlUsed += 1 + line.htmlLength;
+    plainUsed += 1 + line.plain.length;
+  }
+  const header = title(lines.length);
+  return {
+    html: [`<b>${escapeHtml(header)}</b>`, ...lines.map((l) => l.html)].join("\n"),
+    // A single line longer than the limit can only come from an absurd MPSIEM_URL: cut it.
+    plain: clipText([header, ...lines.map((l) => l.plain)].join("\n"), TELEGRAM_TEXT_LIMIT),
+    included: lines.map((l) => l.id),
+  };
+}

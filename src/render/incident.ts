@@ -68,6 +68,8 @@ interface Budget {
 interface Prepared {
   mark: string;
   title: string;
+  /** "🔕 без звука" after the title, or null. */
+  silent: string | null;
   time: string;
   severity: string;
   type: string;
@@ -112,6 +114,7 @@ function prepare(view: IncidentView, opts: RenderOptions): Prepared {
   return {
     mark: severityMark(severityRaw),
     title: m.incident.title(oneLine(inc.key, KEY_MAX)),
+    silent: view.silent === true ? m.incident.silent : null,
     time: formatTime(inc.created, opts.timeZone, opts.locale),
     severity: oneLine(m.incident.severity(severityRaw), LABEL_MAX),
     type: oneLine(inc.type, TYPE_MAX),
@@ -138,7 +141,8 @@ function build(p: Prepared, opts: RenderOptions, budget: Budget): { html: string
   const field = (label: string, value: string) =>
     line(`<b>${escapeHtml(label)}:</b> ${escapeHtml(value)}`, `${label}: ${value}`);
 
-  line(`${p.mark} <b>${escapeHtml(p.title)}</b>`, `${p.mark} ${p.title}`);
+  const silent = p.silent === null ? "" : ` · ${p.silent}`;
+  line(`${p.mark} <b>${escapeHtml(p.title)}</b>${escapeHtml(silent)}`, `${p.mark} ${p.title}${silent}`);
   field(L.time, p.time);
   html.push(`<b>${escapeHtml(L.severity)}:</b> ${p.mark} ${escapeHtml(p.severity)}`);
   plain.push(`${L.severity}: ${p.mark} ${p.severity}`);

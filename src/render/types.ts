@@ -24,6 +24,8 @@ export interface IncidentView {
   lastAction: ActionLine | null;
   /** Close was pressed in this message: show "Yes, close" / "Cancel" instead of the normal buttons. */
   confirmingClose?: boolean;
+  /** Delivered without a notification: the title shows 🔕 (kept in every edit). */
+  silent?: boolean;
 }
 
 export interface RenderOptions {

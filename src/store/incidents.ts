@@ -3,7 +3,9 @@
 // so a crash can never advance the watermark past an incident that was not queued.
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
+import type { Chat } from "./chats.js";
 import type { Fence } from "./fence.js";
+import { severityRank } from "./outbox.js";
 import type { Database, IncidentsTable } from "./schema.js";
 
 /** The last status change of an incident and who made it ("SIEM" when made in the SIEM UI). */
@@ -59,14 +61,44 @@ export interface StoredIncident {
 }
 
 export interface IngestResult {
-  /** Ids of incidents never seen before, now queued for every recipient. */
+  /** Ids of incidents never seen before, now queued for their recipients. */
   added: string[];
   /** How many outbox rows were created. */
   queued: number;
+  /**
+   * Incidents for which `route` threw (absent when none did): they were queued as without it (every
+   * recipient, with sound), so that a broken rule can neither lose an incident nor stop the intake.
+   * The caller logs them.
+   */
+  routeFailures?: Array<{ incidentId: string; error: unknown }>;
+}
+
+/** One chat's copy of an incident, as routing decides it at queue time. */
+export interface RoutedDelivery {
+  chatId: number;
+  /** The forum topic it goes to; null: the chat's own thread_id. */
+  threadId: number | null;
+  /** Delivered with disable_notification and shown with 🔕. */
+  silent: boolean;
+  /** The mute that made it silent, if one did. */
+  muteId: number | null;
+}
+
+/**
+ * Which of the chats receiving now (`recipients`: allowed and active) get a new incident, into which
+ * topic, and how loudly. Called once per new incident inside ingest's transaction; at most one
+ * delivery per chat counts (the first), and chats not among the recipients are ignored. `incident` is
+ * the list item, or the details when they were read before queueing (IncidentDetails, with the rules).
+ */
+export type Route = (incident: IncidentSummary, recipients: Chat[]) => RoutedDelivery[];
+
+/** Today's behaviour, and ingest's without a route: every recipient, in its own topic, with sound. */
+export function everyRecipient(_incident: IncidentSummary, recipients: Chat[]): RoutedDelivery[] {
+  return recipients.map((chat) => ({ chatId: chat.id, threadId: null, silent: false, muteId: null }));
 }
 
 const WATERMARK_KEY = "intake.watermark";
-/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (17 columns each). */
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (17 columns each at most). */
 const INSERT_CHUNK = 500;
 
 function toStored(row: Selectable<IncidentsTable>): StoredIncident {
@@ -223,8 +255,9 @@ export class IncidentsRepository {
   }
 
   /**
-   * Stores incidents not seen before and queues one outbox row per (new incident, chat receiving now),
-   * then moves the watermark forward (never back) — all in one transaction.
+   * Stores incidents not seen before and queues outbox rows for them — by default one per (new
+   * incident, chat receiving now); with `route`, the ones it returns (at most one per chat) — then moves
+   * the watermark forward (never back), all in one transaction. Each row's rank comes from the severity.
    * `queue: false` records them as seen without queuing anything: the first start with
    * BOT_INITIAL_LOOKBACK=0, where what existed before the service must not be sent.
    * `reads` holds details and events already read for some of them: those are stored complete.
@@ -232,21 +265,25 @@ export class IncidentsRepository {
   async ingest(
     incidents: IncidentSummary[],
     watermark: number | null,
-    opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead> } = {},
+    opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead>; route?: Route } = {},
   ): Promise<IngestResult> {
     const now = this.now();
+    const route = opts.route ?? everyRecipient;
     return this.fence.transaction(async (trx) => {
       const added: string[] = [];
+      const routeFailures: NonNullable<IngestResult["routeFailures"]> = [];
       let queued = 0;
       const recipients =
         opts.queue === false
           ? []
           : await trx
               .selectFrom("chats")
-              .select("id")
+              .selectAll()
               .where("state", "=", "allowed")
               .where("active", "=", 1)
+              .orderBy("id")
               .execute();
+      const receiving = new Set(recipients.map((chat) => chat.id));
       // Oldest first, so the outbox (drained by id) sends in creation order.
       const ordered = [...incidents].sort((a, b) => timeOrZero(a.created) - timeOrZero(b.created));
       // Multi-row inserts in chunks: a burst of thousands costs a few statements, not one per row.
@@ -295,10 +332,32 @@ export class IncidentsRepository {
           .execute();
         for (const inc of chunk) added.push(inc.id);
       }
-      const rows = fresh.flatMap((inc) =>
-        recipients.map((chat) => ({
+      const deliveriesOf = (inc: IncidentSummary): RoutedDelivery[] => {
+        if (recipients.length === 0) return [];
+        try {
+          return route(inc, recipients);
+        } catch (error) {
+          routeFailures.push({ incidentId: inc.id, error });
+          return everyRecipient(inc, recipients);
+        }
+      };
+      const rows = fresh.flatMap((inc) => {
+        const shown = opts.reads?.get(inc.id)?.details ?? inc;
+        const rank = severityRank(shown.severity);
+        const chats = new Set<number>();
+        // One row per chat (the outbox key): the first delivery for a chat wins; others are ignored.
+        const deliveries = deliveriesOf(shown).filter((d) => {
+          if (!receiving.has(d.chatId) || chats.has(d.chatId)) return false;
+          chats.add(d.chatId);
+          return true;
+        });
+        return deliveries.map((d) => ({
           incident_id: inc.id,
-          chat_id: chat.id,
+          chat_id: d.chatId,
+          thread_id: d.threadId,
+          silent: d.silent ? 1 : 0,
+          mute_id: d.muteId,
+          rank,
           state: "pending" as const,
           message_id: null,
           via: null,
@@ -310,8 +369,8 @@ export class IncidentsRepository {
           last_error: null,
           created_at: now,
           sent_at: null,
-        })),
-      );
+        }));
+      });
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx
           .insertInto("outbox")
@@ -334,7 +393,7 @@ export class IncidentsRepository {
             .execute();
         }
       }
-      return { added, queued };
+      return routeFailures.length > 0 ? { added, queued, routeFailures } : { added, queued };
     });
   }
 

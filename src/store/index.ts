@@ -46,17 +46,28 @@ export type { AuditEntry, AuditRecord } from "./audit.js";
 export type { Chat, ChatIdentity } from "./chats.js";
 export type { DialectName } from "./dialect/types.js";
 export { FencedError, LEASE_NAME } from "./fence.js";
-export type {
-  ActionLine,
-  IncidentRead,
-  IngestResult,
-  Reconcile,
-  StatusDecision,
-  StoredIncident,
+export {
+  type ActionLine,
+  everyRecipient,
+  type IncidentRead,
+  type IngestResult,
+  type Reconcile,
+  type Route,
+  type RoutedDelivery,
+  /** The contract's name for a RoutedDelivery (routing-contract.md). */
+  type RoutedDelivery as Delivery,
+  type StatusDecision,
+  type StoredIncident,
 } from "./incidents.js";
 export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
-export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
+export {
+  type DeliveredCopy,
+  type PendingDelivery,
+  SEVERITY_RANK,
+  type StaleCopy,
+  severityRank,
+} from "./outbox.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";

@@ -193,6 +193,42 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .execute();
     },
   }),
+  // Routing and noise control (issue 13): each outbox row says how loudly it goes out, into which forum
+  // topic, and how urgent it is. A lane sends lower rank first (High before Medium before Low), then by id.
+  "0005_outbox_routing": (t) => ({
+    async up(db: Kysely<unknown>) {
+      // 1: delivered with disable_notification and shown with 🔕.
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("silent", t.int, (c) => c.notNull().defaultTo(0))
+        .execute();
+      // The mute that made the row silent (its end summary counts them); null when none did.
+      await db.schema.alterTable("outbox").addColumn("mute_id", t.int).execute();
+      // The severity's rank, fixed at queue time: 0 High, 1 Medium, 2 Low, 3 anything else.
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("rank", t.int, (c) => c.notNull().defaultTo(3))
+        .execute();
+      // The forum topic the row goes to; null: the chat's own thread_id.
+      await db.schema.alterTable("outbox").addColumn("thread_id", t.int).execute();
+      // Rows still waiting get their rank from their incident; delivered ones never need it.
+      for (const [severity, rank] of [
+        ["high", 0],
+        ["medium", 1],
+        ["low", 2],
+      ] as const) {
+        await sql`UPDATE outbox SET "rank" = ${rank} WHERE state = 'pending' AND incident_id IN
+          (SELECT id FROM incidents WHERE lower(trim(severity)) = ${severity})`.execute(db);
+      }
+      // A lane reads its chat's pending rows by rank, then id: this index gives them in that order (no
+      // sort). 0001's outbox_pending (state, chat_id, id) stays: migrations only add (see index.ts).
+      await db.schema
+        .createIndex("outbox_pending_rank")
+        .on("outbox")
+        .columns(["state", "chat_id", "rank", "id"])
+        .execute();
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

@@ -4,15 +4,39 @@ import type { Kysely } from "kysely";
 import type { Fence } from "./fence.js";
 import type { ChatKind, Database, OutboxVia } from "./schema.js";
 
+/** Severity ranks: a lane sends lower rank first (High before Medium before Low before anything else). */
+export const SEVERITY_RANK = { High: 0, Medium: 1, Low: 2, other: 3 } as const;
+
+/** The outbox rank of a severity as the SIEM writes it (any case, spaces around ignored). */
+export function severityRank(severity: string): number {
+  switch (typeof severity === "string" ? severity.trim().toLowerCase() : "") {
+    case "high":
+      return SEVERITY_RANK.High;
+    case "medium":
+      return SEVERITY_RANK.Medium;
+    case "low":
+      return SEVERITY_RANK.Low;
+    default:
+      return SEVERITY_RANK.other;
+  }
+}
+
 export interface PendingDelivery {
   id: number;
   incidentId: string;
   chatId: number;
   chatKind: ChatKind;
+  /** The forum topic to send into: the row's own, else the chat's (null: no topic). */
   threadId: number | null;
   attempts: number;
   nextAttemptAt: number;
   createdAt: number;
+  /** Send with disable_notification and show 🔕. */
+  silent: boolean;
+  /** The mute that made it silent, if one did. */
+  muteId: number | null;
+  /** 0 High, 1 Medium, 2 Low, 3 other: the lane's order is rank, then id. */
+  rank: number;
 }
 
 export interface DeliveredCopy {
@@ -22,6 +46,8 @@ export interface DeliveredCopy {
   messageId: number;
   via: OutboxVia;
   renderedVersion: number;
+  /** Delivered silently: every edit keeps showing 🔕. */
+  silent: boolean;
 }
 
 export interface StaleCopy extends DeliveredCopy {
@@ -49,27 +75,57 @@ export class OutboxRepository {
         "outbox.incident_id as incidentId",
         "outbox.chat_id as chatId",
         "chats.kind as chatKind",
-        "chats.thread_id as threadId",
+        "outbox.thread_id as rowThreadId",
+        "chats.thread_id as chatThreadId",
         "outbox.attempts as attempts",
         "outbox.next_attempt_at as nextAttemptAt",
         "outbox.created_at as createdAt",
+        "outbox.silent as silent",
+        "outbox.mute_id as muteId",
+        "outbox.rank as rank",
       ])
       .where("outbox.state", "=", "pending")
       .where("chats.state", "=", "allowed")
       .where("chats.active", "=", 1);
   }
 
-  /** Pending deliveries for chats that receive now, oldest first. */
-  async pending(limit = 1000): Promise<PendingDelivery[]> {
-    return this.pendingQuery().orderBy("outbox.id").limit(limit).execute();
+  private static toPending(row: {
+    id: number;
+    incidentId: string;
+    chatId: number;
+    chatKind: ChatKind;
+    rowThreadId: number | null;
+    chatThreadId: number | null;
+    attempts: number;
+    nextAttemptAt: number;
+    createdAt: number;
+    silent: number;
+    muteId: number | null;
+    rank: number;
+  }): PendingDelivery {
+    const { rowThreadId, chatThreadId, silent, ...rest } = row;
+    return { ...rest, threadId: rowThreadId ?? chatThreadId, silent: silent === 1 };
   }
 
+  /** Pending deliveries for chats that receive now, oldest first. */
+  async pending(limit = 1000): Promise<PendingDelivery[]> {
+    const rows = await this.pendingQuery().orderBy("outbox.id").limit(limit).execute();
+    return rows.map(OutboxRepository.toPending);
+  }
+
+  /**
+   * A chat's pending rows in the order its lane sends them: lower rank first (High ahead of the rest),
+   * then oldest first. The index outbox_pending_rank (state, chat_id, rank, id) gives this order without
+   * a sort.
+   */
   async pendingForChat(chatId: number, limit = 1000): Promise<PendingDelivery[]> {
-    return this.pendingQuery()
+    const rows = await this.pendingQuery()
       .where("outbox.chat_id", "=", chatId)
+      .orderBy("outbox.rank")
       .orderBy("outbox.id")
       .limit(limit)
       .execute();
+    return rows.map(OutboxRepository.toPending);
   }
 
   /** Pending rows per chat that receives now. */
@@ -159,12 +215,18 @@ export class OutboxRepository {
         "message_id as messageId",
         "via",
         "rendered_version as renderedVersion",
+        "silent",
       ])
       .where("incident_id", "=", incidentId)
       .where("state", "=", "sent")
       .where("message_id", "is not", null)
       .execute();
-    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+    return rows.map((r) => ({
+      ...r,
+      messageId: r.messageId!,
+      via: r.via ?? "single",
+      silent: r.silent === 1,
+    }));
   }
 
   /** The delivered copy of an incident in one chat, if any (used to check a button press is genuine). */
@@ -202,10 +264,16 @@ export class OutboxRepository {
       "outbox.rendered_version as renderedVersion",
       "incidents.version as version",
       "chats.kind as chatKind",
+      "outbox.silent as silent",
     ]);
     if (chatId !== null) query = query.where("outbox.chat_id", "=", chatId);
     const rows = await query.orderBy("outbox.id").limit(limit).execute();
-    return rows.map((r) => ({ ...r, messageId: r.messageId!, via: r.via ?? "single" }));
+    return rows.map((r) => ({
+      ...r,
+      messageId: r.messageId!,
+      via: r.via ?? "single",
+      silent: r.silent === 1,
+    }));
   }
 
   /** Single-message copies that show an older version of their incident than the store has. */

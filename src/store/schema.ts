@@ -69,6 +69,14 @@ export interface OutboxTable {
   sent_at: number | null;
   /** The incident's version, kept equal to incidents.version by the store's writes, for an index (migration 0003). */
   incident_version: Generated<number>;
+  /** 1: delivered with disable_notification and shown with 🔕 (a mute, a silent rule, quiet hours). */
+  silent: Generated<number>;
+  /** The mute that made the row silent, for the mute-end summary; null when none did. */
+  mute_id: Generated<number | null>;
+  /** Severity rank fixed at queue time (0 High, 1 Medium, 2 Low, 3 other): a lane sends lower rank first. */
+  rank: Generated<number>;
+  /** The forum topic the row goes to; null: the chat's own thread_id. */
+  thread_id: Generated<number | null>;
 }
 
 export interface AuditTable {

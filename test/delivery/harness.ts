@@ -17,7 +17,7 @@ import { Metrics } from "../../src/http/metrics.js";
 import { IncidentReader } from "../../src/intake/index.js";
 import { createSiemClient } from "../../src/siem/client.js";
 import type { SiemClient } from "../../src/siem/types.js";
-import { openStore, type Store } from "../../src/store/index.js";
+import { openStore, type Route, type Store } from "../../src/store/index.js";
 import { tempDir } from "../helpers/tmp.js";
 
 export const PRIVATE_CHAT = 4242;
@@ -54,8 +54,11 @@ export interface Harness {
   delivery: Delivery;
   /** A fresh Delivery on the same store (a restart); the old one must be stopped first. */
   restart(): Delivery;
-  /** Creates incidents in the emulator (one second apart) and queues them as the intake would. */
-  addIncidents(n: number, input?: { name?: string }): Promise<string[]>;
+  /**
+   * Creates incidents in the emulator (one second apart) and queues them as the intake would, through
+   * `route` when given (which chats, topics and loudness).
+   */
+  addIncidents(n: number, input?: { name?: string; severity?: string }, route?: Route): Promise<string[]>;
   /** Metric value for one label set. */
   metric(name: "deliveries" | "edits", labels: Record<string, string>): Promise<number>;
   close(): Promise<void>;
@@ -143,7 +146,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       harness.delivery = make();
       return harness.delivery;
     },
-    async addIncidents(n, input = {}) {
+    async addIncidents(n, input = {}, route) {
       const base = Date.now() - 3_600_000 + sequence * 1000;
       const created = Array.from({ length: n }, (_, i) =>
         emu.state.addIncident({
@@ -163,7 +166,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await store.incidents.ingest(
         listed.filter((i) => ids.has(i.id)),
         null,
-        { reads },
+        route === undefined ? { reads } : { reads, route },
       );
       return created.map((c) => c.id);
     },

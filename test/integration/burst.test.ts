@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CHATS,
   firstPollDone,
+  keysIn,
   type RunningService,
   SCALED_FAKE_LIMITS,
   SCALED_PACER_LIMITS,
@@ -33,7 +34,14 @@ describe("the service under a burst of incidents", () => {
 
   it("delivers 2,500 incidents exactly once to a private chat and a group, never during a retry_after", async () => {
     const started = Date.now();
-    const keys = world.emu.state.addBurst(2500).map((i) => i.key);
+    // Medium and Low, with five High ones spread through the burst: a High incident is never put in a
+    // digest (each takes a message of its own, ahead of the rest), so a burst of the emulator's own mix
+    // (over 40 % High) would be a thousand single messages per chat by contract.
+    const burst = Array.from({ length: 2500 }, (_, i) =>
+      world.emu.state.addIncident({ severity: i % 500 === 250 ? "High" : i % 3 === 0 ? "Medium" : "Low" }),
+    );
+    const keys = burst.map((i) => i.key);
+    const highKeys = burst.filter((i) => i.severity === "High").map((i) => i.key);
     await waitForKeys(world, CHATS, keys, 55_000);
     const tookMs = Date.now() - started;
     await running.service.parts.delivery.idle({ timeoutMs: 10_000 });
@@ -45,6 +53,10 @@ describe("the service under a burst of incidents", () => {
       expect(tally.unexpected, `chat ${chatId}: not from the burst`).toEqual([]);
       // Far fewer messages than incidents: the flood went out as digests.
       expect(world.incidentMessages(chatId).length).toBeLessThan(keys.length / 5);
+      // The High ones first, each alone (a card), then the digests.
+      const messages = world.incidentMessages(chatId);
+      expect(messages.slice(0, highKeys.length).map(keysIn)).toEqual(highKeys.map((key) => [key]));
+      expect(messages.slice(highKeys.length).every((m) => keysIn(m).length > 1)).toBe(true);
     }
     const stats = world.fake.stats();
     expect(stats.duringRetryAfter).toBe(0);

@@ -123,6 +123,21 @@ describe("the delivery idle loop's queries", () => {
   });
 });
 
+describe("a chat's lane", () => {
+  it("reads its pending rows in rank-then-id order through an index, without sorting them", async () => {
+    const [q] = await recordQueries(() => store.outbox.pendingForChat(11, 50));
+    const lines = plan(q!);
+    expect(q!.sql).toMatch(/order by "outbox"\."rank", "outbox"\."id"/);
+    expect(outboxSteps(q!)).toEqual([
+      expect.stringMatching(/^SEARCH outbox USING INDEX outbox_pending_rank \(state=\? AND chat_id=\?\)/),
+    ]);
+    expect(
+      lines.filter((l) => /TEMP B-TREE/.test(l)),
+      lines.join(" | "),
+    ).toEqual([]);
+  });
+});
+
 describe("retention's deletes", () => {
   it("find old rows by their age through an index", async () => {
     const cutoff = clock + 1;
