@@ -3,6 +3,7 @@
 // so a crash can never advance the watermark past an incident that was not queued.
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
+import type { Chat } from "./chats.js";
 import type { Fence } from "./fence.js";
 import type { Database, IncidentsTable } from "./schema.js";
 
@@ -56,6 +57,24 @@ export interface StoredIncident {
   lastAction: ActionLine | null;
   enrichedAt: number | null;
   version: number;
+}
+
+/** One outbox row to queue for a fresh incident (the routing contract). */
+export interface Delivery {
+  chatId: number;
+  /** null: the chat's own thread_id. */
+  threadId: number | null;
+  silent: boolean;
+  muteId: number | null;
+}
+
+/** Decides, per fresh incident, which of the chats receiving now get it, where and how loudly. */
+export type Route = (incident: IncidentSummary, recipients: Chat[]) => Delivery[];
+
+/** The severity rank a row keeps: 0 High, 1 Medium, 2 Low, 3 anything else. */
+export function severityRankOf(severity: string): number {
+  const s = typeof severity === "string" ? severity.trim().toLowerCase() : "";
+  return s === "high" ? 0 : s === "medium" ? 1 : s === "low" ? 2 : 3;
 }
 
 export interface IngestResult {
@@ -232,7 +251,7 @@ export class IncidentsRepository {
   async ingest(
     incidents: IncidentSummary[],
     watermark: number | null,
-    opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead> } = {},
+    opts: { queue?: boolean; reads?: ReadonlyMap<string, IncidentRead>; route?: Route } = {},
   ): Promise<IngestResult> {
     const now = this.now();
     return this.fence.transaction(async (trx) => {
@@ -243,7 +262,7 @@ export class IncidentsRepository {
           ? []
           : await trx
               .selectFrom("chats")
-              .select("id")
+              .selectAll()
               .where("state", "=", "allowed")
               .where("active", "=", 1)
               .execute();
@@ -295,10 +314,22 @@ export class IncidentsRepository {
           .execute();
         for (const inc of chunk) added.push(inc.id);
       }
-      const rows = fresh.flatMap((inc) =>
-        recipients.map((chat) => ({
+      const everyone = (): Delivery[] =>
+        recipients.map((chat) => ({ chatId: chat.id, threadId: null, silent: false, muteId: null }));
+      const rows = fresh.flatMap((inc) => {
+        // At most one row per (incident, chat): the outbox key stays unique.
+        const seen = new Set<number>();
+        const deliveries = (opts.route ? opts.route(inc, recipients) : everyone()).filter(
+          (d) => !seen.has(d.chatId) && seen.add(d.chatId),
+        );
+        const rank = severityRankOf(opts.reads?.get(inc.id)?.details.severity ?? inc.severity);
+        return deliveries.map((d) => ({
           incident_id: inc.id,
-          chat_id: chat.id,
+          chat_id: d.chatId,
+          silent: d.silent ? 1 : 0,
+          mute_id: d.muteId,
+          rank,
+          thread_id: d.threadId,
           state: "pending" as const,
           message_id: null,
           via: null,
@@ -310,8 +341,8 @@ export class IncidentsRepository {
           last_error: null,
           created_at: now,
           sent_at: null,
-        })),
-      );
+        }));
+      });
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx
           .insertInto("outbox")

@@ -48,12 +48,15 @@ export type { DialectName } from "./dialect/types.js";
 export { FencedError, LEASE_NAME } from "./fence.js";
 export type {
   ActionLine,
+  Delivery,
   IncidentRead,
   IngestResult,
   Reconcile,
+  Route,
   StatusDecision,
   StoredIncident,
 } from "./incidents.js";
+export { severityRankOf } from "./incidents.js";
 export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";

@@ -193,6 +193,21 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .execute();
     },
   }),
+  // Routing (issue 13): how loudly and where each row goes, fixed at queue time.
+  "0005_outbox_routing": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("silent", t.int, (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("outbox").addColumn("mute_id", t.int).execute();
+      await db.schema
+        .alterTable("outbox")
+        .addColumn("rank", t.int, (c) => c.notNull().defaultTo(3))
+        .execute();
+      await db.schema.alterTable("outbox").addColumn("thread_id", t.int).execute();
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

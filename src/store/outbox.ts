@@ -9,10 +9,17 @@ export interface PendingDelivery {
   incidentId: string;
   chatId: number;
   chatKind: ChatKind;
+  /** The row's topic, or the chat's own thread_id. */
   threadId: number | null;
   attempts: number;
   nextAttemptAt: number;
   createdAt: number;
+  /** Deliver with disable_notification (fixed at queue time). */
+  silent?: boolean;
+  /** The mute that made it silent. */
+  muteId?: number | null;
+  /** 0 High, 1 Medium, 2 Low, 3 other. */
+  rank?: number;
 }
 
 export interface DeliveredCopy {
@@ -27,6 +34,12 @@ export interface DeliveredCopy {
 export interface StaleCopy extends DeliveredCopy {
   version: number;
   chatKind: ChatKind;
+}
+
+function toPending(
+  r: Omit<PendingDelivery, "silent"> & { silent: number },
+): PendingDelivery & { silent: boolean } {
+  return { ...r, silent: r.silent === 1 };
 }
 
 /**
@@ -49,10 +62,13 @@ export class OutboxRepository {
         "outbox.incident_id as incidentId",
         "outbox.chat_id as chatId",
         "chats.kind as chatKind",
-        "chats.thread_id as threadId",
+        (eb) => eb.fn.coalesce("outbox.thread_id", "chats.thread_id").as("threadId"),
         "outbox.attempts as attempts",
         "outbox.next_attempt_at as nextAttemptAt",
         "outbox.created_at as createdAt",
+        "outbox.silent as silent",
+        "outbox.mute_id as muteId",
+        "outbox.rank as rank",
       ])
       .where("outbox.state", "=", "pending")
       .where("chats.state", "=", "allowed")
@@ -61,15 +77,17 @@ export class OutboxRepository {
 
   /** Pending deliveries for chats that receive now, oldest first. */
   async pending(limit = 1000): Promise<PendingDelivery[]> {
-    return this.pendingQuery().orderBy("outbox.id").limit(limit).execute();
+    return (await this.pendingQuery().orderBy("outbox.id").limit(limit).execute()).map(toPending);
   }
 
   async pendingForChat(chatId: number, limit = 1000): Promise<PendingDelivery[]> {
-    return this.pendingQuery()
-      .where("outbox.chat_id", "=", chatId)
-      .orderBy("outbox.id")
-      .limit(limit)
-      .execute();
+    return (
+      await this.pendingQuery()
+        .where("outbox.chat_id", "=", chatId)
+        .orderBy("outbox.id")
+        .limit(limit)
+        .execute()
+    ).map(toPending);
   }
 
   /** Pending rows per chat that receives now. */

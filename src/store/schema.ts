@@ -69,6 +69,14 @@ export interface OutboxTable {
   sent_at: number | null;
   /** The incident's version, kept equal to incidents.version by the store's writes, for an index (migration 0003). */
   incident_version: Generated<number>;
+  /** 1: deliver with disable_notification (a mute, a silent rule, quiet hours, BOT_SILENT_BELOW); migration 0005. */
+  silent: Generated<number>;
+  /** The mute that made it silent (the mute-end summary counts these). */
+  mute_id: number | null;
+  /** Severity rank fixed at queue time: 0 High, 1 Medium, 2 Low, 3 anything else. */
+  rank: Generated<number>;
+  /** The forum topic this row goes to; null: the chat's own thread_id. */
+  thread_id: number | null;
 }
 
 export interface AuditTable {

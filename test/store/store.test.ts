@@ -80,7 +80,10 @@ describe("sqlite: opening the database", () => {
     raw.close();
     // Every table and index of 0001 exactly as released. Later migrations only add tables, indexes and
     // columns; SQLite writes an added column into the stored CREATE TABLE, so those are taken out again.
-    const ADDED_COLUMNS = [', "incident_version" integer default 0 not null']; // 0003
+    const ADDED_COLUMNS = [
+      ', "incident_version" integer default 0 not null', // 0003
+      ', "silent" integer default 0 not null, "mute_id" integer, "rank" integer default 3 not null, "thread_id" integer', // 0005
+    ];
     const asReleased = created.map((sql) =>
       ADDED_COLUMNS.reduce((text, column) => text.replace(column, ""), sql),
     );
