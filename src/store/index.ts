@@ -38,6 +38,7 @@ import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { RetentionRepository } from "./retention.js";
+import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
 import { UpdatesRepository } from "./updates.js";
 
@@ -61,6 +62,16 @@ export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export type { DeliveredCopy, PendingDelivery, StaleCopy } from "./outbox.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
+export {
+  type ConfigRoute,
+  type ConfigSync,
+  type NewMute,
+  ROUTING_GENERATION_KEY,
+  RoutingRulesRepository,
+  type RowRouting,
+  type StoredDestination,
+  type StoredMute,
+} from "./routing-rules.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 
@@ -77,6 +88,8 @@ export interface Store {
   readonly closeConfirmations: CloseConfirmationsRepository;
   readonly lease: LeaseRepository;
   readonly updates: UpdatesRepository;
+  /** Routing rules: filters and topics per chat, the config file's routes, mutes. */
+  readonly routing: RoutingRulesRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -110,6 +123,7 @@ export async function openStore(
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),
     retention: new RetentionRepository(db),
+    routing: new RoutingRulesRepository(db, now),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {
