@@ -2,6 +2,7 @@
 
 import type { AdminChatCommand, ChatKind, ChatRef, Messages } from "./messages.js";
 import { formatDurationWith, pluralRu } from "./plural.js";
+import { routingRu } from "./routing-ru.js";
 import { chatName, clipPlain, inline, personName } from "./shared.js";
 
 const EMPTY = "—";
@@ -124,7 +125,7 @@ export const ru: Messages = {
     notInList: (chat) => `Такого чата нет в списке: ${chat}`,
     acceptedTitle: (count) => `Чаты в рассылке (${count}):`,
     bannedTitle: (count) => `Заблокированные чаты (${count}):`,
-    listLine: ({ chat, since, active, inactiveReason }) =>
+    listLine: ({ chat, since, active, inactiveReason, routing }) =>
       `• ${describe(chat)}, с ${since}${
         active === undefined
           ? ""
@@ -133,7 +134,7 @@ export const ru: Messages = {
             : inactiveReason
               ? ` — неактивен, не получает: ${inline(inactiveReason, 200)}`
               : " — неактивен (бот удалён или заблокирован)"
-      }`,
+      }${routing ? `\n${routing}` : ""}`,
     acceptedEmpty: "В рассылке нет ни одного чата. Добавьте чат: /accept <id> или кнопка «Разрешить».",
     bannedEmpty: "Заблокированных чатов нет.",
     helpAdmin: [
@@ -144,6 +145,8 @@ export const ru: Messages = {
       "/ban <id> — заблокировать чат",
       "/unban <id> — снять блокировку",
       "/banned — заблокированные чаты",
+      "/filter — что получает чат; /filter severity>=high — только это; /filter off — снова всё",
+      "/mute 2h [условия] — инциденты приходят без звука; /mute — список; /unmute — снова со звуком",
       "/debug — состояние бота и последние строки лога",
       "/ping — проверить, что бот на связи",
       "/id — id этого чата",
@@ -158,6 +161,7 @@ export const ru: Messages = {
       "/ping — проверить, что бот на связи",
       "/id — id этого чата",
       "/help — эта справка",
+      "В своём личном чате с ботом: /mute 2h — инциденты 2 часа приходят без звука; /unmute — снова со звуком.",
     ].join("\n"),
     idAnswer: ({ chatId, threadId, userId }) =>
       [
@@ -229,6 +233,8 @@ export const ru: Messages = {
       `${count} ${pluralRu(count, "новый инцидент", "новых инцидента", "новых инцидентов")}`,
     digestPart: (part, parts) => ` (${part}/${parts})`,
   },
+
+  routing: routingRu,
 
   debug: {
     title: "Состояние бота",

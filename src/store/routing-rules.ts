@@ -425,9 +425,11 @@ export class RoutingRulesRepository {
 
   // ---- mutes ----
 
-  /** Adds a mute unless the chat already has `maxActive` running ones (then null). */
-  async addMute(mute: NewMute, maxActive: number): Promise<number | null> {
-    const now = this.now();
+  /**
+   * Adds a mute unless the chat already has `maxActive` ones running at `now` (the caller's clock, the one
+   * its start and end come from); then null.
+   */
+  async addMute(mute: NewMute, maxActive: number, now: number = this.now()): Promise<number | null> {
     return this.db.transaction().execute(async (trx) => {
       const running = await trx
         .selectFrom("mutes")
@@ -491,9 +493,8 @@ export class RoutingRulesRepository {
     return out;
   }
 
-  /** /unmute: ends every mute of the chat running now. Returns the ones it ended. */
-  async endMutes(chatId: number, by: number | null): Promise<number[]> {
-    const now = this.now();
+  /** /unmute: ends every mute of the chat running at `now` (the caller's clock). Returns the ones it ended. */
+  async endMutes(chatId: number, by: number | null, now: number = this.now()): Promise<number[]> {
     return this.db.transaction().execute(async (trx) => {
       const ended = await trx
         .updateTable("mutes")
