@@ -5,6 +5,7 @@
 //   MPSIEM_URL: https://siem.example.local
 //   TELEGRAM_ADMIN_IDS: [111111, 222222]     # or "111111,222222"
 //   BOT_POLL_INTERVAL: 1.5
+// plus, optionally, `routes:` (a list; config/routes.ts), which only the file can hold.
 // An unknown key in the file is an error (typo protection); unknown environment variables are ignored.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { parse as parseYaml } from "yaml";
 import { formatDuration, parseDuration } from "./duration.js";
+import { parseRoutes } from "./routes.js";
 import {
   buildConfigSchema,
   DEFAULT_LEASE_TTL_MS,
@@ -53,18 +55,21 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const fileName =
     opts.configFile ?? nonEmpty(env[CONFIG_FILE_VARIABLE]) ?? nonEmpty(dotenvValues[CONFIG_FILE_VARIABLE]);
   let fromFile: RawSettings = {};
+  let routesValue: unknown;
   if (fileName !== undefined) {
     const file = readYamlSettings(resolve(cwd, fileName), problems);
     // An unreadable file would make every setting in it look "required": report only the real cause.
     if (file === null) throw new ConfigError(problems);
-    fromFile = file;
+    fromFile = file.settings;
+    routesValue = file.routes;
   }
 
   const merged: RawSettings = { ...fromFile, ...pickSettings(dotenvValues), ...pickSettings(env) };
   const result = buildConfigSchema(cwd).safeParse(merged);
   if (!result.success) problems.push(...issueLines(result.error.issues));
+  const routes = parseRoutes(routesValue, problems);
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return result.data;
+  return routes.length > 0 ? { ...result.data, routes } : result.data;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -99,8 +104,17 @@ function readDotenv(cwd: string, problems: string[]): Record<string, string> {
   }
 }
 
-/** Reads the YAML file into raw settings; null when the file cannot be read or parsed at all. */
-function readYamlSettings(path: string, problems: string[]): RawSettings | null {
+/** The key of the file that holds routes (a list, not a setting). */
+const ROUTES_KEY = "routes";
+
+/**
+ * Reads the YAML file into raw settings and its `routes:` (checked later); null when the file cannot be
+ * read or parsed at all.
+ */
+function readYamlSettings(
+  path: string,
+  problems: string[],
+): { settings: RawSettings; routes: unknown } | null {
   let source: string;
   try {
     source = readFileSync(path, "utf8");
@@ -118,14 +132,19 @@ function readYamlSettings(path: string, problems: string[]): RawSettings | null 
     problems.push(`config file ${path}: not valid YAML: ${firstLine}`);
     return null;
   }
-  if (document === null || document === undefined) return {};
+  if (document === null || document === undefined) return { settings: {}, routes: undefined };
   if (typeof document !== "object" || Array.isArray(document)) {
     problems.push(`config file ${path}: expected a map of SETTING_NAME: value lines (see README)`);
     return null;
   }
 
   const settings: RawSettings = {};
+  let routes: unknown;
   for (const [key, value] of Object.entries(document as Record<string, unknown>)) {
+    if (key === ROUTES_KEY) {
+      routes = value;
+      continue;
+    }
     if (!isSettingName(key)) {
       const hint = closestSetting(key);
       problems.push(`${key}: unknown setting in ${path}${hint ? `; did you mean ${hint}?` : ""}`);
@@ -141,7 +160,7 @@ function readYamlSettings(path: string, problems: string[]): RawSettings | null 
     const trimmed = text === undefined ? undefined : settingValue(key, text);
     if (trimmed !== undefined) settings[key] = trimmed;
   }
-  return settings;
+  return { settings, routes };
 }
 
 /** Scalars become their text; a list is allowed for TELEGRAM_ADMIN_IDS only. null = not acceptable. */
@@ -241,6 +260,7 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_ACTION_POLICY: c.bot.actionPolicy,
     BOT_LEASE_TTL: formatDuration(c.bot.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS),
     BOT_INSTANCE_NAME: plain(c.bot.instanceName),
+    BOT_SILENT_BELOW: c.bot.silentBelow ?? "off",
     LOG_LEVEL: c.logLevel,
   };
   // Listed in the documented order.

@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { SEVERITY_WORDS_HINT, severityOfWord } from "../routing/index.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { type ActionPolicy, type Config, DEFAULT_RETENTION_MS, type Locale, type LogLevel } from "./types.js";
 
@@ -43,6 +44,7 @@ export const SETTING_NAMES = [
   "BOT_ACTION_POLICY",
   "BOT_LEASE_TTL",
   "BOT_INSTANCE_NAME",
+  "BOT_SILENT_BELOW",
   "LOG_LEVEL",
 ] as const;
 
@@ -330,6 +332,12 @@ function caFile(cwd: string): Parse<string> {
   };
 }
 
+/** BOT_SILENT_BELOW: a severity (any case, Russian names too), or off. */
+const silentBelow: Parse<"low" | "medium" | "high" | null> = (v) => {
+  if (/^(off|none|0|false|no)$/i.test(v)) return null;
+  return severityOfWord(v) ?? expected(`low, medium, high or off (${SEVERITY_WORDS_HINT})`);
+};
+
 // ---- the schema ----
 
 const SIEM_EXAMPLE = "https://siem.example.local";
@@ -409,6 +417,7 @@ export function buildConfigSchema(cwd: string) {
       ),
       BOT_LEASE_TTL: withDefault("BOT_LEASE_TTL", DEFAULT_LEASE_TTL_MS, leaseTtl),
       BOT_INSTANCE_NAME: optional("BOT_INSTANCE_NAME", instanceName),
+      BOT_SILENT_BELOW: withDefault("BOT_SILENT_BELOW", null, silentBelow),
       LOG_LEVEL: withDefault<LogLevel>(
         "LOG_LEVEL",
         "info",
@@ -506,6 +515,7 @@ export function buildConfigSchema(cwd: string) {
           actionPolicy: s.BOT_ACTION_POLICY,
           leaseTtlMs: s.BOT_LEASE_TTL,
           instanceName: s.BOT_INSTANCE_NAME,
+          silentBelow: s.BOT_SILENT_BELOW,
         },
         logLevel: s.LOG_LEVEL,
       }),

@@ -57,6 +57,21 @@ export interface BotConfig {
   actionPolicy: ActionPolicy; // BOT_ACTION_POLICY (addition), default users
   leaseTtlMs?: number; // BOT_LEASE_TTL, default 15s (also when a config built in code leaves it out): a standby takes over within it
   instanceName?: string; // BOT_INSTANCE_NAME (addition), default <host>-<pid>: this instance in /healthz, /debug
+  /** BOT_SILENT_BELOW (design.md §3): incidents below this severity arrive silently everywhere; absent = off. */
+  silentBelow?: "low" | "medium" | "high" | null;
+}
+
+/**
+ * A route of the config file's `routes:` (design.md §3): the chat is allowed by being listed; `topic`
+ * sends into a forum topic. Matchers are in canonical form ("" = everything / no silent rule).
+ */
+export interface RouteConfig {
+  chatId: number;
+  topic: number | null;
+  filter: string;
+  silent: string;
+  /** Active-hours specs ("monday-friday 09:00-18:00"); empty = always. */
+  activeHours: string[];
 }
 
 /** BOT_RETENTION's default: 90 days. */
@@ -67,6 +82,8 @@ export interface Config {
   telegram: TelegramConfig;
   bot: BotConfig;
   logLevel: LogLevel; // LOG_LEVEL, default info
+  /** The config file's `routes:` (absent or empty: none). */
+  routes?: RouteConfig[];
 }
 
 /** The values that must never be printed: logs, /debug, error replies. */

@@ -2,6 +2,7 @@
 
 import type { AdminChatCommand, ChatKind, ChatRef, Messages } from "./messages.js";
 import { formatDurationWith, pluralEn } from "./plural.js";
+import { routingEn } from "./routing-en.js";
 import { chatName, clipPlain, inline, personName } from "./shared.js";
 
 const EMPTY = "—";
@@ -130,7 +131,7 @@ export const en: Messages = {
     notInList: (chat) => `Not in the list: ${chat}`,
     acceptedTitle: (count) => `Chats receiving incidents (${count}):`,
     bannedTitle: (count) => `Blocked chats (${count}):`,
-    listLine: ({ chat, since, active, inactiveReason }) =>
+    listLine: ({ chat, since, active, inactiveReason, routing }) =>
       `• ${describe(chat)}, since ${since}${
         active === undefined
           ? ""
@@ -139,7 +140,7 @@ export const en: Messages = {
             : inactiveReason
               ? ` — inactive, not receiving: ${inline(inactiveReason, 200)}`
               : " — inactive (bot removed or blocked)"
-      }`,
+      }${routing ? `\n${routing}` : ""}`,
     acceptedEmpty: "No chat receives incidents yet. Add one with /accept <id> or the Allow button.",
     bannedEmpty: "No blocked chats.",
     helpAdmin: [
@@ -150,6 +151,8 @@ export const en: Messages = {
       "/ban <id> — block a chat",
       "/unban <id> — lift a block",
       "/banned — blocked chats",
+      "/filter — what a chat receives; /filter severity>=high — only that; /filter off — everything again",
+      "/mute 2h [matchers] — incidents arrive without sound for a while; /mute — list; /unmute — sound again",
       "/debug — bot state and the last log lines",
       "/ping — check that the bot is alive",
       "/id — this chat's id",
@@ -164,6 +167,7 @@ export const en: Messages = {
       "/ping — check that the bot is alive",
       "/id — this chat's id",
       "/help — this help",
+      "In your own private chat with the bot: /mute 2h — incidents arrive without sound for 2 hours; /unmute — sound again.",
     ].join("\n"),
     idAnswer: ({ chatId, threadId, userId }) =>
       [
@@ -234,6 +238,8 @@ export const en: Messages = {
     digestHeader: (count) => `${count} new ${pluralEn(count, "incident", "incidents")}`,
     digestPart: (part, parts) => ` (${part}/${parts})`,
   },
+
+  routing: routingEn,
 
   debug: {
     title: "Bot state",

@@ -13,8 +13,11 @@ export type {
   ChatListEntry,
   ChatRef,
   DebugLabels,
+  FilterView,
   Messages,
+  MuteView,
   PersonRef,
+  RoutingMessages,
 } from "./messages.js";
 export { pluralEn, pluralRu } from "./plural.js";
 export { en, ru };

@@ -9,6 +9,7 @@
 // catalogue's own formatDuration), so the catalogue itself never touches a clock or a time zone.
 
 import type { Locale } from "../config/types.js";
+import type { MatcherProblem } from "../routing/index.js";
 
 /** What kind of Telegram chat a request or list line is about. A forum topic is a thread of a supergroup. */
 export type ChatKind = "private" | "group" | "supergroup" | "channel" | "topic";
@@ -50,6 +51,85 @@ export interface ChatListEntry {
   active?: boolean;
   /** Why an inactive chat does not receive (Telegram's words, or how the bot was removed). */
   inactiveReason?: string | null;
+  /** What it receives, muted, managed by config (routing.listRouting), shown on the next line; "" none. */
+  routing?: string;
+}
+
+/** A destination of a chat as /filter and /accepted show it. */
+export interface FilterView {
+  /** null: the chat's own thread. */
+  topic: number | null;
+  /** Canonical matchers; "" everything, "none" nothing. */
+  filter: string;
+  /** Matchers that make delivery silent ("" or absent: none). */
+  silent?: string;
+  /** Active-hours specs (absent or empty: always). */
+  activeHours?: readonly string[];
+}
+
+/** A running mute as /mute lists it. */
+export interface MuteView {
+  /** Already formatted. */
+  until: string;
+  /** Who set it (a label like "@ivan"), or null when unknown. */
+  by: string | null;
+  /** Canonical matchers; "" everything. */
+  matchers: string;
+  /** null: the whole chat. */
+  topic: number | null;
+  comment?: string | null;
+}
+
+/** Routing and noise control (design.md §3): /filter, /mute, /unmute and what /accepted adds. */
+export interface RoutingMessages {
+  /** Why a matcher was refused (the caller names the matcher). */
+  matcherProblem(problem: MatcherProblem): string;
+  /** A refused list of matchers: names the offending one and says nothing changed. */
+  badMatchers(info: { matcher: string; problem: string }): string;
+  /** How /filter is used. */
+  filterUsage: string;
+  /**
+   * /filter without arguments: the destinations in the order they are tried. `chat`: a description when
+   * the command named a chat, null for the chat it was typed in.
+   */
+  filterShow(info: { chat: string | null; managedByConfig: boolean; destinations: FilterView[] }): string;
+  filterSet(info: { chat: string | null; topic: number | null; filter: string }): string;
+  /** /filter off: the chat's own thread gets everything again, or a topic is no longer a destination. */
+  filterCleared(info: { chat: string | null; topic: number | null }): string;
+  /** /filter off where nothing was set. */
+  filterNothingToClear(info: { chat: string | null; topic: number | null }): string;
+  /** The chat's routes come from the config file: Telegram may not change them. */
+  managedByConfig(chat: string | null): string;
+  /** /filter or /mute for a chat that does not receive incidents. */
+  notReceiving(chat: string | null): string;
+  /** How /mute is used. */
+  muteUsage: string;
+  /** Who may mute: admins, and a person in their own private chat. */
+  muteNotAllowed: string;
+  /** The duration is not one, or longer than the limit (`max` formatted). */
+  badDuration(info: { raw: string; max: string }): string;
+  muteDone(info: {
+    chat: string | null;
+    topic: number | null;
+    until: string;
+    duration: string;
+    matchers: string;
+    comment: string;
+  }): string;
+  /** A chat may have at most `max` mutes running. */
+  tooManyMutes(max: number): string;
+  muteList(info: { chat: string | null; mutes: MuteView[] }): string;
+  noMutes(chat: string | null): string;
+  /** /unmute ended `count` mutes (0: none was running). */
+  unmuteDone(info: { chat: string | null; count: number }): string;
+  /** The one line a chat gets when its mute is over: how many incidents arrived silently meanwhile. */
+  muteEnded(count: number): string;
+  /** /accepted: what a chat receives and whether it is muted, after its line. */
+  listRouting(info: {
+    managedByConfig: boolean;
+    destinations: FilterView[];
+    mutedUntil: string | null;
+  }): string;
 }
 
 /** What /debug shows next to each value (labels only; values are formatted by the caller). */
@@ -261,6 +341,8 @@ export interface Messages {
     /** " (2/3)" suffix when a digest takes several messages. */
     digestPart(part: number, parts: number): string;
   };
+
+  routing: RoutingMessages;
 
   debug: DebugLabels;
 }

@@ -2,6 +2,7 @@
 
 import type { AdminChatCommand, ChatKind, ChatRef, Messages } from "./messages.js";
 import { formatDurationWith, pluralRu } from "./plural.js";
+import { routingRu } from "./routing-ru.js";
 import { chatName, clipPlain, inline, personName } from "./shared.js";
 
 const EMPTY = "—";
@@ -125,7 +126,7 @@ export const ru: Messages = {
     notInList: (chat) => `Такого чата нет в списке: ${chat}`,
     acceptedTitle: (count) => `Чаты в рассылке (${count}):`,
     bannedTitle: (count) => `Заблокированные чаты (${count}):`,
-    listLine: ({ chat, since, active, inactiveReason }) =>
+    listLine: ({ chat, since, active, inactiveReason, routing }) =>
       `• ${describe(chat)}, с ${since}${
         active === undefined
           ? ""
@@ -134,7 +135,7 @@ export const ru: Messages = {
             : inactiveReason
               ? ` — неактивен, не получает: ${inline(inactiveReason, 200)}`
               : " — неактивен (бот удалён или заблокирован)"
-      }`,
+      }${routing ? `\n${routing}` : ""}`,
     acceptedEmpty: "В рассылке нет ни одного чата. Добавьте чат: /accept <id> или кнопка «Разрешить».",
     bannedEmpty: "Заблокированных чатов нет.",
     helpAdmin: [
@@ -145,6 +146,8 @@ export const ru: Messages = {
       "/ban <id> — заблокировать чат",
       "/unban <id> — снять блокировку",
       "/banned — заблокированные чаты",
+      "/filter — что получает чат; /filter severity>=high — только это; /filter off — снова всё",
+      "/mute 2h [условия] — инциденты приходят без звука; /mute — список; /unmute — снова со звуком",
       "/debug — состояние бота и последние строки лога",
       "/ping — проверить, что бот на связи",
       "/id — id этого чата",
@@ -159,6 +162,7 @@ export const ru: Messages = {
       "/ping — проверить, что бот на связи",
       "/id — id этого чата",
       "/help — эта справка",
+      "В своём личном чате с ботом: /mute 2h — инциденты 2 часа приходят без звука; /unmute — снова со звуком.",
     ].join("\n"),
     idAnswer: ({ chatId, threadId, userId }) =>
       [
@@ -230,6 +234,8 @@ export const ru: Messages = {
       `${count} ${pluralRu(count, "новый инцидент", "новых инцидента", "новых инцидентов")}`,
     digestPart: (part, parts) => ` (${part}/${parts})`,
   },
+
+  routing: routingRu,
 
   debug: {
     title: "Состояние бота",

@@ -20,11 +20,13 @@ import { LATE_READS_PER_POLL, readBeforeQueue, readLate } from "./enrichment.js"
 import { EventCountWatch } from "./event-watch.js";
 import { FailedReads, isSiemWide } from "./failures.js";
 import { IncidentReader } from "./reader.js";
+import { RoutingRules } from "./routing.js";
 
 export { type BackoffPolicy, backoffDelayMs } from "./backoff.js";
 export { needsReread } from "./changes.js";
 export { IncidentReader, type Reread } from "./reader.js";
 export { READ_MODEL_LAG_TOLERANCE_MS, reconcileRead } from "./reconcile.js";
+export { RoutingRules } from "./routing.js";
 
 export interface IntakeDeps {
   config: Config;
@@ -40,6 +42,8 @@ export interface IntakeDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The shared read routine (the bot's buttons use the same one); made here when absent. */
   reader?: IncidentReader;
+  /** The routing rules (filters, mutes, silent rules); made here from the config when absent. */
+  routing?: RoutingRules;
 }
 
 export interface IntakeStatus {
@@ -153,6 +157,7 @@ export class Intake {
   /** Incidents whose own read failed: retried with backoff, reported once. */
   private readonly failures: FailedReads;
   private readonly eventWatch: EventCountWatch;
+  private readonly routing: RoutingRules;
   private readonly state: Omit<IntakeStatus, "failingIncidents"> = {
     lastSuccessAt: null,
     lastAttemptAt: null,
@@ -177,6 +182,13 @@ export class Intake {
     const pollMs = Math.max(deps.config.bot.pollIntervalMs, 500);
     this.failures = new FailedReads({ baseMs: pollMs, capMs: Math.max(10 * 60_000, pollMs) });
     this.eventWatch = new EventCountWatch(deps.store, deps.siem);
+    this.routing =
+      deps.routing ??
+      new RoutingRules(
+        deps.store,
+        { silentBelow: deps.config.bot.silentBelow ?? null, timeZone: deps.config.bot.timeZone },
+        deps.logger,
+      );
   }
 
   /** Starts polling at once, then every BOT_POLL_INTERVAL (longer after failures). */
@@ -365,7 +377,13 @@ export class Intake {
     if (unseen.length === 0 && watermark === null) return 0;
     // A few new incidents are read first, so their first message shows details and events.
     const reads = queue ? await this.readNew(unseen) : new Map();
-    const result = await store.incidents.ingest(unseen, watermark, { queue, reads });
+    // Decided now, with the rules as they stand now: which chats, which topic, how loudly.
+    const route = queue && unseen.length > 0 ? await this.routing.routeAt(this.now(), reads) : undefined;
+    const result = await store.incidents.ingest(unseen, watermark, {
+      queue,
+      reads,
+      ...(route ? { route } : {}),
+    });
     if (watermark !== null && (this.state.watermark === null || watermark > this.state.watermark)) {
       this.state.watermark = watermark;
     }

@@ -1,5 +1,7 @@
 // Chats the bot knows: who receives incidents, who is waiting for an admin, who is banned.
+import { randomUUID } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
+import { ROUTING_GENERATION_KEY } from "./routing-rules.js";
 import type { ChatKind, ChatState, ChatsTable, Database } from "./schema.js";
 
 export type Chat = Selectable<ChatsTable>;
@@ -143,8 +145,8 @@ export class ChatsRepository {
   }
 
   /**
-   * A group became a supergroup: its record (state, topic) and its undelivered outbox rows move to the
-   * new id. Returns false when the old chat is unknown.
+   * A group became a supergroup: its record (state, topic), its undelivered outbox rows, its filters and
+   * its mutes move to the new id. Returns false when the old chat is unknown.
    */
   async migrate(oldId: number, newId: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
@@ -182,6 +184,22 @@ export class ChatsRepository {
             ),
           ),
         )
+        .execute();
+      // Its routing goes with it: filters and topics (unless the new id has its own), and mutes.
+      const ownFilters = await trx
+        .selectFrom("chat_filters")
+        .select("chat_id")
+        .where("chat_id", "=", newId)
+        .executeTakeFirst();
+      if (!ownFilters) {
+        await trx.updateTable("chat_filters").set({ chat_id: newId }).where("chat_id", "=", oldId).execute();
+      }
+      await trx.updateTable("mutes").set({ chat_id: newId }).where("chat_id", "=", oldId).execute();
+      const generation = randomUUID();
+      await trx
+        .insertInto("settings")
+        .values({ key: ROUTING_GENERATION_KEY, value: generation })
+        .onConflict((oc) => oc.column("key").doUpdateSet({ value: generation }))
         .execute();
       await trx.deleteFrom("chats").where("id", "=", oldId).execute();
       return true;

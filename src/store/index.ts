@@ -38,6 +38,7 @@ import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { RetentionRepository } from "./retention.js";
+import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
 import { UpdatesRepository } from "./updates.js";
 
@@ -69,6 +70,16 @@ export {
   severityRank,
 } from "./outbox.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
+export {
+  type ConfigRoute,
+  type ConfigSync,
+  type NewMute,
+  ROUTING_GENERATION_KEY,
+  RoutingRulesRepository,
+  type RowRouting,
+  type StoredDestination,
+  type StoredMute,
+} from "./routing-rules.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 
@@ -85,6 +96,8 @@ export interface Store {
   readonly closeConfirmations: CloseConfirmationsRepository;
   readonly lease: LeaseRepository;
   readonly updates: UpdatesRepository;
+  /** Routing rules: filters and topics per chat, the config file's routes, mutes. */
+  readonly routing: RoutingRulesRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -118,6 +131,7 @@ export async function openStore(
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),
     retention: new RetentionRepository(db),
+    routing: new RoutingRulesRepository(db, now),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {

@@ -170,6 +170,48 @@ export interface TelegramUpdatesTable {
   handled_at: number | null;
 }
 
+/**
+ * Where a chat's incidents go and how loudly (routing, migration 0006). A chat without rows gets everything
+ * in its own thread. thread_id 0 stands for the chat's own thread (its chats.thread_id), else a forum topic.
+ */
+export interface ChatFiltersTable {
+  chat_id: number;
+  thread_id: number;
+  /** Order in which a chat's topics are tried (first match wins). */
+  position: number;
+  /** Canonical matchers; "" admits everything, "none" nothing. */
+  matchers: string;
+  /** Canonical matchers that make a row silent; "" none. */
+  silent_matchers: string;
+  /** JSON array of active-hours specs; "[]" always active. */
+  active_hours: string;
+  /** 1: written from the config file's routes; Telegram may not change it. */
+  managed_by_config: number;
+  updated_at: number;
+  updated_by: number | null;
+}
+
+/** A mute (an Alertmanager silence) of a chat or of one of its topics: matching incidents arrive silently. */
+export interface MutesTable {
+  id: Generated<number>;
+  chat_id: number;
+  /** 0: the whole chat; else only what goes into this topic. */
+  thread_id: number;
+  /** Canonical matchers; "" mutes everything. */
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  created_by: number | null;
+  created_by_name: string | null;
+  comment: string | null;
+  created_at: number;
+  /** Ended early by /unmute. */
+  ended_at: number | null;
+  ended_by: number | null;
+  /** When the "N incidents arrived silently" line was claimed for sending: at most once. */
+  summary_sent_at: number | null;
+}
+
 export interface Database {
   chats: ChatsTable;
   incidents: IncidentsTable;
@@ -182,4 +224,6 @@ export interface Database {
   leader_lease: LeaderLeaseTable;
   instances: InstancesTable;
   telegram_updates: TelegramUpdatesTable;
+  chat_filters: ChatFiltersTable;
+  mutes: MutesTable;
 }

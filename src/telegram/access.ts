@@ -53,6 +53,15 @@ export function mayActOnIncidents(a: Access, policy: ActionPolicy): boolean {
   return policy === "chat" && a.role === "allowed-chat";
 }
 
+/**
+ * /mute and /unmute (design.md §3): admins, for any chat; a person allowed personally, in their own private
+ * chat and for that chat only.
+ */
+export function mayMute(a: Access, targetChatId: number): boolean {
+  if (a.role === "admin") return true;
+  return a.role === "allowed-user" && a.userId !== null && a.chatId === a.userId && targetChatId === a.userId;
+}
+
 /** Who may decide on a new-chat request (Allow / Ignore / Block). */
 export const mayDecideOnChats = isAdmin;
 

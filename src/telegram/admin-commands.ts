@@ -1,5 +1,5 @@
-// The admins' commands (design.md §2): /accepted, /accept<id>, /deny<id>, /ban<id>, /unban<id>, /banned,
-// /debug, /help. The caller has already checked that the sender is an admin (access.ts).
+// The admins' commands (design.md §2, §3): /accepted, /accept<id>, /deny<id>, /ban<id>, /unban<id>, /banned,
+// /debug, /help; /filter<id> is in routing-commands.ts. The caller has already checked that the sender is an admin (access.ts).
 //
 // Typed in a group (or a channel's discussion, or anyone else's chat), an answer that names chats (lists,
 // the result of a change) or shows the service's state (/debug: the SIEM address, figures, log lines) is
@@ -18,6 +18,7 @@ import { isChatIdCommand, parseChatIdArg } from "./commands.js";
 import { type BotContext, type BotServices, threadOf } from "./context.js";
 import { chatRefOfStored } from "./names.js";
 import { describeError } from "./notify.js";
+import { acceptedRouting } from "./routing-views.js";
 import { sendPlain } from "./send.js";
 
 /** Log lines shown by /debug, and the length each is clipped to. */
@@ -36,7 +37,7 @@ export async function reply(s: BotServices, ctx: BotContext, text: string): Prom
  * privately (they never opened a chat with it, or blocked it), a note saying how to fix that. Never the
  * answer itself. `changed`: the command changed something (the note then says it is done).
  */
-async function answerPrivately(
+export async function answerPrivately(
   s: BotServices,
   ctx: BotContext,
   text: string,
@@ -145,11 +146,20 @@ async function chatList(s: BotServices, state: Extract<ChatState, "allowed" | "b
   const chats = await s.store.chats.list([state]);
   if (chats.length === 0) return state === "allowed" ? c.acceptedEmpty : c.bannedEmpty;
   const title = state === "allowed" ? c.acceptedTitle(chats.length) : c.bannedTitle(chats.length);
+  // Next to each receiving chat: its filters (and topics), whether it is muted, whether the config file manages it.
+  const destinations = state === "allowed" ? await s.store.routing.allDestinations() : new Map();
+  const mutes = state === "allowed" ? await s.store.routing.allActiveMutes(s.now()) : new Map();
   const lines = chats.map((chat) =>
     c.listLine({
       chat: chatRefOfStored(chat),
       since: formatTime(new Date(chat.state_changed_at), s.config.bot.timeZone, s.config.bot.locale),
-      ...(state === "allowed" ? { active: chat.active === 1, inactiveReason: chat.inactive_reason } : {}),
+      ...(state === "allowed"
+        ? {
+            active: chat.active === 1,
+            inactiveReason: chat.inactive_reason,
+            routing: acceptedRouting(s, destinations.get(chat.id) ?? [], mutes.get(chat.id) ?? []),
+          }
+        : {}),
     }),
   );
   return [title, ...lines].join("\n");

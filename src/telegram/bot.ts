@@ -26,6 +26,8 @@ import {
   type AdminCommandName,
   type CommandName,
   isAdminCommand,
+  isMuteCommand,
+  MUTE_COMMANDS,
   type ParsedCommand,
   PUBLIC_COMMANDS,
   parseCommand,
@@ -43,6 +45,7 @@ import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
 import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
 import { RequestPace } from "./request-pace.js";
+import { handleFilterCommand, handleMuteCommand } from "./routing-commands.js";
 import { botTexts } from "./texts.js";
 
 export interface TelegramDeps {
@@ -55,6 +58,8 @@ export interface TelegramDeps {
   metrics: Metrics;
   /** Called after an action changed an incident in the store, so delivery edits every copy now. */
   onIncidentChanged: (incidentId: string) => void;
+  /** Called after /unmute ended mutes, so their summary lines go out now. */
+  onMutesEnded?: () => void;
   /** Figures for /debug (shown one per line; secrets are never in them). */
   debugInfo: () => Promise<Record<string, string | number>>;
   /** The recent log lines (already redacted) for /debug. */
@@ -167,6 +172,13 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
         deps.onIncidentChanged(id);
       } catch (err) {
         logger.warn({ err: describeError(err), incidentId: id }, "onIncidentChanged failed");
+      }
+    },
+    onMutesEnded: () => {
+      try {
+        deps.onMutesEnded?.();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, "onMutesEnded failed");
       }
     },
     debugInfo: deps.debugInfo,
@@ -341,7 +353,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     } catch (err) {
       logger.warn({ err: describeError(err) }, "could not publish the command menu");
     }
-    const adminMenu = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS].map(entry);
+    const adminMenu = [...ADMIN_COMMANDS, ...MUTE_COMMANDS, ...PUBLIC_COMMANDS].map(entry);
     for (const adminId of config.telegram.adminIds) {
       try {
         await bot.api.setMyCommands(adminMenu, { scope: { type: "chat", chat_id: adminId } });
@@ -508,6 +520,8 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
   }
   if (cmd.name === "help" && !isAdmin(ctx.access))
     return handlePublicCommand(s, ctx, { ...cmd, name: "help" });
+  // Admins, and a person in their own private chat: handleMuteCommand asks access.ts.
+  if (isMuteCommand(cmd.name)) return handleMuteCommand(s, ctx, { ...cmd, name: cmd.name });
   if (isAdminCommand(cmd.name)) {
     if (!isAdmin(ctx.access)) {
       // Polite, and the same for every admin command: it tells nothing about chats or the service.
@@ -523,7 +537,11 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
       });
       return "not_allowed";
     }
+    if (cmd.name === "filter") return handleFilterCommand(s, ctx, cmd);
     return handleAdminCommand(s, ctx, { ...cmd, name: cmd.name as AdminCommandName });
   }
-  return handlePublicCommand(s, ctx, { ...cmd, name: cmd.name as Exclude<CommandName, AdminCommandName> });
+  return handlePublicCommand(s, ctx, {
+    ...cmd,
+    name: cmd.name as Exclude<CommandName, AdminCommandName | "mute" | "unmute">,
+  });
 }

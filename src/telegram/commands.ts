@@ -8,17 +8,23 @@ export const ADMIN_COMMANDS = [
   "ban",
   "unban",
   "banned",
+  "filter",
   "debug",
   "help",
 ] as const;
 export const PUBLIC_COMMANDS = ["start", "id", "ping"] as const;
+/** Admins, and a person allowed personally in their own private chat (design.md §3; access.ts decides). */
+export const MUTE_COMMANDS = ["mute", "unmute"] as const;
 export type AdminCommandName = (typeof ADMIN_COMMANDS)[number];
 export type PublicCommandName = (typeof PUBLIC_COMMANDS)[number];
-export type CommandName = AdminCommandName | PublicCommandName;
+export type MuteCommandName = (typeof MUTE_COMMANDS)[number];
+export type CommandName = AdminCommandName | PublicCommandName | MuteCommandName;
 
 /** Commands that take a chat id argument. */
 export const CHAT_ID_COMMANDS = ["accept", "deny", "ban", "unban"] as const;
 export type ChatIdCommandName = (typeof CHAT_ID_COMMANDS)[number];
+/** Commands whose optional chat id may be glued to the name (`/filter-100123 …`, `/mute-100123 2h`). */
+const GLUED_ID_COMMANDS: readonly CommandName[] = [...CHAT_ID_COMMANDS, "filter", ...MUTE_COMMANDS];
 
 export interface ParsedCommand {
   name: CommandName;
@@ -27,9 +33,11 @@ export interface ParsedCommand {
 }
 
 // Longest names first, so `/accepted` never parses as `/accept` + "ed" and `/banned` not as `/ban` + "ned".
-const NAMES_LONGEST_FIRST: readonly CommandName[] = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS].sort(
-  (a, b) => b.length - a.length,
-);
+const NAMES_LONGEST_FIRST: readonly CommandName[] = [
+  ...ADMIN_COMMANDS,
+  ...PUBLIC_COMMANDS,
+  ...MUTE_COMMANDS,
+].sort((a, b) => b.length - a.length);
 const GLUED_ARG_START = /^[-+0-9]/;
 /** Telegram limits a message to 4096 characters; a command line longer than this is not one of ours. */
 const MAX_COMMAND_TEXT = 4096;
@@ -40,6 +48,10 @@ export function isChatIdCommand(name: CommandName): name is ChatIdCommandName {
 
 export function isAdminCommand(name: CommandName): name is AdminCommandName {
   return (ADMIN_COMMANDS as readonly string[]).includes(name);
+}
+
+export function isMuteCommand(name: CommandName): name is MuteCommandName {
+  return (MUTE_COMMANDS as readonly string[]).includes(name);
 }
 
 /**
@@ -67,13 +79,26 @@ export function parseCommand(text: string | undefined | null, botUsername?: stri
     const glued = head.slice(name.length);
     if (glued.length === 0) return { name, arg: rest };
     // Only a chat id may be glued; `/acceptx` is not `/accept x`.
-    if (!isChatIdCommand(name) || !GLUED_ARG_START.test(glued)) return null;
+    if (!GLUED_ID_COMMANDS.includes(name) || !GLUED_ARG_START.test(glued)) return null;
     return { name, arg: rest.length > 0 ? `${glued} ${rest}` : glued };
   }
   return null;
 }
 
 export type ChatIdArg = { ok: true; chatId: number } | { ok: false; reason: "missing" | "invalid" };
+
+/**
+ * The optional chat id that leads the arguments of /filter, /mute and /unmute (glued or after a space):
+ * a whole number. What follows it is the rest; without one, the command acts where it was typed.
+ */
+export function leadingChatId(arg: string): { chatId: number | null; rest: string } | { invalid: string } {
+  const trimmed = arg.trim();
+  const m = /^([-+]?\d+)(?=\s|$)/.exec(trimmed);
+  if (!m) return { chatId: null, rest: trimmed };
+  const parsed = parseChatIdArg(m[1]!);
+  if (!parsed.ok) return { invalid: m[1]! };
+  return { chatId: parsed.chatId, rest: trimmed.slice(m[1]!.length).trim() };
+}
 
 /** A Telegram chat id: a non-zero whole number that fits a double exactly (ids go up to 52 bits). */
 export function parseChatIdArg(arg: string): ChatIdArg {

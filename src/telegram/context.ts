@@ -29,6 +29,8 @@ export interface BotServices {
   texts: Messages;
   extra: BotTexts;
   onIncidentChanged: (incidentId: string) => void;
+  /** Mutes were ended by /unmute: the "N incidents arrived silently" lines are due now. */
+  onMutesEnded: () => void;
   debugInfo: () => Promise<Record<string, string | number>>;
   recentLogLines: () => string[];
   startedAt: number;

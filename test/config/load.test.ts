@@ -80,6 +80,7 @@ describe("loadConfig: defaults", () => {
       httpHost: "127.0.0.1",
       actionPolicy: "users",
       leaseTtlMs: 15_000,
+      silentBelow: null,
     });
     expect(c.logLevel).toBe("info");
   });
@@ -324,7 +325,7 @@ describe("loadConfig: secrets in problems", () => {
     expect(described.MPSIEM_TOKEN).toBe("(not set)");
     expect(described.MPSIEM_AUTH_URL).toBe("https://siem.example.local:3334");
     expect(described.BOT_INITIAL_LOOKBACK).toBe("1d");
-    expect(Object.keys(described)).toHaveLength(35);
+    expect(Object.keys(described)).toHaveLength(36);
     const text = JSON.stringify(described);
     for (const secret of [...configSecrets(c), BOT_TOKEN, PASSWORD, CLIENT_SECRET]) {
       expect(text).not.toContain(secret);

@@ -15,13 +15,14 @@ import { type SiemClient, SiemError } from "../../src/siem/types.js";
 import {
   ADMIN_COMMANDS,
   CHAT_ID_COMMANDS,
+  MUTE_COMMANDS,
   PUBLIC_COMMANDS,
   parseChatIdArg,
   parseCommand,
 } from "../../src/telegram/commands.js";
 
 const BOT = "MpSiemBot";
-const COMMANDS = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS];
+const COMMANDS = [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS, ...MUTE_COMMANDS];
 /** Any text a person can type: printable graphemes, raw code points, control characters. */
 const anyText = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 80 }),

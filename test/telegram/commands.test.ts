@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import {
   ADMIN_COMMANDS,
   CHAT_ID_COMMANDS,
+  leadingChatId,
+  MUTE_COMMANDS,
   PUBLIC_COMMANDS,
   parseChatIdArg,
   parseCommand,
@@ -42,8 +44,24 @@ describe("parseCommand", () => {
     expect(parseCommand("/unban5", BOT)).toEqual({ name: "unban", arg: "5" });
   });
 
+  it("routing commands take an optional chat id, glued or after a space, before their arguments", () => {
+    expect(parseCommand("/filter-100123 severity>=high", BOT)).toEqual({
+      name: "filter",
+      arg: "-100123 severity>=high",
+    });
+    expect(parseCommand("/filter severity>=high", BOT)).toEqual({ name: "filter", arg: "severity>=high" });
+    expect(parseCommand("/mute-100123 2h", BOT)).toEqual({ name: "mute", arg: "-100123 2h" });
+    expect(parseCommand(`/unmute@${BOT}`, BOT)).toEqual({ name: "unmute", arg: "" });
+    expect(parseCommand("/filterx", BOT)).toBeNull();
+    expect(leadingChatId("-100123 severity>=high")).toEqual({ chatId: -100123, rest: "severity>=high" });
+    expect(leadingChatId("2h type=Scan")).toEqual({ chatId: null, rest: "2h type=Scan" });
+    expect(leadingChatId("30m")).toEqual({ chatId: null, rest: "30m" });
+    expect(leadingChatId("0 2h")).toEqual({ invalid: "0" });
+    expect(leadingChatId("")).toEqual({ chatId: null, rest: "" });
+  });
+
   it("recognises every command by name, any case, with or without the bot's name", () => {
-    for (const name of [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS]) {
+    for (const name of [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS, ...MUTE_COMMANDS]) {
       expect(parseCommand(`/${name}`, BOT)?.name).toBe(name);
       expect(parseCommand(`/${name.toUpperCase()}@${BOT.toLowerCase()}`, BOT)?.name).toBe(name);
     }
@@ -62,7 +80,7 @@ describe("parseCommand", () => {
   });
 
   it("never throws and only ever returns a known command", () => {
-    const known = new Set<string>([...ADMIN_COMMANDS, ...PUBLIC_COMMANDS]);
+    const known = new Set<string>([...ADMIN_COMMANDS, ...PUBLIC_COMMANDS, ...MUTE_COMMANDS]);
     fc.assert(
       fc.property(
         fc.oneof(
