@@ -3,9 +3,10 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import SQLite from "better-sqlite3";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { postgresTypes } from "../../src/store/dialect/postgres.js";
+import { openPostgres, postgresTypes } from "../../src/store/dialect/postgres.js";
 import { openStore, type Store, StoreLockedError } from "../../src/store/index.js";
 import { migrationProvider } from "../../src/store/migrations.js";
 import { incidentSummary } from "../helpers/incidents.js";
@@ -217,6 +218,33 @@ describe("postgres: opening the database", () => {
       for (const s of stores) expect((await s.chats.get(1))?.kind).toBe("private");
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("outlives its connection being ended between two statements of a transaction: that transaction fails, the process goes on", async () => {
+    // Found by the two-instance chaos run: pg_terminate_backend of a leader's connections while a
+    // transaction held one between statements took the process down (the pool stops listening for a
+    // connection's errors while it is checked out, and pg throws an unheard one out of the process).
+    const opened = await openPostgres(state.database.target, async () => undefined);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const transaction = opened.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        await query("select pg_terminate_backend($1)", [rows[0]!.pid]);
+        // The server's notice arrives while no statement is running on the connection.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sql`select 1`.execute(trx);
+      });
+      await expect(transaction).rejects.toThrow();
+      expect(uncaught).toEqual([]);
+      // The pool goes on with a new connection.
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(opened.db);
+      expect(rows[0]?.one).toBe(1);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      await opened.close();
     }
   });
 
