@@ -1,12 +1,8 @@
-// BOT_DB_URL: PostgreSQL instead of SQLite. Its password is a secret like the others: never echoed in a
-// config problem, hidden in the described config, and redacted by the logger wherever it appears.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
+import { describe, expect, it } from "vitest";
+import { configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
 import { urlPasswordForms } from "../../src/config/types.js";
 import { createLogger } from "../../src/log/logger.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const VALID: NodeJS.ProcessEnv = {
   MPSIEM_URL: "https://siem.example.local",
@@ -18,34 +14,19 @@ const VALID: NodeJS.ProcessEnv = {
 const DB_PASSWORD = "Db@Pass/w0rd+ x";
 const DB_URL = `postgres://bot:${encodeURIComponent(DB_PASSWORD)}@db.example.local:5432/mpsiem_bot`;
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-config-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig({ env, cwd: dir });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const workspace = configWorkspace("mpsiem-config-");
+const { problemsOf } = workspace;
 
 describe("BOT_DB_URL", () => {
   it("is unset by default: the store is SQLite at BOT_DB_PATH", () => {
-    const c = loadConfig({ env: VALID, cwd: dir });
+    const c = loadConfig({ env: VALID, cwd: workspace.dir });
     expect(c.bot.dbUrl).toBeUndefined();
     expect(describeConfig(c).BOT_DB_URL).toBe("(not set)");
   });
 
   it("accepts a postgres:// or postgresql:// URL as written", () => {
     for (const url of [DB_URL, "postgresql://bot@10.0.0.5/bot?sslmode=require", "postgres://h/db"]) {
-      expect(loadConfig({ env: { ...VALID, BOT_DB_URL: url }, cwd: dir }).bot.dbUrl).toBe(url);
+      expect(loadConfig({ env: { ...VALID, BOT_DB_URL: url }, cwd: workspace.dir }).bot.dbUrl).toBe(url);
     }
   });
 
@@ -75,12 +56,12 @@ describe("BOT_DB_URL", () => {
   });
 
   it("is described without its credentials", () => {
-    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: dir });
+    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: workspace.dir });
     expect(describeConfig(c).BOT_DB_URL).toBe("postgres://***@db.example.local:5432/mpsiem_bot");
   });
 
   it("makes its password a secret in every form: as written, as parsed, decoded", () => {
-    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: dir });
+    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: workspace.dir });
     expect(configSecrets(c)).toEqual(
       expect.arrayContaining([encodeURIComponent(DB_PASSWORD), DB_PASSWORD, "pat-value-123"]),
     );
@@ -90,7 +71,7 @@ describe("BOT_DB_URL", () => {
   });
 
   it("never reaches a log line, whether logged as the URL, a decoded password or inside an error", () => {
-    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: dir });
+    const c = loadConfig({ env: { ...VALID, BOT_DB_URL: DB_URL }, cwd: workspace.dir });
     const lines: string[] = [];
     const { logger } = createLogger({
       level: "debug",

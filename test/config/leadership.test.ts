@@ -1,11 +1,6 @@
-// The settings of several instances and of webhook mode: BOT_LEASE_TTL (default 15 s), BOT_INSTANCE_NAME,
-// TELEGRAM_WEBHOOK_URL with TELEGRAM_WEBHOOK_SECRET (a secret), TELEGRAM_WEBHOOK_HOST and _PORT. Each
-// mistake is named with what to fix; the secret is never echoed.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
+import { describe, expect, it } from "vitest";
+import { configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const VALID: NodeJS.ProcessEnv = {
   MPSIEM_URL: "https://siem.example.local",
@@ -17,27 +12,12 @@ const VALID: NodeJS.ProcessEnv = {
 };
 const HOOK_SECRET = "hook_Secret-value-42";
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-config-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig({ env, cwd: dir });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const workspace = configWorkspace("mpsiem-config-");
+const { problemsOf } = workspace;
 
 describe("settings for several instances and webhook mode", () => {
   it("defaults: a 15 s lease, no instance name (host and pid are used), long polling", () => {
-    const c = loadConfig({ env: VALID, cwd: dir });
+    const c = loadConfig({ env: VALID, cwd: workspace.dir });
     expect(c.bot.leaseTtlMs).toBe(15_000);
     expect(c.bot.instanceName).toBeUndefined();
     expect(c.telegram.webhook).toBeUndefined();
@@ -52,7 +32,7 @@ describe("settings for several instances and webhook mode", () => {
   it("reads the lease TTL and the instance name, and names what is wrong with them", () => {
     const c = loadConfig({
       env: { ...VALID, BOT_LEASE_TTL: "3s", BOT_INSTANCE_NAME: "bot-2.dc1" },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(c.bot.leaseTtlMs).toBe(3_000);
     expect(c.bot.instanceName).toBe("bot-2.dc1");
@@ -73,7 +53,7 @@ describe("settings for several instances and webhook mode", () => {
       TELEGRAM_WEBHOOK_URL: "https://bot.example.com/telegram/hook",
       TELEGRAM_WEBHOOK_SECRET: HOOK_SECRET,
     };
-    const c = loadConfig({ env, cwd: dir });
+    const c = loadConfig({ env, cwd: workspace.dir });
     expect(c.telegram.webhook).toEqual({
       url: "https://bot.example.com/telegram/hook",
       secret: HOOK_SECRET,
@@ -86,7 +66,7 @@ describe("settings for several instances and webhook mode", () => {
     expect(JSON.stringify(described)).not.toContain(HOOK_SECRET);
     const listening = loadConfig({
       env: { ...env, TELEGRAM_WEBHOOK_HOST: "0.0.0.0", TELEGRAM_WEBHOOK_PORT: "8080" },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(listening.telegram.webhook).toMatchObject({ host: "0.0.0.0", port: 8080 });
   });

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
+import { describe, expect, it } from "vitest";
+import { configSecrets, describeConfig, loadConfig } from "../../src/config/load.js";
 import { secretValues } from "../../src/config/types.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const PASSWORD = "pa55-w0rd-value";
 const CLIENT_SECRET = "client-secret-value";
@@ -19,34 +19,14 @@ const VALID: NodeJS.ProcessEnv = {
   TELEGRAM_ADMIN_IDS: "111111",
 };
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-config-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const workspace = configWorkspace("mpsiem-config-");
+const { problemsOf } = workspace;
 
-/** The problems loadConfig reports, or fails the test if it accepts the input. */
-function problemsOf(env: NodeJS.ProcessEnv, configFile?: string): string[] {
-  try {
-    loadConfig({ env, cwd: dir, configFile });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
-
-function writeYaml(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const writeYaml = workspace.writeFile;
 
 describe("loadConfig: defaults", () => {
   it("fills every default from design.md §1 and types.ts", () => {
-    const c = loadConfig({ env: VALID, cwd: dir });
+    const c = loadConfig({ env: VALID, cwd: workspace.dir });
     expect(c.siem).toEqual({
       url: "https://siem.example.local",
       authUrl: "https://siem.example.local:3334",
@@ -67,7 +47,7 @@ describe("loadConfig: defaults", () => {
       pingAnimation: undefined,
     });
     expect(c.bot).toEqual({
-      dbPath: join(dir, "data", "bot.db"),
+      dbPath: join(workspace.dir, "data", "bot.db"),
       pollIntervalMs: 3_000,
       initialLookbackMs: 24 * 3_600_000,
       overlapMs: 10 * 60_000,
@@ -86,7 +66,7 @@ describe("loadConfig: defaults", () => {
   });
 
   it("derives the auth URL from MPSIEM_URL with port 3334, keeping scheme and host", () => {
-    const c = loadConfig({ env: { ...VALID, MPSIEM_URL: "http://10.0.0.5:8080/core/" }, cwd: dir });
+    const c = loadConfig({ env: { ...VALID, MPSIEM_URL: "http://10.0.0.5:8080/core/" }, cwd: workspace.dir });
     expect(c.siem.url).toBe("http://10.0.0.5:8080/core");
     expect(c.siem.authUrl).toBe("http://10.0.0.5:3334");
   });
@@ -98,14 +78,14 @@ describe("loadConfig: defaults", () => {
         MPSIEM_AUTH_URL: "https://auth.example.local:4444/",
         TELEGRAM_API_ROOT: "http://127.0.0.1:8081/",
       },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(c.siem.authUrl).toBe("https://auth.example.local:4444");
     expect(c.telegram.apiRoot).toBe("http://127.0.0.1:8081");
   });
 
   it("parses every kind of value", () => {
-    const caFile = join(dir, "ca.pem");
+    const caFile = join(workspace.dir, "ca.pem");
     writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     const c = loadConfig({
       env: {
@@ -127,14 +107,14 @@ describe("loadConfig: defaults", () => {
         BOT_ACTION_POLICY: "chat",
         LOG_LEVEL: "debug",
       },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(c.siem.caFile).toBe(caFile);
     expect(c.siem.tlsVerify).toBe(false);
     expect(c.siem.timeoutMs).toBe(60_000);
     expect(c.telegram.adminIds).toEqual([1, 22, 333]);
     expect(c.telegram.proxy).toBe("socks5://user:pw@127.0.0.1:1080");
-    expect(c.bot.dbPath).toBe(join(dir, "state", "x.db"));
+    expect(c.bot.dbPath).toBe(join(workspace.dir, "state", "x.db"));
     expect(c.bot.pollIntervalMs).toBe(500);
     expect(c.bot.initialLookbackMs).toBe(0);
     expect(c.bot.overlapMs).toBe(5_400_000);
@@ -155,7 +135,7 @@ describe("loadConfig: defaults", () => {
         TELEGRAM_BOT_TOKEN: BOT_TOKEN,
         TELEGRAM_ADMIN_IDS: "5",
       },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(c.siem.token).toBe("pat-123");
     expect(c.siem.password).toBeUndefined();
@@ -164,7 +144,7 @@ describe("loadConfig: defaults", () => {
   it("treats empty variables as unset and ignores unknown ones", () => {
     const c = loadConfig({
       env: { ...VALID, BOT_LOCALE: "", SOME_OTHER_TOOL_SETTING: "x", PATH: "/bin" },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(c.bot.locale).toBe("ru");
   });
@@ -244,7 +224,7 @@ describe("loadConfig: problems", () => {
   });
 
   it("rejects a CA file without a certificate", () => {
-    writeFileSync(join(dir, "empty.pem"), "not a certificate");
+    writeFileSync(join(workspace.dir, "empty.pem"), "not a certificate");
     const problems = problemsOf({ ...VALID, MPSIEM_CA_FILE: "empty.pem" });
     expect(problems).toEqual([
       expect.stringMatching(/^MPSIEM_CA_FILE: expected a PEM file with at least one certificate/),
@@ -283,7 +263,7 @@ describe("loadConfig: problems", () => {
 
   it("puts every problem in the error message too", () => {
     try {
-      loadConfig({ env: { ...VALID, BOT_LOCALE: "de", BOT_MAX_EVENTS: "x" }, cwd: dir });
+      loadConfig({ env: { ...VALID, BOT_LOCALE: "de", BOT_MAX_EVENTS: "x" }, cwd: workspace.dir });
       expect.unreachable();
     } catch (error) {
       expect((error as Error).message).toContain('BOT_LOCALE: expected ru or en, got "de"');
@@ -316,7 +296,7 @@ describe("loadConfig: secrets in problems", () => {
   it("describeConfig shows every setting and hides the secrets", () => {
     const c = loadConfig({
       env: { ...VALID, TELEGRAM_PROXY: "http://u:proxy-pass-value@127.0.0.1:3128" },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     const described = describeConfig(c);
     expect(described.MPSIEM_PASSWORD).toBe("***");
@@ -335,7 +315,7 @@ describe("loadConfig: secrets in problems", () => {
   it("configSecrets adds the proxy password to the secret values", () => {
     const c = loadConfig({
       env: { ...VALID, TELEGRAM_PROXY: "http://u:p%40ss-value@127.0.0.1:3128" },
-      cwd: dir,
+      cwd: workspace.dir,
     });
     expect(configSecrets(c)).toEqual(
       expect.arrayContaining([...secretValues(c), "p%40ss-value", "p@ss-value"]),
@@ -346,7 +326,7 @@ describe("loadConfig: secrets in problems", () => {
 describe("loadConfig: sources", () => {
   it("environment beats the YAML file, the file beats the defaults", () => {
     const file = writeYaml("settings.yaml", "BOT_LOCALE: en\nBOT_MAX_EVENTS: 7\nBOT_POLL_INTERVAL: 1.5\n");
-    const c = loadConfig({ env: { ...VALID, BOT_MAX_EVENTS: "9" }, cwd: dir, configFile: file });
+    const c = loadConfig({ env: { ...VALID, BOT_MAX_EVENTS: "9" }, cwd: workspace.dir, configFile: file });
     expect(c.bot.maxEvents).toBe(9);
     expect(c.bot.locale).toBe("en");
     expect(c.bot.pollIntervalMs).toBe(1_500);
@@ -370,7 +350,7 @@ describe("loadConfig: sources", () => {
         "BOT_POLL_INTERVAL: 1.50",
       ].join("\n"),
     );
-    const c = loadConfig({ env: {}, cwd: dir, configFile: file });
+    const c = loadConfig({ env: {}, cwd: workspace.dir, configFile: file });
     expect(c.telegram.adminIds).toEqual([111, 222]);
     expect(c.siem.tlsVerify).toBe(false);
     expect(c.siem.password).toBe(PASSWORD);
@@ -387,7 +367,7 @@ describe("loadConfig: sources", () => {
     );
     const c = loadConfig({
       env: { ...VALID, MPSIEM_PASSWORD: "", MPSIEM_CLIENT_SECRET: "", MPSIEM_USERNAME: "" },
-      cwd: dir,
+      cwd: workspace.dir,
       configFile: file,
     });
     expect(c.siem.password).toBe("0123");
@@ -397,14 +377,18 @@ describe("loadConfig: sources", () => {
 
   it("finds the file through MPSIEM_TELEGRAM_CONFIG, relative to the working directory", () => {
     writeYaml("via-env.yaml", "BOT_LOCALE: en\n");
-    const c = loadConfig({ env: { ...VALID, MPSIEM_TELEGRAM_CONFIG: "via-env.yaml" }, cwd: dir });
+    const c = loadConfig({ env: { ...VALID, MPSIEM_TELEGRAM_CONFIG: "via-env.yaml" }, cwd: workspace.dir });
     expect(c.bot.locale).toBe("en");
   });
 
   it("--config wins over MPSIEM_TELEGRAM_CONFIG", () => {
     writeYaml("a.yaml", "BOT_LOCALE: en\n");
     const b = writeYaml("b.yaml", "BOT_MAX_EVENTS: 3\n");
-    const c = loadConfig({ env: { ...VALID, MPSIEM_TELEGRAM_CONFIG: "a.yaml" }, cwd: dir, configFile: b });
+    const c = loadConfig({
+      env: { ...VALID, MPSIEM_TELEGRAM_CONFIG: "a.yaml" },
+      cwd: workspace.dir,
+      configFile: b,
+    });
     expect(c.bot.locale).toBe("ru");
     expect(c.bot.maxEvents).toBe(3);
   });
@@ -436,8 +420,8 @@ describe("loadConfig: sources", () => {
       new RegExp(`^config file ${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not valid YAML`),
     );
 
-    const missing = problemsOf({ ...VALID }, join(dir, "nope.yaml"));
-    expect(missing).toEqual([`config file ${join(dir, "nope.yaml")}: cannot read (ENOENT)`]);
+    const missing = problemsOf({ ...VALID }, join(workspace.dir, "nope.yaml"));
+    expect(missing).toEqual([`config file ${join(workspace.dir, "nope.yaml")}: cannot read (ENOENT)`]);
   });
 
   it("rejects a YAML file that is not a map", () => {
@@ -449,14 +433,14 @@ describe("loadConfig: sources", () => {
 
   it("reads .env from the working directory without touching process.env", () => {
     writeFileSync(
-      join(dir, ".env"),
+      join(workspace.dir, ".env"),
       Object.entries(VALID)
         .map(([k, v]) => `${k}=${v}`)
         .concat("BOT_LOCALE=en", "BOT_MAX_EVENTS=4")
         .join("\n"),
     );
     const before = { ...process.env };
-    const c = loadConfig({ env: { BOT_MAX_EVENTS: "8" }, cwd: dir });
+    const c = loadConfig({ env: { BOT_MAX_EVENTS: "8" }, cwd: workspace.dir });
     expect(c.siem.password).toBe(PASSWORD);
     expect(c.bot.locale).toBe("en");
     expect(c.bot.maxEvents).toBe(8); // the real environment beats .env
@@ -464,9 +448,9 @@ describe("loadConfig: sources", () => {
   });
 
   it(".env beats the YAML file", () => {
-    writeFileSync(join(dir, ".env"), "BOT_LOCALE=en\n");
+    writeFileSync(join(workspace.dir, ".env"), "BOT_LOCALE=en\n");
     const file = writeYaml("s.yaml", "BOT_LOCALE: ru\nBOT_MAX_EVENTS: 2\n");
-    const c = loadConfig({ env: VALID, cwd: dir, configFile: file });
+    const c = loadConfig({ env: VALID, cwd: workspace.dir, configFile: file });
     expect(c.bot.locale).toBe("en");
     expect(c.bot.maxEvents).toBe(2);
   });

@@ -1,10 +1,10 @@
 // BOT_RETENTION: a duration like the other windows, 90 days by default, never shorter than the windows
 // that still read stored incidents (BOT_CHANGE_WINDOW, BOT_OVERLAP_WINDOW).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, describeConfig, loadConfig } from "../../src/config/load.js";
+import { describe, expect, it } from "vitest";
+import { describeConfig, loadConfig } from "../../src/config/load.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const VALID: NodeJS.ProcessEnv = {
   MPSIEM_URL: "https://siem.example.local",
@@ -14,37 +14,26 @@ const VALID: NodeJS.ProcessEnv = {
 };
 const DAY = 86_400_000;
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-config-retention-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig({ env, cwd: dir });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const workspace = configWorkspace("mpsiem-config-retention-");
+const { problemsOf } = workspace;
 
 describe("BOT_RETENTION", () => {
   it("is 90 days by default and shown by describeConfig", () => {
-    const c = loadConfig({ env: VALID, cwd: dir });
+    const c = loadConfig({ env: VALID, cwd: workspace.dir });
     expect(c.bot.retentionMs).toBe(90 * DAY);
     expect(describeConfig(c).BOT_RETENTION).toBe("90d");
   });
 
   it("takes a duration like the other windows, from the environment or the YAML file", () => {
-    expect(loadConfig({ env: { ...VALID, BOT_RETENTION: "30d" }, cwd: dir }).bot.retentionMs).toBe(30 * DAY);
-    expect(loadConfig({ env: { ...VALID, BOT_RETENTION: "12w" }, cwd: dir }).bot.retentionMs).toBe(84 * DAY);
-    const file = join(dir, "bot.yaml");
+    expect(loadConfig({ env: { ...VALID, BOT_RETENTION: "30d" }, cwd: workspace.dir }).bot.retentionMs).toBe(
+      30 * DAY,
+    );
+    expect(loadConfig({ env: { ...VALID, BOT_RETENTION: "12w" }, cwd: workspace.dir }).bot.retentionMs).toBe(
+      84 * DAY,
+    );
+    const file = join(workspace.dir, "bot.yaml");
     writeFileSync(file, "BOT_RETENTION: 2160h\n");
-    expect(loadConfig({ env: VALID, cwd: dir, configFile: file }).bot.retentionMs).toBe(90 * DAY);
+    expect(loadConfig({ env: VALID, cwd: workspace.dir, configFile: file }).bot.retentionMs).toBe(90 * DAY);
   });
 
   it.each([
@@ -63,8 +52,8 @@ describe("BOT_RETENTION", () => {
     ]);
     // Equal is enough.
     expect(
-      loadConfig({ env: { ...VALID, BOT_RETENTION: "30d", BOT_CHANGE_WINDOW: "30d" }, cwd: dir }).bot
-        .retentionMs,
+      loadConfig({ env: { ...VALID, BOT_RETENTION: "30d", BOT_CHANGE_WINDOW: "30d" }, cwd: workspace.dir })
+        .bot.retentionMs,
     ).toBe(30 * DAY);
   });
 
