@@ -72,6 +72,11 @@ export interface ServiceDeps {
   deliveryTuning?: Partial<DeliveryTuning>;
   /** Prometheus process metrics (on by default; off when several services share one process). */
   processMetrics?: boolean;
+  /**
+   * The clock of what is decided by time: routing at queue time (mutes, active hours), /mute's start and
+   * end, the mute-end summaries, and the poller's and sender's own timing (tests). Default: real time.
+   */
+  now?: () => number;
 }
 
 /** Telegram must have answered within this long for /healthz (long polls return at least every 30 s). */
@@ -151,10 +156,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     metrics,
     apiTransformers: [botGate, pacing],
     onIncidentChanged: kickDelivery,
+    // /unmute: the summary line goes out at the sender's next look.
+    onMutesEnded: kickDelivery,
     debugInfo: () => debugInfo(),
     recentLogLines: () => recentProblems(ring),
     startedAt,
     instance,
+    ...(deps.now ? { now: deps.now } : {}),
   });
 
   /**
@@ -192,6 +200,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       metrics,
       notifyAdmins,
       tuning: deps.deliveryTuning,
+      ...(deps.now ? { now: deps.now } : {}),
     });
     const intake = new Intake({
       config,
@@ -202,6 +211,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       metrics,
       notifyAdmins,
       onQueued: kickDelivery,
+      ...(deps.now ? { now: deps.now } : {}),
     });
     const parts: LeaderParts = { epoch: term.epoch, intake, delivery };
     current = parts;
