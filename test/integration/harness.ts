@@ -72,6 +72,8 @@ export interface InProcessOptions {
   routes?: RouteConfig[];
   pacerLimits?: Partial<PacerLimits>;
   deliveryTuning?: Partial<DeliveryTuning>;
+  /** The service's clock (startService's `now`); give the emulator the same one (WorldOptions.emulator.now). */
+  now?: () => number;
 }
 
 export interface RunningService {
@@ -275,6 +277,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         processMetrics: false,
         ...(opts.pacerLimits ? { pacerLimits: opts.pacerLimits } : {}),
         ...(opts.deliveryTuning ? { deliveryTuning: opts.deliveryTuning } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
       });
       let stopped = false;
       const running: RunningService = {
