@@ -72,6 +72,11 @@ export interface ServiceDeps {
   deliveryTuning?: Partial<DeliveryTuning>;
   /** Prometheus process metrics (on by default; off when several services share one process). */
   processMetrics?: boolean;
+  /**
+   * The clock of what is decided by time: routing at queue time (mutes, active hours), /mute's start and
+   * end, the mute-end summaries, and the poller's and sender's own timing (tests). Default: real time.
+   */
+  now?: () => number;
 }
 
 /** Telegram must have answered within this long for /healthz (long polls return at least every 30 s). */
@@ -101,6 +106,26 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     onConnectionError: (error) =>
       logger.warn({ err: error.message }, "database connection lost; reconnecting"),
   });
+  // The config file's routes replace the ones an earlier start put in the store: their chats are allowed
+  // by being listed, and a chat the file no longer lists stops receiving.
+  const routeSync = await store.routing.syncConfigRoutes(
+    (config.routes ?? []).map((r) => ({
+      chatId: r.chatId,
+      threadId: r.topic,
+      filter: r.filter,
+      silent: r.silent,
+      activeHours: r.activeHours,
+    })),
+  );
+  if ((config.routes?.length ?? 0) > 0 || routeSync.removed.length > 0) {
+    logger.info({ routes: config.routes?.length ?? 0, ...routeSync }, "routes from the config file applied");
+  }
+  if (routeSync.banned.length > 0) {
+    logger.warn(
+      { chats: routeSync.banned },
+      "chats in the config file's routes are banned; they stay banned",
+    );
+  }
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
   // One routine reads an incident and stores it, for the poller and for the buttons alike.
   const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });
@@ -131,10 +156,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     metrics,
     apiTransformers: [botGate, pacing],
     onIncidentChanged: kickDelivery,
+    // /unmute: the summary line goes out at the sender's next look.
+    onMutesEnded: kickDelivery,
     debugInfo: () => debugInfo(),
     recentLogLines: () => recentProblems(ring),
     startedAt,
     instance,
+    ...(deps.now ? { now: deps.now } : {}),
   });
 
   /**
@@ -172,6 +200,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       metrics,
       notifyAdmins,
       tuning: deps.deliveryTuning,
+      ...(deps.now ? { now: deps.now } : {}),
     });
     const intake = new Intake({
       config,
@@ -182,6 +211,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       metrics,
       notifyAdmins,
       onQueued: kickDelivery,
+      ...(deps.now ? { now: deps.now } : {}),
     });
     const parts: LeaderParts = { epoch: term.epoch, intake, delivery };
     current = parts;

@@ -6,6 +6,7 @@
 //   digest-decision.ts  one message per incident, or digests packed full when the backlog is too long
 //   copy-edits.ts       edits of the copies already delivered
 //   telegram-calls.ts   the calls themselves, with their fallbacks and per-call signals
+//   mute-summary.ts     the one line a chat gets when a mute is over
 //
 // - Each chat has one lane working strictly in order — High incidents first, then the rest, each by
 //   id — and lanes of different chats run in parallel, and so do their sends: a slow or hung chat
@@ -23,6 +24,7 @@ import type { Metrics } from "../http/metrics.js";
 import type { RenderOptions } from "../render/types.js";
 import { FencedError, type Store } from "../store/index.js";
 import { type ChatFailure, CopyEditor } from "./copy-edits.js";
+import { MuteSummaries, type SummaryLine } from "./mute-summary.js";
 import { NewMessages } from "./new-messages.js";
 import type { Pacer } from "./pacer.js";
 import { SendWindows } from "./send-window.js";
@@ -93,6 +95,7 @@ export class Delivery {
   private readonly calls: TelegramCalls;
   private readonly edits: CopyEditor;
   private readonly messages: NewMessages;
+  private readonly summaries: MuteSummaries;
   private readonly windows = new SendWindows();
 
   private started = false;
@@ -167,6 +170,17 @@ export class Delivery {
       onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
       busyChats: () => this.busyChats,
     });
+    this.summaries = new MuteSummaries({
+      store: deps.store,
+      calls: this.calls,
+      windows: this.windows,
+      log: this.log,
+      now: this.now,
+      locale: deps.config.bot.locale,
+      backoff: (attempts) => this.backoff(attempts),
+      stopping: () => this.stopping,
+      onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
+    });
   }
 
   start(): void {
@@ -175,7 +189,7 @@ export class Delivery {
     this.loopDone = this.loop();
   }
 
-  /** New rows or a changed incident: look at the outbox now rather than at the next tick. */
+  /** New rows, a changed incident or a mute ended: look at the outbox now rather than at the next tick. */
   kick(): void {
     this.kicked = true;
     this.wake?.();
@@ -307,12 +321,20 @@ export class Delivery {
       if (this.lanes.has(chatId)) continue;
       const notBefore = this.chatNotBefore.get(chatId) ?? 0;
       if (notBefore > now && !withEdits.has(chatId) && !this.telegramAnsweredSinceFailure(chatId)) continue;
-      this.startLane(chatId);
+      this.startLane(chatId, () => this.runLane(chatId));
+    }
+    // Mutes that are over: their line goes out once the chat has nothing else queued (it follows the
+    // incidents it counts), as the chat's lane.
+    for (const [chatId, lines] of await this.summaries.due(now)) {
+      if (this.stopping) return;
+      if (this.lanes.has(chatId) || pending.has(chatId) || withEdits.has(chatId)) continue;
+      if ((this.chatNotBefore.get(chatId) ?? 0) > now) continue;
+      this.startLane(chatId, () => this.runSummaryLane(chatId, lines));
     }
   }
 
-  private startLane(chatId: number): void {
-    const lane = this.runLane(chatId)
+  private startLane(chatId: number, work: () => Promise<void>): void {
+    const lane = work()
       .catch((error: unknown) => {
         this.chatNotBefore.set(chatId, this.now() + 5_000);
         if (error instanceof FencedError) {
@@ -378,6 +400,24 @@ export class Delivery {
           this.earlyRetryUsed.delete(chatId);
         }
       }
+    }
+  }
+
+  /** Sends a chat's mute summary lines, each after the chat's pace allows it. */
+  private async runSummaryLane(chatId: number, lines: SummaryLine[]): Promise<void> {
+    for (const line of lines) {
+      try {
+        await this.pacer.ready(chatId, this.stopWaits.signal);
+      } catch (error) {
+        if (this.stopping) return;
+        throw error;
+      }
+      const step = await this.summaries.send(line);
+      if (step.next === "retry") {
+        this.chatNotBefore.set(chatId, step.at);
+        return;
+      }
+      if (step.next === "stop") return;
     }
   }
 

@@ -146,7 +146,7 @@ export const routingRu: RoutingMessages = {
   muteEnded: (count) =>
     count === 0
       ? "🔔 Тишина закончилась: за это время инцидентов не было."
-      : `🔔 Тишина закончилась: за это время без звука пришло ${count} ${pluralRu(count, "инцидент", "инцидента", "инцидентов")}.`,
+      : `🔔 Тишина закончилась: за это время без звука ${pluralRu(count, "пришёл", "пришли", "пришло")} ${count} ${pluralRu(count, "инцидент", "инцидента", "инцидентов")}.`,
   listRouting: ({ managedByConfig, destinations: list, mutedUntil }) => {
     const parts: string[] = [];
     if (list.length > 0) {

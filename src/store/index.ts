@@ -73,6 +73,7 @@ export { type PruneCounts, RetentionRepository, RetentionTask } from "./retentio
 export {
   type ConfigRoute,
   type ConfigSync,
+  type DueMuteSummary,
   type NewMute,
   ROUTING_GENERATION_KEY,
   RoutingRulesRepository,
@@ -96,7 +97,10 @@ export interface Store {
   readonly closeConfirmations: CloseConfirmationsRepository;
   readonly lease: LeaseRepository;
   readonly updates: UpdatesRepository;
-  /** Routing rules: filters and topics per chat, the config file's routes, mutes. */
+  /**
+   * Routing rules: filters and topics per chat, the config file's routes, mutes. Only the claim of a
+   * mute's summary is fenced (the leader sends it).
+   */
   readonly routing: RoutingRulesRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
@@ -131,7 +135,6 @@ export async function openStore(
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),
     retention: new RetentionRepository(db),
-    routing: new RoutingRulesRepository(db, now),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {
@@ -143,6 +146,7 @@ export async function openStore(
       outbox: new OutboxRepository(db, now, fence),
       settings: new SettingsRepository(db, fence),
       updates: new UpdatesRepository(db, now, fence),
+      routing: new RoutingRulesRepository(db, now, fence),
       fenced: (next) => view(next),
     };
   };

@@ -5,10 +5,12 @@
 // Every change also writes a new generation token (settings "routing.generation") in the same
 // transaction: intake reloads the rules only when the token changed, so it reads them once per change,
 // not once per poll or per incident. Not fenced: any instance may handle an admin's command (webhook mode).
+// Only the mute-end summary's claim is the leader's write (delivery sends the line), fenced like its others.
 
 import { randomUUID } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
-import type { ChatFiltersTable, Database, MutesTable } from "./schema.js";
+import type { Fence } from "./fence.js";
+import type { ChatFiltersTable, ChatState, Database, MutesTable } from "./schema.js";
 
 export const ROUTING_GENERATION_KEY = "routing.generation";
 /** thread_id 0: the chat's own thread (a chat's or a whole-chat mute's). */
@@ -43,6 +45,14 @@ export interface StoredMute {
   endedAt: number | null;
   endedBy: number | null;
   summarySentAt: number | null;
+}
+
+/** A mute over whose summary line has not gone out, with the chat it goes to as the store knows it. */
+export interface DueMuteSummary extends StoredMute {
+  /** null: the chat is not in the store (nowhere to send). */
+  chatState: ChatState | null;
+  /** The chat's own thread (its topic), where a whole-chat mute's line goes. */
+  chatThreadId: number | null;
 }
 
 /** A route of the config file, as the store keeps it. */
@@ -132,6 +142,8 @@ export class RoutingRulesRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number,
+    /** Fences the summary claims (the leader's); the rest of the rules are anyone's to write. */
+    private readonly fence: Fence,
   ) {}
 
   private async touch(trx: Transaction<Database>): Promise<void> {
@@ -509,44 +521,61 @@ export class RoutingRulesRepository {
     });
   }
 
-  /** Mutes over at `now` (by time or /unmute) whose summary has not been claimed yet, oldest first. */
-  async dueSummaries(now: number, limit = 50): Promise<StoredMute[]> {
+  /**
+   * Mutes over at `now` (their end time passed, or /unmute ended them by then) whose summary has not been
+   * claimed yet, oldest first. A chat that is allowed but paused (the bot may not post there, or it is out
+   * of reach) keeps its summaries for when it receives again: they are left out until then.
+   */
+  async dueSummaries(now: number, limit = 50): Promise<DueMuteSummary[]> {
     const rows = await this.db
       .selectFrom("mutes")
-      .selectAll()
-      .where("summary_sent_at", "is", null)
-      .where((eb) => eb.or([eb("ends_at", "<=", now), eb("ended_at", "is not", null)]))
-      .orderBy("id")
+      .leftJoin("chats", "chats.id", "mutes.chat_id")
+      .selectAll("mutes")
+      .select(["chats.state as chat_state", "chats.active as chat_active", "chats.thread_id as chat_thread"])
+      .where("mutes.summary_sent_at", "is", null)
+      .where((eb) => eb.or([eb("mutes.ends_at", "<=", now), eb("mutes.ended_at", "<=", now)]))
+      .where((eb) =>
+        eb.or([eb("chats.id", "is", null), eb("chats.state", "!=", "allowed"), eb("chats.active", "=", 1)]),
+      )
+      .orderBy("mutes.id")
       .limit(limit)
       .execute();
-    return rows.map(toMute);
+    return rows.map((r) => {
+      const { chat_state, chat_active: _active, chat_thread, ...mute } = r;
+      return { ...toMute(mute), chatState: chat_state, chatThreadId: chat_thread };
+    });
   }
 
   /**
    * Claims the summaries of these mutes for sending: only one caller gets each (the summary goes out at
-   * most once, across restarts and instances). Returns the ids this caller claimed.
+   * most once, across restarts and instances). The leader's write: fenced on its epoch, so a leader that
+   * lost its lease claims nothing. Returns the ids this caller claimed.
    */
   async claimSummaries(ids: readonly number[], at: number): Promise<number[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db
-      .updateTable("mutes")
-      .set({ summary_sent_at: at })
-      .where("id", "in", [...ids])
-      .where("summary_sent_at", "is", null)
-      .returning("id")
-      .execute();
+    const rows = await this.fence.run((db) =>
+      db
+        .updateTable("mutes")
+        .set({ summary_sent_at: at })
+        .where("id", "in", [...ids])
+        .where("summary_sent_at", "is", null)
+        .returning("id")
+        .execute(),
+    );
     return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
-  /** Gives a claim back (the send failed for a reason that may pass): it is tried again later. */
+  /** Gives a claim back (the line was not sent, for a reason that may pass): it is tried again later. */
   async releaseSummaries(ids: readonly number[], claimedAt: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.db
-      .updateTable("mutes")
-      .set({ summary_sent_at: null })
-      .where("id", "in", [...ids])
-      .where("summary_sent_at", "=", claimedAt)
-      .execute();
+    await this.fence.run((db) =>
+      db
+        .updateTable("mutes")
+        .set({ summary_sent_at: null })
+        .where("id", "in", [...ids])
+        .where("summary_sent_at", "=", claimedAt)
+        .execute(),
+    );
   }
 
   /** How many outbox rows each mute made silent. */

@@ -84,6 +84,23 @@ describe("Russian plural forms", () => {
     ]);
     expect([1, 2].map(en.notices.digestHeader)).toEqual(["1 new incident", "2 new incidents"]);
   });
+
+  it("the mute-end line agrees with the number, the verb too", () => {
+    expect([0, 1, 3, 5, 11, 21, 22].map(ru.routing.muteEnded)).toEqual([
+      "🔔 Тишина закончилась: за это время инцидентов не было.",
+      "🔔 Тишина закончилась: за это время без звука пришёл 1 инцидент.",
+      "🔔 Тишина закончилась: за это время без звука пришли 3 инцидента.",
+      "🔔 Тишина закончилась: за это время без звука пришло 5 инцидентов.",
+      "🔔 Тишина закончилась: за это время без звука пришло 11 инцидентов.",
+      "🔔 Тишина закончилась: за это время без звука пришёл 21 инцидент.",
+      "🔔 Тишина закончилась: за это время без звука пришли 22 инцидента.",
+    ]);
+    expect([0, 1, 2].map(en.routing.muteEnded)).toEqual([
+      "🔔 The mute is over: no incidents arrived during it.",
+      "🔔 The mute is over: 1 incident arrived silently during it.",
+      "🔔 The mute is over: 2 incidents arrived silently during it.",
+    ]);
+  });
 });
 
 describe("incident words", () => {

@@ -14,7 +14,7 @@ import {
   type FakeUser,
   startFakeBotApi,
 } from "../../src/botapi-fake/index.js";
-import type { BotConfig, Config } from "../../src/config/types.js";
+import type { BotConfig, Config, RouteConfig } from "../../src/config/types.js";
 import type { DeliveryTuning, PacerLimits } from "../../src/delivery/index.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { createLogger } from "../../src/log/logger.js";
@@ -68,8 +68,12 @@ export interface WorldOptions {
 
 export interface InProcessOptions {
   bot?: Partial<BotConfig>;
+  /** The config file's `routes:` (already parsed). */
+  routes?: RouteConfig[];
   pacerLimits?: Partial<PacerLimits>;
   deliveryTuning?: Partial<DeliveryTuning>;
+  /** The service's clock (startService's `now`); give the emulator the same one (WorldOptions.emulator.now). */
+  now?: () => number;
 }
 
 export interface RunningService {
@@ -261,7 +265,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
     async startInProcess(opts = {}) {
       const logs: string[] = [];
-      const cfg = config(opts.bot);
+      const cfg = { ...config(opts.bot), ...(opts.routes ? { routes: opts.routes } : {}) };
       const { logger, ring } = createLogger({
         level: "info",
         secrets: [],
@@ -273,6 +277,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         processMetrics: false,
         ...(opts.pacerLimits ? { pacerLimits: opts.pacerLimits } : {}),
         ...(opts.deliveryTuning ? { deliveryTuning: opts.deliveryTuning } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
       });
       let stopped = false;
       const running: RunningService = {
