@@ -41,6 +41,7 @@ import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
 import { UpdatesRepository } from "./updates.js";
+import { UserLinksRepository } from "./user-links.js";
 
 export type { ApprovalMessage, ChatRequest } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
@@ -49,7 +50,10 @@ export type { DialectName } from "./dialect/types.js";
 export { FencedError, LEASE_NAME } from "./fence.js";
 export {
   type ActionLine,
+  BOT_ACTIONS_KEPT,
+  type BotAction,
   everyRecipient,
+  type IncidentExtras,
   type IncidentRead,
   type IngestResult,
   type Reconcile,
@@ -82,6 +86,7 @@ export {
 } from "./routing-rules.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
+export { type UserLink, UserLinksRepository } from "./user-links.js";
 
 export interface Store {
   readonly dialect: DialectName;
@@ -98,6 +103,8 @@ export interface Store {
   readonly updates: UpdatesRepository;
   /** Routing rules: filters and topics per chat, the config file's routes, mutes. */
   readonly routing: RoutingRulesRepository;
+  /** Telegram users linked to MP accounts (/link). */
+  readonly userLinks: UserLinksRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -132,6 +139,7 @@ export async function openStore(
     lease: new LeaseRepository(db, now),
     retention: new RetentionRepository(db),
     routing: new RoutingRulesRepository(db, now),
+    userLinks: new UserLinksRepository(db, now),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {
