@@ -96,6 +96,8 @@ export interface Store {
   readonly incidents: IncidentsRepository;
   readonly outbox: OutboxRepository;
   readonly audit: AuditRepository;
+  /** Telegram users linked to MP accounts (/link). */
+  readonly userLinks: UserLinksRepository;
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
   readonly closeConfirmations: CloseConfirmationsRepository;
@@ -103,8 +105,6 @@ export interface Store {
   readonly updates: UpdatesRepository;
   /** Routing rules: filters and topics per chat, the config file's routes, mutes. */
   readonly routing: RoutingRulesRepository;
-  /** Telegram users linked to MP accounts (/link). */
-  readonly userLinks: UserLinksRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -134,12 +134,12 @@ export async function openStore(
     path: opened.location,
     chats: new ChatsRepository(db, now),
     audit: new AuditRepository(db, now),
+    userLinks: new UserLinksRepository(db, now),
     approvals: new ApprovalsRepository(db, now),
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),
     retention: new RetentionRepository(db),
     routing: new RoutingRulesRepository(db, now),
-    userLinks: new UserLinksRepository(db, now),
     close: () => opened.close(),
   };
   const view = (epoch: number | null): Store => {
