@@ -29,6 +29,9 @@ export function incidentView(incident: StoredIncident): IncidentView {
     events: incident.events,
     totalEvents: incident.totalEvents,
     lastAction: incident.lastAction,
+    // Issue 14: the assignee, rules, parties and the bot's history on every copy.
+    extras: incident.extras ?? null,
+    botActions: incident.botActions ?? [],
   };
 }
 

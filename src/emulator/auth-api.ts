@@ -9,8 +9,8 @@
 // `Date` header from the emulator's clock.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { sendError } from "./core-api.js";
-import { pathOf, readBody, sendJson, trackedDelay } from "./http-util.js";
+import { sendError, UNAUTHORIZED_BODY } from "./core-api.js";
+import { parseJsonBody, pathOf, readBody, sendJson, trackedDelay } from "./http-util.js";
 import type { EmulatorState } from "./state.js";
 import type { UiLoginRoutes } from "./ui-login.js";
 
@@ -47,6 +47,30 @@ function tokenError(res: ServerResponse, error: string, description?: string): v
   });
 }
 
+const USERS_QUERY_RE = /^\/ptms\/api\/sso\/v1\/users\/query\/?$/i;
+const USERS_QUERY_ROUTE = "POST /ptms/api/sso/v1/users/query";
+
+/** The MP users query (§7.1, S2), Bearer-authenticated like Core; faults and latency apply as to any call. */
+async function handleUsersQuery(
+  state: EmulatorState,
+  method: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const text = await readBody(req);
+  if (method !== "POST") {
+    sendJson(res, 405, { message: `The requested resource does not support http method '${method}'.` });
+    return;
+  }
+  const header = req.headers.authorization ?? "";
+  const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  if (!token || state.authenticateBearer(token) === null) {
+    sendJson(res, 401, UNAUTHORIZED_BODY, { "WWW-Authenticate": "Bearer" });
+    return;
+  }
+  sendJson(res, 200, state.users.query(parseJsonBody(text, {})));
+}
+
 export function createAuthHandler(deps: AuthHandlerDeps): RequestListener {
   return (req, res) => {
     res.setHeader("Date", deps.state.now().toUTCString());
@@ -59,11 +83,18 @@ async function handleAuth(deps: AuthHandlerDeps, req: IncomingMessage, res: Serv
   const { path, query } = pathOf(req);
   const method = (req.method ?? "GET").toUpperCase();
   const isToken = /^\/connect\/token\/?$/i.test(path);
-  const uiRoute = isToken ? null : deps.ui.match(method, path);
-  state.countRequest(isToken ? "POST /connect/token" : (uiRoute?.name ?? `${method} (unknown auth route)`));
+  const isUsersQuery = USERS_QUERY_RE.test(path);
+  const uiRoute = isToken || isUsersQuery ? null : deps.ui.match(method, path);
+  state.countRequest(
+    isToken
+      ? "POST /connect/token"
+      : isUsersQuery
+        ? USERS_QUERY_ROUTE
+        : (uiRoute?.name ?? `${method} (unknown auth route)`),
+  );
   res.on("finish", () => state.countResponse(res.statusCode));
 
-  if (!isToken && !uiRoute) {
+  if (!isToken && !isUsersQuery && !uiRoute) {
     req.resume();
     sendJson(res, 404, {
       message: `The MP SIEM emulator's auth listener serves POST /connect/token and the UI login; not '${path}'`,
@@ -79,6 +110,10 @@ async function handleAuth(deps: AuthHandlerDeps, req: IncomingMessage, res: Serv
     req.resume();
     res.writeHead(503, { "Content-Type": "text/html; charset=utf-8" });
     res.end(UNAVAILABLE_HTML);
+    return;
+  }
+  if (isUsersQuery) {
+    await handleUsersQuery(state, method, req, res);
     return;
   }
   if (uiRoute) {

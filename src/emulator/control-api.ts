@@ -11,6 +11,10 @@
 //   GET  /__emulator/incidents/{idOrKey}/transitions history with measures and via ("api" | "ui")
 //   POST /__emulator/incidents/{idOrKey}/status      {"status": "Closed", "comment": "…"} as if in the SIEM UI
 //   POST /__emulator/incidents/{idOrKey}/assign      {"userId": "…" | null} as if in the SIEM UI
+//   GET  /__emulator/incidents/{idOrKey}/updates     every PUT /api/incidents/{id} for it (body, status, error)
+//   GET  /__emulator/updates                         every PUT /api/incidents/{id} (UpdateRecord[])
+//   GET  /__emulator/users                           the MP users (id, userName, names, status)
+//   POST /__emulator/users                           {"userName", "firstName"?, "lastName"?, "status"?} → 201 user
 //   POST /__emulator/incidents/{idOrKey}/events      {"count"?: n, "events"?: [...], "touchModified": bool} correlation adds events
 //   GET  /__emulator/incidents/{idOrKey}/issues      its tasks
 //   POST /__emulator/incidents/{idOrKey}/issues      TaskInput → 201 task
@@ -266,6 +270,47 @@ export function createControlHandler(state: EmulatorState, caCertPem: string | u
         if (userId === undefined || userId === "")
           throw new EmulatorError(400, "userId must be a non-empty string or null");
         sendJson(res, 200, state.assign(params[0] as string, userId));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/__emulator\/incidents\/([^/]+)\/updates\/?$/,
+      doc: "GET /__emulator/incidents/{idOrKey}/updates — every PUT /api/incidents/{id} for it",
+      handle: ({ res, params }) => sendJson(res, 200, state.updatesOf(params[0] as string)),
+    },
+    {
+      method: "GET",
+      pattern: /^\/__emulator\/updates\/?$/,
+      doc: "GET /__emulator/updates — every PUT /api/incidents/{id}, oldest first",
+      handle: ({ res }) => sendJson(res, 200, state.updatesOf()),
+    },
+    {
+      method: "GET",
+      pattern: /^\/__emulator\/users\/?$/,
+      doc: "GET /__emulator/users — the MP users",
+      handle: ({ res }) => sendJson(res, 200, state.users.list()),
+    },
+    {
+      method: "POST",
+      pattern: /^\/__emulator\/users\/?$/,
+      doc: "POST /__emulator/users {userName, firstName?, lastName?, status?} — add an MP user",
+      handle({ res, body }) {
+        const object = bodyObject(body);
+        const userName = stringField(object, "userName");
+        if (userName === undefined) throw new EmulatorError(400, "userName is required");
+        const status = object.status;
+        if (status !== undefined && status !== "active" && status !== "blocked")
+          throw new EmulatorError(400, "status must be active or blocked");
+        sendJson(
+          res,
+          201,
+          state.addUser({
+            userName,
+            firstName: stringField(object, "firstName") ?? "",
+            lastName: stringField(object, "lastName") ?? "",
+            ...(status !== undefined ? { status } : {}),
+          }),
+        );
       },
     },
     {

@@ -6,7 +6,7 @@
 //   GET  /api/incidents/{id}/events[?offset=&limit=]           events, a bare array (§5.1, §8.4)
 //   GET  /api/incidents/{id}/events/count                      {"count": n}
 //   PUT  /api/incidents/{id}/transitions                       status change → 204 (§6.1, §8.5)
-//   PUT  /api/incidents/{id}                                   update; only `assigned` is applied → 204 (§6.3)
+//   PUT  /api/incidents/{id}                                   update with the full body; only `assigned` is applied → 204; partial → 400 (§6.3)
 //   GET  /api/incidentsReadModel/incidents/{id}/transitions    history (§6.2, §8.6); also /api/incidents/{id}/transitions
 //   GET  /api/incidents/{id}/issues, /issues/count             tasks (§4, S2, S4)
 //   GET  /api/incidents/settings                               {"showContentFromDescendants": false} (§4, S4)
@@ -236,12 +236,10 @@ const ROUTES: readonly ApiRoute[] = [
     pattern: new RegExp(`^/api/incidents/${ID}/?$`, "i"),
     name: "PUT /api/incidents/{id}",
     incidentCall: "update",
-    async handle({ req, res, params, state }) {
+    async handle({ req, res, params, state, subject }) {
+      // Recorded even when refused (a partial body, not JSON-object), so tests can see what was sent.
       const body = parseJsonBody(await readBody(req));
-      if (!isRecord(body)) {
-        throw new EmulatorError(400, 'The body must be a JSON object like {"assigned":"<user id>", …}');
-      }
-      state.updateFromApi(params[0] as string, body);
+      state.updateFromApi(params[0] as string, body, subject);
       sendNoContent(res);
     },
   },

@@ -13,6 +13,7 @@ import { createControlHandler } from "./control-api.js";
 import { createCoreHandler } from "./core-api.js";
 import { EmulatorState } from "./state.js";
 import { createAuthUiRoutes, createCoreUiRoutes } from "./ui-login.js";
+import type { UserInput } from "./users.js";
 
 export { PRODUCT_VERSION, UNAUTHORIZED_BODY } from "./core-api.js";
 export { EmulatorError } from "./errors.js";
@@ -34,8 +35,11 @@ export {
   type IncidentInput,
   type TaskInput,
   type TransitionRecord,
+  UPDATE_REQUIRED_FIELDS,
+  type UpdateRecord,
   userIdFor,
 } from "./state.js";
+export type { EmulatorUser, UserInput } from "./users.js";
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -59,6 +63,8 @@ export interface EmulatorOptions {
   password?: string;
   clientSecret?: string;
   clientId?: string;
+  /** MP users besides the API account (the users query, assignment). */
+  users?: UserInput[];
   /** Static personal access tokens accepted as Bearer (MP 27.x, §2.2). */
   personalTokens?: string[];
   /** expires_in of issued tokens, seconds. Default 86400. */
@@ -218,6 +224,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     clientId: opts.clientId ?? EMULATOR_DEFAULTS.clientId,
     clientSecret: opts.clientSecret ?? EMULATOR_DEFAULTS.clientSecret,
   };
+  // The API account is an MP user too: its UUID is the changedBy of the transitions it makes.
+  state.addUser({ userName: account.username, firstName: "API", lastName: "Account" });
+  for (const user of opts.users ?? []) state.addUser(user);
   let authOrigin = "";
   const coreHandler = createCoreHandler({
     state,

@@ -29,6 +29,8 @@ import {
   hostileEventDescriptions,
   hostileText,
 } from "./scenarios.js";
+import { userIdFor } from "./user-id.js";
+import { type EmulatorUser, UserDirectory, type UserInput } from "./users.js";
 import type { WhereField, WhereFieldReader } from "./where.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +173,39 @@ export interface TransitionRecord {
   /** "api" = PUT /api/incidents/{id}/transitions; "ui" = setStatus (a person in the SIEM UI). */
   via: "api" | "ui";
 }
+
+/** One `PUT /api/incidents/{id}` as it came in, accepted (204) or refused (400), for tests to read. */
+export interface UpdateRecord {
+  incidentId: string;
+  key: string | null;
+  /** The body as sent (a JSON value). */
+  body: unknown;
+  /** The token's user. */
+  subject: string;
+  at: string;
+  status: 204 | 400 | 404;
+  error: string | null;
+}
+
+/**
+ * The fields of the full editable incident (§6.3, §8.7, S11). MP rebuilds the incident from the body,
+ * so a body without them is refused rather than read as "clear the rest" (S3: the format to send
+ * differs from the one read; a partial body is not what any working client sends).
+ */
+export const UPDATE_REQUIRED_FIELDS = [
+  "assigned",
+  "attackers",
+  "description",
+  "detected",
+  "groups",
+  "influence",
+  "name",
+  "parameters",
+  "severity",
+  "source",
+  "targets",
+  "type",
+] as const;
 
 export interface FaultsView {
   /** 503 on every /api call: until this time (ISO), "until cleared", or null when off. */
@@ -339,11 +374,7 @@ export function canonicalStatus(value: unknown): IncidentStatus | undefined {
 }
 
 /** A stable UUID for a user name, so history rows name the same user across runs. */
-export function userIdFor(subject: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < subject.length; i++) hash = Math.imul(hash ^ subject.charCodeAt(i), 0x01000193);
-  return new Random(hash >>> 0).uuid();
-}
+export { userIdFor };
 
 function toInstant(value: Date | string, field: string): Instant {
   if (value instanceof Date) {
@@ -495,6 +526,10 @@ export class EmulatorState {
   private responseCounts = new Map<string, number>();
   private controlRequestCount = 0;
   private statsSince: Date;
+
+  /** MP users (the users query, assignee names). */
+  readonly users = new UserDirectory();
+  private readonly updateLog: UpdateRecord[] = [];
 
   private generatorTimer: NodeJS.Timeout | null = null;
   private generatedCount = 0;
@@ -1062,7 +1097,7 @@ export class EmulatorState {
       status: r.view.status,
       severity: r.severity,
       created: r.createdText,
-      assigned: assignedView(r.view.assignedId),
+      assigned: assignedView(r.view.assignedId, this.users),
       isConfirmed: r.view.isConfirmed,
     };
   }
@@ -1092,7 +1127,7 @@ export class EmulatorState {
       created: r.createdText,
       detected: formatInstant(r.detected),
       modified: v.modifiedText,
-      assigned: assignedView(v.assignedId),
+      assigned: assignedView(v.assignedId, this.users),
       reporter: null,
       influence: "",
       parameters: [],
@@ -1146,16 +1181,58 @@ export class EmulatorState {
    * `PUT /api/incidents/{id}` (§6.3). Only `assigned` (a user id string, or null to unassign) is
    * applied; the other fields of the full body are accepted and ignored, `status` included (§10 #17).
    */
-  updateFromApi(id: string, body: Record<string, unknown>): void {
-    const record = this.requireById(id);
-    if (!("assigned" in body)) return;
-    const assigned = body.assigned;
-    if (assigned !== null && typeof assigned !== "string") {
-      throw new EmulatorError(400, "assigned must be a user id string or null");
+  updateFromApi(id: string, body: unknown, subject = "api"): void {
+    const record = this.byId.get(id);
+    const entry: UpdateRecord = {
+      incidentId: id,
+      key: record?.key ?? null,
+      body: structuredClone(body),
+      subject,
+      at: formatInstant(instantFromMs(this.clock().getTime())),
+      status: 204,
+      error: null,
+    };
+    this.updateLog.push(entry);
+    if (this.updateLog.length > MAX_UPDATE_LOG) this.updateLog.shift();
+    try {
+      if (!record) throw new EmulatorError(404, `Incident '${id}' was not found`);
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new EmulatorError(400, 'The body must be a JSON object like {"assigned":"<user id>", …}');
+      }
+      const fields = body as Record<string, unknown>;
+      const missing = UPDATE_REQUIRED_FIELDS.filter((f) => !(f in fields));
+      if (missing.length > 0) {
+        throw new EmulatorError(
+          400,
+          `The update must carry the full editable incident (as the details call returns it); missing: ${missing.join(", ")}`,
+        );
+      }
+      const assigned = fields.assigned;
+      if (assigned !== null && typeof assigned !== "string") {
+        throw new EmulatorError(400, "assigned must be a user id string or null");
+      }
+      const next = assigned === null || assigned.trim() === "" ? null : assigned.trim();
+      if (next === record.assignedId) return;
+      this.applyAssignment(record, next);
+    } catch (error) {
+      if (error instanceof EmulatorError) {
+        entry.status = error.status === 404 ? 404 : 400;
+        entry.error = error.message;
+      }
+      throw error;
     }
-    const next = assigned === null || assigned.trim() === "" ? null : assigned.trim();
-    if (next === record.assignedId) return;
-    this.applyAssignment(record, next);
+  }
+
+  /** Every `PUT /api/incidents/{id}` so far (the latest MAX_UPDATE_LOG), oldest first; optionally one incident's. */
+  updatesOf(idOrKey?: string): UpdateRecord[] {
+    const id = idOrKey === undefined ? undefined : this.require(idOrKey).id;
+    return this.updateLog
+      .filter((u) => id === undefined || u.incidentId === id)
+      .map((u) => ({ ...u, body: structuredClone(u.body) }));
+  }
+
+  addUser(input: UserInput): EmulatorUser {
+    return this.users.add(input);
   }
 
   /** `GET /api/incidentsReadModel/incidents/{id}/transitions` (§8.6). */
@@ -1543,10 +1620,14 @@ function totalEvents(record: IncidentRecord): number {
   return record.baseEventsCount + record.addedEvents.length;
 }
 
-/** The list and details show an assignee as a user object (S11: {id, firstName, lastName}); names are unknown here. */
-function assignedView(userId: string | null): Record<string, unknown> | null {
-  return userId === null ? null : { id: userId, firstName: "", lastName: "" };
+/** The list and details show an assignee as a user object (S11: {id, firstName, lastName}), named when the user is known. */
+function assignedView(userId: string | null, users: UserDirectory): Record<string, unknown> | null {
+  if (userId === null) return null;
+  const user = users.byId(userId);
+  return { id: userId, firstName: user?.firstName ?? "", lastName: user?.lastName ?? "" };
 }
+
+const MAX_UPDATE_LOG = 10_000;
 
 function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0) {

@@ -4,6 +4,7 @@ import type { AdminChatCommand, ChatKind, ChatRef, Messages } from "./messages.j
 import { formatDurationWith, pluralEn } from "./plural.js";
 import { routingEn } from "./routing-en.js";
 import { chatName, clipPlain, inline, personName } from "./shared.js";
+import { workflowEn } from "./workflow-en.js";
 
 const EMPTY = "—";
 
@@ -240,6 +241,7 @@ export const en: Messages = {
   },
 
   routing: routingEn,
+  workflow: workflowEn,
 
   debug: {
     title: "Bot state",

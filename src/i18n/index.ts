@@ -20,6 +20,7 @@ export type {
   RoutingMessages,
 } from "./messages.js";
 export { pluralEn, pluralRu } from "./plural.js";
+export type { BotActionKind, CloseReasonKey, LinkView, WorkflowMessages } from "./workflow-messages.js";
 export { en, ru };
 
 const CATALOGUES: Record<Locale, Messages> = { ru, en };

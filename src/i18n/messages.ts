@@ -10,6 +10,7 @@
 
 import type { Locale } from "../config/types.js";
 import type { MatcherProblem } from "../routing/index.js";
+import type { WorkflowMessages } from "./workflow-messages.js";
 
 /** What kind of Telegram chat a request or list line is about. A forum topic is a thread of a supergroup. */
 export type ChatKind = "private" | "group" | "supergroup" | "channel" | "topic";
@@ -343,6 +344,7 @@ export interface Messages {
   };
 
   routing: RoutingMessages;
+  workflow: WorkflowMessages;
 
   debug: DebugLabels;
 }

@@ -4,6 +4,7 @@ import type { AdminChatCommand, ChatKind, ChatRef, Messages } from "./messages.j
 import { formatDurationWith, pluralRu } from "./plural.js";
 import { routingRu } from "./routing-ru.js";
 import { chatName, clipPlain, inline, personName } from "./shared.js";
+import { workflowRu } from "./workflow-ru.js";
 
 const EMPTY = "—";
 
@@ -236,6 +237,7 @@ export const ru: Messages = {
   },
 
   routing: routingRu,
+  workflow: workflowRu,
 
   debug: {
     title: "Состояние бота",

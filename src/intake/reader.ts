@@ -2,7 +2,7 @@
 // message, changes the poller finds, Refresh and the other buttons. A read is combined with the stored
 // state by reconcileRead, so a lagging read model never takes a copy back to an older state.
 import type { SiemClient } from "../siem/types.js";
-import type { IncidentRead, Store, StoredIncident } from "../store/index.js";
+import type { BotAction, IncidentRead, Store, StoredIncident } from "../store/index.js";
 import { reconcileRead } from "./reconcile.js";
 
 export interface IncidentReaderDeps {
@@ -54,14 +54,19 @@ export class IncidentReader {
    * A transition made through the bot has just been accepted (204): the copies show the new status and
    * who made it at once, before the SIEM's read model does.
    */
-  async recordOwnChange(id: string, status: string, by: string): Promise<StoredIncident | undefined> {
+  async recordOwnChange(
+    id: string,
+    status: string,
+    by: string,
+    /** The action for the card's bot history (issue 14), if this change is one. */
+    botAction?: Omit<BotAction, "by" | "at">,
+  ): Promise<StoredIncident | undefined> {
     const siemNow = this.deps.siem.siemNow();
-    return this.deps.store.incidents.recordAction(id, {
-      status,
-      by,
-      at: new Date(this.now()),
-      pending: true,
-      siemAt: siemNow === null ? null : new Date(siemNow),
-    });
+    const at = new Date(this.now());
+    return this.deps.store.incidents.recordAction(
+      id,
+      { status, by, at, pending: true, siemAt: siemNow === null ? null : new Date(siemNow) },
+      botAction ? { ...botAction, by, at } : undefined,
+    );
   }
 }

@@ -2,7 +2,32 @@
 // Telegram allows 1–64 bytes; an incident UUID (36) or a chat id (≤ 21) plus a short prefix fits.
 // Anything that does not parse is answered as "unknown" and changes nothing.
 
-export type IncidentAction = "refresh" | "approve" | "close" | "close_yes" | "close_no";
+export type IncidentAction =
+  | "refresh"
+  | "approve"
+  | "take"
+  | "resolve"
+  | "close"
+  | "close_yes" // close as a false positive (the contract's "Yes, close")
+  | "close_duplicate"
+  | "close_authorised" // a test or authorised activity
+  | "close_other"
+  | "close_no";
+
+/** Why an incident is closed: each of the confirmation step's buttons but Cancel. */
+export type CloseReason = "false_positive" | "duplicate" | "authorised" | "other";
+
+const CLOSE_REASONS: Partial<Record<IncidentAction, CloseReason>> = {
+  close_yes: "false_positive",
+  close_duplicate: "duplicate",
+  close_authorised: "authorised",
+  close_other: "other",
+};
+
+/** The reason a confirmation button closes with; null for any other action. */
+export function closeReasonOf(action: IncidentAction): CloseReason | null {
+  return CLOSE_REASONS[action] ?? null;
+}
 export type ChatDecision = "allow" | "ignore" | "block";
 
 export type CallbackData =
@@ -15,6 +40,11 @@ const INCIDENT_CODES: Record<IncidentAction, string> = {
   close: "c",
   close_yes: "cy",
   close_no: "cn",
+  take: "t",
+  resolve: "rs",
+  close_duplicate: "cd",
+  close_authorised: "ca",
+  close_other: "co",
 };
 const CHAT_CODES: Record<ChatDecision, string> = { allow: "al", ignore: "ig", block: "bl" };
 

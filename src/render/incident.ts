@@ -45,6 +45,15 @@ const LABEL_MAX = 64; // a status or severity shown verbatim
 const ACTOR_MAX = 128;
 const ACTION_LINE_MAX = 300;
 const ID_MAX_CODE_POINTS = 128;
+// The workflow's lines (issue 14): few and clipped, so they add at most about 2,000 characters.
+const PARTY_SHOWN = 3;
+const PARTY_NAME_MAX = 64;
+const RULES_SHOWN = 3;
+const RULE_NAME_MAX = 100;
+const HISTORY_SHOWN = 5;
+const HISTORY_LINE_MAX = 200;
+const BOT_ACTIONS = new Set(["approve", "take", "resolve", "close"]);
+const CLOSE_REASONS = new Set(["false_positive", "duplicate", "authorised", "other"]);
 
 // The shrinking schedule (UTF-16 units), tried in this order.
 const EVENT_TEXT_STEPS = [300, 150, 60];
@@ -63,6 +72,9 @@ interface Budget {
   events: number;
   description: number;
   name: number;
+  /** The last resort for an absurd MPSIEM_URL: the bot history, then the parties, are left out. */
+  history?: boolean;
+  parties?: boolean;
 }
 
 interface Prepared {
@@ -80,6 +92,61 @@ interface Prepared {
   description: string;
   events: { time: string; text: string }[];
   totalEvents: number;
+  /** [label, value] lines after the status: assignee, rules, targets, attackers (only those known). */
+  workflow: Array<[string, string]>;
+  /** The bot history's lines, oldest first. */
+  history: string[];
+}
+
+/** "a, b, c и ещё 2": the first few names, each cleaned and clipped. */
+function someNames(names: unknown, shown: number, max: number, andMore: (n: number) => string): string {
+  const list = (Array.isArray(names) ? names : [])
+    .map((n) => clipText(cleanInline(n), max))
+    .filter((n) => n !== "");
+  if (list.length === 0) return "";
+  const head = list.slice(0, shown).join(", ");
+  return list.length > shown ? `${head} ${andMore(list.length - shown)}` : head;
+}
+
+function workflowLines(
+  view: IncidentView,
+  opts: RenderOptions,
+): { lines: Array<[string, string]>; history: string[] } {
+  const w = t(opts.locale).workflow.card;
+  const lines: Array<[string, string]> = [];
+  const x = view.extras;
+  if (x) {
+    const assignee = x.assignee
+      ? clipText(cleanInline(x.assignee.name) || cleanInline(x.assignee.id), 128)
+      : "";
+    if (assignee) lines.push([w.assignee, assignee]);
+    const rules = someNames(x.rules, RULES_SHOWN, RULE_NAME_MAX, w.andMore);
+    if (rules) lines.push([w.rules, rules]);
+    const targets = someNames(x.targets, PARTY_SHOWN, PARTY_NAME_MAX, w.andMore);
+    if (targets) lines.push([w.targets, targets]);
+    const attackers = someNames(x.attackers, PARTY_SHOWN, PARTY_NAME_MAX, w.andMore);
+    if (attackers) lines.push([w.attackers, attackers]);
+  }
+  const history = (Array.isArray(view.botActions) ? view.botActions : [])
+    .filter((a) => a && BOT_ACTIONS.has(a.action))
+    .slice(-HISTORY_SHOWN)
+    .map((a) =>
+      clipText(
+        cleanInline(
+          w.historyLine({
+            time: formatTimeNear(a.at, view.incident.created, opts.timeZone, opts.locale),
+            who: clipText(cleanInline(a.by), ACTOR_MAX) || t(opts.locale).empty,
+            action: a.action as "approve" | "take" | "resolve" | "close",
+            reason:
+              a.reason !== null && CLOSE_REASONS.has(a.reason)
+                ? (a.reason as "false_positive" | "duplicate" | "authorised" | "other")
+                : null,
+          }),
+        ),
+        HISTORY_LINE_MAX,
+      ),
+    );
+  return { lines, history };
 }
 
 function prepare(view: IncidentView, opts: RenderOptions): Prepared {
@@ -110,6 +177,7 @@ function prepare(view: IncidentView, opts: RenderOptions): Prepared {
   }
 
   const oneLine = (value: unknown, max: number) => clipText(cleanInline(value), max) || m.empty;
+  const workflow = workflowLines(view, opts);
   const severityRaw = cleanInline(inc.severity);
   return {
     mark: severityMark(severityRaw),
@@ -125,6 +193,8 @@ function prepare(view: IncidentView, opts: RenderOptions): Prepared {
     description: cleanBlock(inc.description),
     events,
     totalEvents,
+    workflow: workflow.lines,
+    history: workflow.history,
   };
 }
 
@@ -150,7 +220,15 @@ function build(p: Prepared, opts: RenderOptions, budget: Budget): { html: string
   field(L.name, clipText(p.name, budget.name) || m.empty);
   field(L.status, p.status);
   if (p.actionLine) line(`<i>${escapeHtml(p.actionLine)}</i>`, p.actionLine);
+  for (const [label, value] of p.workflow) {
+    const isParty = label === m.workflow.card.targets || label === m.workflow.card.attackers;
+    if (!isParty || budget.parties !== false) field(label, value);
+  }
   line(`🔗 <a href="${escapeHtml(p.url)}">${escapeHtml(m.incident.openInSiem)}</a>`, `🔗 ${p.url}`);
+  if (p.history.length > 0 && budget.history !== false) {
+    line(`<b>${escapeHtml(m.workflow.card.history)}:</b>`, `${m.workflow.card.history}:`);
+    for (const h of p.history) line(`• ${escapeHtml(h)}`, `• ${h}`);
+  }
 
   const description = budget.description > 0 ? clipText(p.description, budget.description) : "";
   if (description) {
@@ -194,6 +272,9 @@ function* budgets(shownEvents: number): Generator<Budget> {
   for (const description of DESCRIPTION_STEPS.slice(1))
     yield { eventText, events: 0, description, name: firstName! };
   for (const name of NAME_STEPS.slice(1)) yield { eventText, events: 0, description: 0, name };
+  const name = NAME_STEPS.at(-1)!;
+  yield { eventText, events: 0, description: 0, name, history: false };
+  yield { eventText, events: 0, description: 0, name, history: false, parties: false };
 }
 
 /**

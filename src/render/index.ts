@@ -2,7 +2,13 @@
 
 export { type DigestMessage, renderDigest, renderDigestPage } from "./digest.js";
 export { incidentUrl, renderIncident, SEVERITY_MARK, SIEM_ACTOR, severityMark } from "./incident.js";
-export { chatRequestKeyboard, incidentKeyboard, isActionableStatus } from "./keyboards.js";
+export {
+  chatRequestKeyboard,
+  incidentKeyboard,
+  isActionableStatus,
+  isOffered,
+  offeredActions,
+} from "./keyboards.js";
 export {
   cleanBlock,
   cleanInline,

@@ -26,6 +26,24 @@ export interface IncidentView {
   confirmingClose?: boolean;
   /** Delivered without a notification: the title shows 🔕 (kept in every edit). */
   silent?: boolean;
+  /** From the details (issue 14): who holds it, the correlation rules, targets and attackers. */
+  extras?: CardExtras | null;
+  /** The last actions taken through the bot, oldest first. */
+  botActions?: CardBotAction[];
+}
+
+export interface CardExtras {
+  assignee: { id: string; name: string } | null;
+  rules: string[];
+  targets: string[];
+  attackers: string[];
+}
+
+export interface CardBotAction {
+  action: string; // "approve" | "take" | "resolve" | "close"; anything else is not shown
+  reason: string | null;
+  by: string;
+  at: Date;
 }
 
 export interface RenderOptions {

@@ -14,6 +14,8 @@ import {
   parseIncidentPage,
   parseJson,
   parseSystemInfo,
+  parseTransitionHistory,
+  parseUsers,
 } from "./parse.js";
 import { formatSiemTime } from "./time.js";
 import { createAgent, exchange, type HttpAnswer, type HttpCall } from "./transport.js";
@@ -25,9 +27,12 @@ import {
   type SiemClient,
   SiemError,
   type SiemErrorKind,
+  type SiemUser,
   type SystemInfo,
+  type TransitionEntry,
   type TransitionTarget,
 } from "./types.js";
+import { updateBodyOf } from "./update-body.js";
 
 /** Pino-compatible: the client always calls `(fields, message)`. */
 export interface SiemLogger {
@@ -169,6 +174,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     method: HttpCall["method"],
     path: string,
     json?: unknown,
+    baseUrl: string = coreUrl,
   ): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: "application/json", "user-agent": USER_AGENT };
     if (json !== undefined) headers["content-type"] = "application/json";
@@ -177,7 +183,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
       send({
         call,
         method,
-        url: `${coreUrl}${path}`,
+        url: `${baseUrl}${path}`,
         headers: { ...headers, authorization: `Bearer ${token}` },
         body,
       });
@@ -415,6 +421,76 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     });
   }
 
+  // --- Working an incident (issue 14): users, assignment, history ---
+
+  async function findUser(login: string): Promise<SiemUser | null> {
+    const call = "users query";
+    const wanted = login.trim().toLowerCase();
+    if (wanted === "") return null;
+    const users = await withRetry(call, async () => {
+      // The body S2 sends: every auth type and status; roles are not needed (§7.1).
+      const answer = await api(
+        call,
+        "POST",
+        "/ptms/api/sso/v1/users/query",
+        { authTypes: [1, 0], statuses: ["active", "blocked"], withoutRoles: true },
+        authUrl,
+      );
+      requireSuccess(call, answer);
+      const parsed = parseUsers(readJson(call, answer));
+      if (parsed === null) throw new SiemError("malformed", call, "the answer has no `items` array");
+      return parsed;
+    });
+    return users.find((u) => u.userName.toLowerCase() === wanted) ?? null;
+  }
+
+  async function assign(id: string, userId: string | null): Promise<void> {
+    const call = "assign";
+    // The update takes the full editable incident (§6.3): read it raw, send it back with `assigned` set.
+    const raw = await withRetry(call, async () => {
+      const answer = await api(call, "GET", `/api/incidentsReadModel/incidents/${encodeURIComponent(id)}`);
+      requireSuccess(call, answer, true);
+      const json = readJson(call, answer);
+      if (typeof json !== "object" || json === null || Array.isArray(json))
+        throw new SiemError("malformed", call, "the answer is not an incident object");
+      return json as Record<string, unknown>;
+    });
+    const body = updateBodyOf(raw, userId);
+    // Setting the same assignee twice is harmless, so a failed attempt may be repeated.
+    await withRetry(call, async () => {
+      const answer = await api(call, "PUT", incidentPath(id), body);
+      const { status } = answer;
+      if (status >= 200 && status < 300) return;
+      const reason = redact(errorMessageOf(answer.body));
+      if (status === 404)
+        throw new SiemError("not_found", call, `no such incident${reason ? `: ${reason}` : ""}`, status);
+      if (status === 403) throw forbidden(call, reason ? `: ${reason}` : "");
+      if (status >= 400 && status < 500)
+        throw new SiemError(
+          "refused",
+          call,
+          reason || `the SIEM refused the assignment (HTTP ${status})`,
+          status,
+        );
+      requireSuccess(call, answer);
+    });
+  }
+
+  async function transitionHistory(id: string): Promise<TransitionEntry[]> {
+    const call = "transition history";
+    return withRetry(call, async () => {
+      const answer = await api(
+        call,
+        "GET",
+        `/api/incidentsReadModel/incidents/${encodeURIComponent(id)}/transitions`,
+      );
+      requireSuccess(call, answer, true);
+      const history = parseTransitionHistory(readJson(call, answer));
+      if (history === null) throw new SiemError("malformed", call, "the answer is not an array");
+      return history;
+    });
+  }
+
   function guarded<A extends unknown[], R>(call: string, fn: (...args: A) => Promise<R>) {
     return async (...args: A): Promise<R> => {
       try {
@@ -432,6 +508,9 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     countEvents: guarded("count events", countEvents),
     transition: guarded("transition", transition),
     systemInfo: guarded("system info", systemInfo),
+    findUser: guarded("users query", findUser),
+    assign: guarded("assign", assign),
+    transitionHistory: guarded("transition history", transitionHistory),
     siemNow() {
       return siemClock === null ? null : siemClock.siemMs + (now() - siemClock.localMs);
     },

@@ -4,7 +4,15 @@
 
 import { z } from "zod";
 import { parseSiemTime } from "./time.js";
-import type { IncidentDetails, IncidentEvent, IncidentSummary, SystemInfo } from "./types.js";
+import type {
+  IncidentDetails,
+  IncidentEvent,
+  IncidentSummary,
+  SiemAssignee,
+  SiemUser,
+  SystemInfo,
+  TransitionEntry,
+} from "./types.js";
 
 /** A field that may be missing or of any type; `read` turns whatever came into the value we keep. */
 function lenient<T>(read: (value: unknown) => T) {
@@ -41,6 +49,42 @@ function ruleNames(names: unknown, rules: unknown): string[] {
   return found;
 }
 
+/** Details `assigned`: {id, firstName, lastName} (S11), or a bare id; null when nobody holds it. */
+function readAssignee(value: unknown): SiemAssignee | null {
+  if (typeof value === "string") return value.trim() === "" ? null : { id: value.trim(), name: "" };
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const id = asText(v.id).trim();
+  if (id === "") return null;
+  const name = [asText(v.firstName).trim(), asText(v.lastName).trim()].filter(Boolean).join(" ");
+  return { id, name: name || asText(v.userName).trim() || asText(v.name).trim() };
+}
+
+/** How many names of one side (targets or attackers) are kept: the card shows the first few. */
+const MAX_PARTIES = 10;
+const PARTY_KINDS = ["assets", "addresses", "networks", "groups", "others"] as const;
+
+/** `targets` / `attackers`: five arrays of {name, …} (or bare strings); names in that order, each once. */
+function readParties(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  const v = value as Record<string, unknown>;
+  const found: string[] = [];
+  for (const kind of PARTY_KINDS) {
+    const items = v[kind];
+    if (!Array.isArray(items)) continue;
+    for (const item of items) {
+      const name =
+        typeof item === "object" && item !== null
+          ? asText((item as Record<string, unknown>).name).trim() ||
+            asText((item as Record<string, unknown>).id).trim()
+          : asText(item).trim();
+      if (name !== "" && !found.includes(name)) found.push(name);
+      if (found.length >= MAX_PARTIES) return found;
+    }
+  }
+  return found;
+}
+
 const text = lenient(asText);
 const flag = lenient(asFlag);
 const time = lenient(parseSiemTime);
@@ -69,6 +113,9 @@ const detailsSchema = z.object({
   modified: time,
   correlationRuleNames: z.unknown().optional(),
   correlationRules: z.unknown().optional(),
+  assigned: lenient(readAssignee),
+  targets: lenient(readParties),
+  attackers: lenient(readParties),
 });
 const listSchema = z.object({
   incidents: z.array(z.unknown()),
@@ -136,9 +183,10 @@ export function parseIncidentPage(body: unknown): IncidentPage | null {
 export function parseIncidentDetails(body: unknown, requestedId: string): IncidentDetails | null {
   const details = detailsSchema.safeParse(body);
   if (!details.success) return null;
-  const { created, id, correlationRuleNames, correlationRules, ...rest } = details.data;
+  const { created, id, correlationRuleNames, correlationRules, assigned, ...rest } = details.data;
   return {
     ...rest,
+    assignee: assigned,
     id: id || requestedId,
     created: created ?? UNKNOWN_CREATED,
     correlationRules: ruleNames(correlationRuleNames, correlationRules),
@@ -211,4 +259,41 @@ export function errorMessageOf(bodyText: string, maxLength = 300): string {
   if (message === "" && !parsed.ok) message = bodyText;
   const oneLine = message.replace(/\s+/g, " ").trim();
   return oneLine.length > maxLength ? `${oneLine.slice(0, maxLength)}…` : oneLine;
+}
+
+/** The users query answer `{items: [{id, userName, status, …}]}`; null when it has no `items` array. */
+export function parseUsers(body: unknown): SiemUser[] | null {
+  if (typeof body !== "object" || body === null) return null;
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items)) return null;
+  const users: SiemUser[] = [];
+  for (const item of items) {
+    if (typeof item !== "object" || item === null) continue;
+    const u = item as Record<string, unknown>;
+    const id = asText(u.id).trim();
+    const userName = asText(u.userName).trim();
+    if (id !== "" && userName !== "") users.push({ id, userName, status: asText(u.status) });
+  }
+  return users;
+}
+
+/** The status history: an array of {prevStatus, nextStatus, comment, timestamp, changedBy:{id}}; null otherwise. */
+export function parseTransitionHistory(body: unknown): TransitionEntry[] | null {
+  if (!Array.isArray(body)) return null;
+  const out: TransitionEntry[] = [];
+  for (const item of body) {
+    if (typeof item !== "object" || item === null) continue;
+    const h = item as Record<string, unknown>;
+    const by = h.changedBy;
+    const changedBy =
+      typeof by === "object" && by !== null ? asText((by as Record<string, unknown>).id).trim() : "";
+    out.push({
+      prevStatus: asText(h.prevStatus),
+      nextStatus: asText(h.nextStatus),
+      comment: asText(h.comment),
+      at: parseSiemTime(h.timestamp),
+      changedBy: changedBy || null,
+    });
+  }
+  return out;
 }

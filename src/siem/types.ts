@@ -35,6 +35,35 @@ export interface IncidentDetails extends IncidentSummary {
    * (strings), 27.x `correlationRules` ({correlationName}); both are read into this one list.
    */
   correlationRules: string[];
+  /** Who holds the incident (details `assigned`, {id, firstName, lastName}); null when nobody. Absent: not read. */
+  assignee?: SiemAssignee | null;
+  /** Names of the target assets, addresses, networks, groups and others (details `targets`), first few. */
+  targets?: string[];
+  /** The same for `attackers`. */
+  attackers?: string[];
+}
+
+export interface SiemAssignee {
+  id: string;
+  /** "First Last" as the SIEM gives it; "" when it gives no names. */
+  name: string;
+}
+
+/** An MP user as the users query lists it (mpsiem-api.md §7.1). */
+export interface SiemUser {
+  id: string;
+  userName: string;
+  status: string;
+}
+
+/** One row of an incident's status history (§6.2). */
+export interface TransitionEntry {
+  prevStatus: string;
+  nextStatus: string;
+  comment: string;
+  at: Date | null;
+  /** The MP user's UUID, if given. */
+  changedBy: string | null;
 }
 
 export interface IncidentEvent {
@@ -126,6 +155,15 @@ export interface SiemClient {
     comment: { measures: string; message: string },
   ): Promise<void>;
   systemInfo(): Promise<SystemInfo>;
+  /** The MP user with this login (case-insensitive), through the users query; null when there is none. */
+  findUser(login: string): Promise<SiemUser | null>;
+  /**
+   * Assigns the incident to an MP user (UUID; null clears it): reads the details and sends them back whole
+   * with `assigned` set (`PUT /api/incidents/{id}`, §6.3). "refused" when the SIEM says no (4xx).
+   */
+  assign(id: string, userId: string | null): Promise<void>;
+  /** The incident's status history, oldest first (§6.2). */
+  transitionHistory(id: string): Promise<TransitionEntry[]>;
   /**
    * The SIEM's clock (ms since the epoch) as far as this client knows it: the `Date` header of the
    * latest SIEM answer plus the local time passed since that answer arrived; null before any

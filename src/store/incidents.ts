@@ -22,6 +22,51 @@ export interface ActionLine {
   siemAt?: Date | null;
 }
 
+/** What the card shows from the details beyond the list item (issue 14). */
+export interface IncidentExtras {
+  assignee: { id: string; name: string } | null;
+  rules: string[];
+  targets: string[];
+  attackers: string[];
+}
+
+/** One action taken through the bot, for the card's short history. */
+export interface BotAction {
+  action: "approve" | "take" | "resolve" | "close";
+  /** The close reason ("false_positive", "duplicate", …); null for other actions. */
+  reason: string | null;
+  by: string;
+  at: Date;
+}
+
+/** How many bot actions an incident keeps (the card shows them all). */
+export const BOT_ACTIONS_KEPT = 5;
+
+/** The extras of a details read; undefined for a list item (which has none). */
+export function extrasOf(details: IncidentSummary | Partial<IncidentDetails>): IncidentExtras | undefined {
+  const d = details as Partial<IncidentDetails>;
+  if (!Array.isArray(d.correlationRules)) return undefined;
+  return {
+    assignee: d.assignee ? { id: d.assignee.id, name: d.assignee.name } : null,
+    rules: d.correlationRules,
+    targets: d.targets ?? [],
+    attackers: d.attackers ?? [],
+  };
+}
+
+function extrasJson(extras: IncidentExtras | undefined): string | null {
+  return extras ? JSON.stringify(extras) : null;
+}
+
+function readJsonColumn<T>(text: string | null | undefined, fallback: T): T {
+  if (!text) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
 /** What a read from the SIEM should leave as the stored status and last action. */
 export interface StatusDecision {
   status: string;
@@ -58,6 +103,10 @@ export interface StoredIncident {
   lastAction: ActionLine | null;
   enrichedAt: number | null;
   version: number;
+  /** From the last details read; null before one (always set by the store; optional for hand-built values). */
+  extras?: IncidentExtras | null;
+  /** The last BOT_ACTIONS_KEPT actions taken through the bot, oldest first (always set by the store). */
+  botActions?: BotAction[];
 }
 
 export interface IngestResult {
@@ -139,6 +188,10 @@ function toStored(row: Selectable<IncidentsTable>): StoredIncident {
       : null,
     enrichedAt: row.enriched_at,
     version: row.version,
+    extras: readJsonColumn<IncidentExtras | null>(row.extras_json, null),
+    botActions: readJsonColumn<Array<Omit<BotAction, "at"> & { at: string }>>(row.bot_actions_json, []).map(
+      (a) => ({ ...a, at: new Date(a.at) }),
+    ),
   };
 }
 
@@ -185,6 +238,8 @@ const SHOWN_COLUMNS: Array<keyof IncidentsTable> = [
   "description",
   "events_json",
   "total_events",
+  "extras_json",
+  "bot_actions_json",
 ];
 
 /** The part of a stored action a message shows (not whether the SIEM has confirmed it yet). */
@@ -322,6 +377,7 @@ export class IncidentsRepository {
                 events_json: read ? eventsJson(read.events.events) : "[]",
                 total_events: read?.events.total ?? 0,
                 last_action_json: null,
+                extras_json: extrasJson(read ? extrasOf(read.details) : undefined),
                 enriched_at: read ? now : null,
                 version: 1,
                 updated_at: now,
@@ -417,7 +473,7 @@ export class IncidentsRepository {
    * and the read, inside the same transaction (a button may be writing at the same moment).
    */
   async refresh(
-    details: IncidentSummary & Partial<Pick<IncidentDetails, "description" | "modified">>,
+    details: IncidentSummary & Partial<IncidentDetails>,
     events?: { events: IncidentEvent[]; total: number },
     lastAction?: ActionLine | null,
     reconcile?: Reconcile,
@@ -432,7 +488,7 @@ export class IncidentsRepository {
   }
 
   private refreshOnce(
-    details: IncidentSummary & Partial<Pick<IncidentDetails, "description" | "modified">>,
+    details: IncidentSummary & Partial<IncidentDetails>,
     events: { events: IncidentEvent[]; total: number } | undefined,
     lastAction: ActionLine | null | undefined,
     reconcile: Reconcile | undefined,
@@ -457,6 +513,8 @@ export class IncidentsRepository {
         updated_at: this.now(),
       };
       if (details.description !== undefined) next.description = details.description;
+      const extras = extrasOf(details);
+      if (extras) next.extras_json = extrasJson(extras);
       if (details.modified) next.modified_at = Math.max(timeOrZero(details.modified), row.modified_at ?? 0);
       // A lagging read may show fewer events than one before it: keep the fuller picture.
       if (events && (row.enriched_at === null || events.total >= row.total_events)) {
@@ -494,15 +552,25 @@ export class IncidentsRepository {
    * A status change made through the bot, shown at once: the status and who made it are stored
    * before the SIEM's read model shows them (it may lag), marked pending until a read confirms them.
    */
-  async recordAction(id: string, action: ActionLine): Promise<StoredIncident | undefined> {
+  async recordAction(
+    id: string,
+    action: ActionLine,
+    botAction?: BotAction,
+  ): Promise<StoredIncident | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom("incidents").selectAll().where("id", "=", id).executeTakeFirst();
       if (!row) return undefined;
+      const history = botAction
+        ? [...(toStored(row).botActions ?? []), botAction]
+            .slice(-BOT_ACTIONS_KEPT)
+            .map((a) => ({ ...a, at: a.at.toISOString() }))
+        : null;
       await trx
         .updateTable("incidents")
         .set((eb) => ({
           status: action.status,
           last_action_json: actionJson(action),
+          ...(history ? { bot_actions_json: JSON.stringify(history) } : {}),
           version: eb("version", "+", 1),
           updated_at: this.now(),
         }))

@@ -41,6 +41,7 @@ import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
 import { UpdatesRepository } from "./updates.js";
+import { UserLinksRepository } from "./user-links.js";
 
 export type { ApprovalMessage, ChatRequest } from "./approvals.js";
 export type { AuditEntry, AuditRecord } from "./audit.js";
@@ -49,7 +50,10 @@ export type { DialectName } from "./dialect/types.js";
 export { FencedError, LEASE_NAME } from "./fence.js";
 export {
   type ActionLine,
+  BOT_ACTIONS_KEPT,
+  type BotAction,
   everyRecipient,
+  type IncidentExtras,
   type IncidentRead,
   type IngestResult,
   type Reconcile,
@@ -83,6 +87,7 @@ export {
 } from "./routing-rules.js";
 export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
+export { type UserLink, UserLinksRepository } from "./user-links.js";
 
 export interface Store {
   readonly dialect: DialectName;
@@ -92,6 +97,8 @@ export interface Store {
   readonly incidents: IncidentsRepository;
   readonly outbox: OutboxRepository;
   readonly audit: AuditRepository;
+  /** Telegram users linked to MP accounts (/link). */
+  readonly userLinks: UserLinksRepository;
   readonly settings: SettingsRepository;
   readonly approvals: ApprovalsRepository;
   readonly closeConfirmations: CloseConfirmationsRepository;
@@ -131,6 +138,7 @@ export async function openStore(
     path: opened.location,
     chats: new ChatsRepository(db, now),
     audit: new AuditRepository(db, now),
+    userLinks: new UserLinksRepository(db, now),
     approvals: new ApprovalsRepository(db, now),
     closeConfirmations: new CloseConfirmationsRepository(db),
     lease: new LeaseRepository(db, now),

@@ -269,6 +269,25 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
       await sql`CREATE INDEX outbox_mute ON outbox (mute_id) WHERE mute_id IS NOT NULL`.execute(db);
     },
   }),
+  // Working an incident from the chat (issue 14): Telegram users linked to MP accounts (Take assigns to
+  // them); the card's SIEM details beyond the list item (assignee, rules, targets, attackers) and the last
+  // actions taken through the bot, kept on the incident so every copy shows them.
+  "0007_workflow": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("user_links")
+        .addColumn("telegram_id", t.int, (c) => c.primaryKey())
+        .addColumn("mp_login", "text", (c) => c.notNull())
+        .addColumn("mp_user_id", "text", (c) => c.notNull())
+        .addColumn("telegram_name", "text")
+        .addColumn("linked_by", t.int)
+        .addColumn("linked_by_name", "text")
+        .addColumn("linked_at", t.int, (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable("incidents").addColumn("extras_json", "text").execute();
+      await db.schema.alterTable("incidents").addColumn("bot_actions_json", "text").execute();
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

@@ -48,6 +48,22 @@ export interface IncidentsTable {
   /** Bumped whenever what a message shows changes; deliveries edit copies older than it. */
   version: number;
   updated_at: number;
+  /** JSON of IncidentExtras (assignee, rules, targets, attackers) from the last details read; null: none yet (0007). */
+  extras_json: Generated<string | null>;
+  /** JSON of BotAction[], the last few actions taken through the bot, oldest first (0007). */
+  bot_actions_json: Generated<string | null>;
+}
+
+/** A Telegram user tied to an MP account (/link): Take assigns incidents to that account (0007). */
+export interface UserLinksTable {
+  telegram_id: number;
+  mp_login: string;
+  /** The MP user's UUID from the users query when linked. */
+  mp_user_id: string;
+  telegram_name: string | null;
+  linked_by: number | null;
+  linked_by_name: string | null;
+  linked_at: number;
 }
 
 export type OutboxState = "pending" | "sent" | "cancelled";
@@ -226,4 +242,5 @@ export interface Database {
   telegram_updates: TelegramUpdatesTable;
   chat_filters: ChatFiltersTable;
   mutes: MutesTable;
+  user_links: UserLinksTable;
 }

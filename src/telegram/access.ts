@@ -62,6 +62,9 @@ export function mayMute(a: Access, targetChatId: number): boolean {
   return a.role === "allowed-user" && a.userId !== null && a.chatId === a.userId && targetChatId === a.userId;
 }
 
+/** Who may tie Telegram users to MP accounts (/link, /unlink, /links; design.md §4). */
+export const mayManageLinks = isAdmin;
+
 /** Who may decide on a new-chat request (Allow / Ignore / Block). */
 export const mayDecideOnChats = isAdmin;
 

@@ -36,6 +36,7 @@ import type { BotContext, BotServices } from "./context.js";
 import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
 import { type InboxTerm, UpdateClaimError, UpdateInbox } from "./inbox.js";
 import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
+import { handleLinkCommand, isLinkCommand } from "./link-commands.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
@@ -538,6 +539,7 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
       return "not_allowed";
     }
     if (cmd.name === "filter") return handleFilterCommand(s, ctx, cmd);
+    if (isLinkCommand(cmd.name)) return handleLinkCommand(s, ctx, { ...cmd, name: cmd.name });
     return handleAdminCommand(s, ctx, { ...cmd, name: cmd.name as AdminCommandName });
   }
   return handlePublicCommand(s, ctx, {

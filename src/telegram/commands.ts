@@ -11,6 +11,10 @@ export const ADMIN_COMMANDS = [
   "filter",
   "debug",
   "help",
+  // Working an incident (design.md §4): Telegram ↔ MP account links (link-commands.ts).
+  "link",
+  "unlink",
+  "links",
 ] as const;
 export const PUBLIC_COMMANDS = ["start", "id", "ping"] as const;
 /** Admins, and a person allowed personally in their own private chat (design.md §3; access.ts decides). */

@@ -1,13 +1,16 @@
-// Button presses under incident messages: Refresh, Approve, Close (confirmed in place with Yes / Cancel).
+// Button presses under incident messages: Refresh, Approve, Take, Resolve, Close (confirmed in place with a
+// reason or Cancel). The buttons follow the status (design.md §4) and a transition is made only forward
+// from what the SIEM says now; a press that came too late is answered with who got there first.
 // A press counts only when it is genuine — the incident was delivered to this very chat as this very
 // message — and the presser may act (BOT_ACTION_POLICY). Every press is answered, audited and counted.
 // After a change the store is refreshed and delivery is told, which edits every copy of the message.
 import type { User } from "grammy/types";
 import { secretValues } from "../config/types.js";
 import { redactSecrets } from "../log/logger.js";
-import type { IncidentAction } from "../render/callback-data.js";
-import { cleanInline, incidentKeyboard, isActionableStatus } from "../render/index.js";
+import { type CloseReason, closeReasonOf, type IncidentAction } from "../render/callback-data.js";
+import { cleanInline, formatClock, incidentKeyboard, isOffered, SIEM_ACTOR } from "../render/index.js";
 import { SiemError, type TransitionTarget } from "../siem/types.js";
+import type { BotAction } from "../store/index.js";
 import { mayActOnIncidents } from "./access.js";
 import type { BotContext, BotServices } from "./context.js";
 import { actorLabel, siemActor } from "./names.js";
@@ -118,6 +121,18 @@ export async function handleIncidentPress(
 async function perform(p: Press): Promise<void> {
   const { s } = p;
   const a = s.texts.actions;
+  const reason = closeReasonOf(p.action);
+  if (reason !== null) {
+    const confirmed = await s.store.closeConfirmations.take(
+      p.chatId,
+      p.messageId,
+      p.incidentId,
+      s.now() - CLOSE_CONFIRMATION_TTL_MS,
+    );
+    // Not asked under this message, or too long ago: this press only asks.
+    if (!confirmed) return askToConfirmClose(p, "not confirmed on this message");
+    return change(p, "Closed", reason);
+  }
   switch (p.action) {
     case "refresh": {
       const outcome = await reread(p);
@@ -142,78 +157,181 @@ async function perform(p: Press): Promise<void> {
     }
     case "approve":
       return change(p, "Approved");
-    case "close_yes": {
-      const confirmed = await s.store.closeConfirmations.take(
-        p.chatId,
-        p.messageId,
-        p.incidentId,
-        s.now() - CLOSE_CONFIRMATION_TTL_MS,
-      );
-      // Not asked under this message, or too long ago: this press only asks.
-      if (!confirmed) return askToConfirmClose(p, "not confirmed on this message");
-      return change(p, "Closed");
-    }
+    case "take":
+      return change(p, "InProgress");
+    case "resolve":
+      return change(p, "Resolved");
+    default:
+      return;
   }
 }
 
-/** Close (or a "Yes, close" that did not count): shows Yes, close / Cancel under the message and remembers it. */
+/** Close (or a reason that did not count): shows the reasons and Cancel under the message and remembers it. */
 async function askToConfirmClose(p: Press, detail?: string): Promise<void> {
   const { s } = p;
-  const a = s.texts.actions;
   const stored = await s.store.incidents.get(p.incidentId);
-  if (!stored || !isActionableStatus(stored.status)) {
-    // The buttons were stale: delivery brings the message up to date.
-    s.onIncidentChanged(p.incidentId);
-    await record(p, "already_changed", stored?.status);
-    await p.answer.answer(a.alreadyChanged(cleanInline(stored?.status)));
-    return;
+  if (!stored || !isOffered("close", stored.status)) {
+    // The buttons were stale: say who got there first and bring the copies up to date.
+    const now = await reread(p);
+    return raced(p, now.ok ? now.status : (stored?.status ?? ""), now.ok ? now.changed : false);
   }
   await s.store.closeConfirmations.ask(p.chatId, p.messageId, p.incidentId, p.actor.id, s.now());
   // Answer first: the keyboard edit is paced like any message and may wait for the chat's turn.
-  await p.answer.answer(a.confirmClose);
+  await p.answer.answer(s.texts.workflow.confirmClose);
   await setKeyboard(p, stored.status, true);
   await record(p, "confirm_asked", detail);
 }
 
-/** Approve or Close in the SIEM, with a comment naming the person and the bot; then re-read and refresh. */
-async function change(p: Press, target: TransitionTarget): Promise<void> {
+const BOT_ACTION_OF: Record<TransitionTarget, BotAction["action"]> = {
+  Approved: "approve",
+  InProgress: "take",
+  Resolved: "resolve",
+  Closed: "close",
+};
+
+/** The SIEM comment of a transition: it names the Telegram user and, for Close, the reason. */
+function commentFor(p: Press, target: TransitionTarget, reason: CloseReason | null) {
+  const c = p.s.texts.siemComment;
+  const w = p.s.texts.workflow.siemComment;
+  const who = siemActor(p.actor);
+  switch (target) {
+    case "Approved":
+      return { measures: c.approveMeasures, message: c.approveMessage(who) };
+    case "InProgress":
+      return { measures: w.takeMeasures, message: w.takeMessage(who) };
+    case "Resolved":
+      return { measures: w.resolveMeasures, message: w.resolveMessage(who) };
+    case "Closed":
+      return { measures: w.closeMeasures, message: w.closeMessage(who, reason ?? "false_positive") };
+  }
+}
+
+/**
+ * A transition in the SIEM: first a fresh read (a forward transition from what the incident is now, not
+ * from what the card showed), then the transition with a comment, then — for Take by a linked user — the
+ * assignment; then re-read and refresh. Someone else having got there first is answered with who and when.
+ */
+async function change(p: Press, target: TransitionTarget, reason: CloseReason | null = null): Promise<void> {
   const { s } = p;
   const a = s.texts.actions;
-  const c = s.texts.siemComment;
-  const who = siemActor(p.actor);
-  const comment =
-    target === "Approved"
-      ? { measures: c.approveMeasures, message: c.approveMessage(who) }
-      : { measures: c.closeMeasures, message: c.closeMessage(who) };
+  const w = s.texts.workflow.answers;
+  const before = await reread(p);
+  if (!before.ok) {
+    await record(p, "failed", before.reason);
+    await p.answer.answer(a.failed(before.reason));
+    if (reason !== null) await restoreKeyboard(p);
+    return;
+  }
+  if (!isOffered(p.action, before.status)) return raced(p, before.status, before.changed);
   try {
-    await s.siem.transition(p.incidentId, target, comment);
+    await s.siem.transition(p.incidentId, target, commentFor(p, target, reason));
   } catch (err) {
-    const reason = reasonOf(s, err);
+    const why = reasonOf(s, err);
     if (err instanceof SiemError && err.kind === "refused") {
-      // Most often someone else changed it first: show what it is now.
+      // Most often someone else changed it first (the SIEM UI, or another bot): show what it is now.
       const now = await reread(p);
-      if (now.ok && now.status !== "New") {
-        await record(p, "already_changed", `${now.status}; ${reason}`);
-        await p.answer.answer(a.alreadyChanged(cleanInline(now.status)));
-        if (p.action === "close_yes" && !now.changed) await setKeyboard(p, now.status, false);
-        return;
-      }
+      if (now.ok && now.status !== before.status) return raced(p, now.status, now.changed, why);
     }
-    await record(p, "failed", reason);
-    await p.answer.answer(a.failed(reason));
-    if (p.action === "close_yes") {
-      const stored = await s.store.incidents.get(p.incidentId);
-      await setKeyboard(p, stored?.status ?? "New", false);
-    }
+    await record(p, "failed", why);
+    await p.answer.answer(a.failed(why));
+    if (reason !== null) await restoreKeyboard(p);
     return;
   }
   // Shown at once, before the SIEM's read model shows it (it may lag): the read that follows confirms it
   // and never takes the copies back.
-  await s.reader.recordOwnChange(p.incidentId, target, actorLabel(p.actor));
+  await s.reader.recordOwnChange(p.incidentId, target, actorLabel(p.actor), {
+    action: BOT_ACTION_OF[target],
+    reason,
+  });
   s.onIncidentChanged(p.incidentId);
+  let answer: string;
+  let detail: string | undefined;
+  switch (target) {
+    case "InProgress": {
+      const assigned = await assignToPresser(p);
+      answer = assigned.answer;
+      detail = assigned.detail;
+      break;
+    }
+    case "Resolved":
+      answer = w.resolved;
+      break;
+    case "Closed":
+      answer = w.closed(reason ?? "false_positive");
+      detail = reason ?? undefined;
+      break;
+    default:
+      answer = a.approved;
+  }
   const outcome = await reread(p);
-  await record(p, "ok", outcome.ok ? undefined : `changed in the SIEM; re-read failed: ${outcome.reason}`);
-  await p.answer.answer(target === "Approved" ? a.approved : a.closed);
+  const rereadNote = outcome.ok ? undefined : `changed in the SIEM; re-read failed: ${outcome.reason}`;
+  await record(p, "ok", [detail, rereadNote].filter(Boolean).join("; ") || undefined);
+  await p.answer.answer(answer);
+}
+
+/**
+ * Take's assignment: the presser's linked MP login → its UUID now (users query) → PUT with the full body.
+ * Not linked: no assignment, and the answer says to ask an admin. A failure leaves the incident taken.
+ */
+async function assignToPresser(p: Press): Promise<{ answer: string; detail: string }> {
+  const { s } = p;
+  const w = s.texts.workflow.answers;
+  const link = await s.store.userLinks.get(p.actor.id);
+  if (!link) return { answer: w.takenNotLinked(p.actor.id), detail: "not linked" };
+  try {
+    const user = await s.siem.findUser(link.mpLogin);
+    if (!user) {
+      const why = s.texts.workflow.links.loginNotFound(link.mpLogin);
+      return { answer: w.takenAssignFailed(why), detail: `assign failed: no MP user ${link.mpLogin}` };
+    }
+    await s.siem.assign(p.incidentId, user.id);
+    return { answer: w.taken(user.userName), detail: `assigned to ${user.userName} (${user.id})` };
+  } catch (err) {
+    const why = reasonOf(s, err);
+    return { answer: w.takenAssignFailed(why), detail: `assign failed: ${why}` };
+  }
+}
+
+/**
+ * The press came too late: the incident is already `status`, which does not offer it. Answered with who
+ * did it and when (the bot's own record of the change, else the SIEM's history), and the pressed copy
+ * shows the current buttons (the others follow through delivery).
+ */
+async function raced(p: Press, status: string, changed: boolean, detail?: string): Promise<void> {
+  const { s } = p;
+  const who = await whoMade(p, status);
+  await record(p, "already_changed", [status, detail].filter(Boolean).join("; "));
+  await p.answer.answer(s.texts.workflow.answers.raced({ status: cleanInline(status), ...who }));
+  s.onIncidentChanged(p.incidentId);
+  // The copy may show stale buttons or the reasons without any change to edit: set them here.
+  if (!changed || closeReasonOf(p.action) !== null || p.action === "close")
+    await setKeyboard(p, status, false);
+}
+
+/** Who moved the incident to `status`, and when, as far as the store or the SIEM's history tell. */
+async function whoMade(p: Press, status: string): Promise<{ by: string | null; time: string | null }> {
+  const { s } = p;
+  const { timeZone, locale } = s.config.bot;
+  const clock = (d: Date | null | undefined) =>
+    d && Number.isFinite(d.getTime()) ? formatClock(d, timeZone, locale) : null;
+  const stored = await s.store.incidents.get(p.incidentId);
+  const last = stored?.lastAction;
+  if (last && last.status === status && last.by !== SIEM_ACTOR) return { by: last.by, time: clock(last.at) };
+  try {
+    const history = await s.siem.transitionHistory(p.incidentId);
+    const entry = [...history].reverse().find((h) => h.nextStatus === status);
+    if (!entry) return { by: null, time: null };
+    const link = entry.changedBy ? await s.store.userLinks.byMpUserId(entry.changedBy) : undefined;
+    return { by: link ? link.mpLogin : SIEM_ACTOR, time: clock(entry.at) };
+  } catch {
+    return { by: null, time: null };
+  }
+}
+
+/** After a close that did not happen: the normal buttons of what the store knows now. */
+async function restoreKeyboard(p: Press): Promise<void> {
+  const stored = await p.s.store.incidents.get(p.incidentId);
+  await setKeyboard(p, stored?.status ?? "New", false);
 }
 
 type Reread = { ok: true; status: string; changed: boolean } | { ok: false; reason: string };

@@ -30,6 +30,9 @@ const ru: BotTexts = {
     unmute: "Отменить тишину",
     debug: "Состояние бота и последние строки лога",
     help: "Справка по командам",
+    link: "Привязать к учётной записи MP: /link <id> <логин>",
+    unlink: "Отвязать от MP: /unlink <id>",
+    links: "Привязки Telegram → MP SIEM",
   },
 };
 
@@ -51,6 +54,9 @@ const en: BotTexts = {
     unmute: "End the silence",
     debug: "Bot state and the last log lines",
     help: "Command help",
+    link: "Link to an MP account: /link <id> <login>",
+    unlink: "Unlink from MP: /unlink <id>",
+    links: "Telegram → MP SIEM links",
   },
 };
 

@@ -136,3 +136,33 @@ export async function list(emu: RunningEmulator, token: string, options: ListBod
 export function keysOf(result: ListResult): string[] {
   return result.incidents.map((i) => i.key);
 }
+
+/** The `PUT /api/incidents/{id}` body S11 builds from the details (§6.3, §8.7), `assigned` as given there. */
+export function fullUpdateBody(details: Record<string, unknown>): Record<string, unknown> {
+  const ids = (set: unknown) => {
+    const s = (set ?? {}) as Record<string, Array<{ id?: unknown; name?: unknown }>>;
+    const pick = (k: string, by: "id" | "name") => (s[k] ?? []).map((x) => x[by] ?? x.name ?? x.id);
+    return {
+      groups: pick("groups", "id"),
+      assets: pick("assets", "id"),
+      networks: pick("networks", "id"),
+      addresses: pick("addresses", "name"),
+      others: pick("others", "name"),
+    };
+  };
+  const assigned = details.assigned as { id?: string } | null;
+  return {
+    assigned: assigned?.id ?? null,
+    attackers: ids(details.attackers),
+    targets: ids(details.targets),
+    description: details.description,
+    detected: details.detected,
+    groups: ((details.groups ?? []) as Array<{ id: string }>).map((g) => g.id),
+    influence: details.influence ?? "",
+    name: details.name,
+    parameters: details.parameters ?? [],
+    severity: details.severity,
+    source: details.source ?? "",
+    type: details.type,
+  };
+}

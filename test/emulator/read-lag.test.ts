@@ -3,7 +3,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
-import { accessToken, call, list, manualClock } from "./helpers.js";
+import { accessToken, call, fullUpdateBody, list, manualClock } from "./helpers.js";
 
 describe("read-model lag", () => {
   const clock = manualClock("2024-03-12T06:00:00Z");
@@ -102,7 +102,8 @@ describe("read-model lag", () => {
     const userId = "5e0c2b1a-7d3f-4c6b-9a8e-1f2d3c4b5a69";
     const put = await call(emu.coreUrl, "PUT", `/api/incidents/${incident.id}`, {
       token,
-      body: { assigned: userId, name: incident.name, status: "Closed" },
+      // The full editable body (§6.3) built from the details, plus a status, which an update ignores.
+      body: { ...fullUpdateBody(await details(incident.id)), assigned: userId, status: "Closed" },
     });
     expect(put.status).toBe(204);
     expect(emu.state.get(incident.id)?.assigned).toBe(userId);

@@ -21,6 +21,8 @@ import {
 } from "./harness.js";
 
 const POLL_INTERVAL_MS = 1000;
+/** design.md §4: what an Approved card offers. */
+const APPROVED_BUTTONS = ["Take", "Resolve", "Close", "Refresh"];
 
 interface Button {
   text: string;
@@ -104,7 +106,7 @@ describe("buttons and SIEM changes reach every copy", () => {
     );
     await running.service.parts.delivery.idle({ timeoutMs: 10_000 });
     for (const incident of Object.values(incidents)) {
-      await everyCopyShows(incident, /Status: New/, ["Approve", "Close", "Refresh"]);
+      await everyCopyShows(incident, /Status: New/, ["Approve", "Take", "Close", "Refresh"]);
     }
     // Polling paused for the button tests, so that only a press can change what the copies show.
     await running.service.parts.intake.stop();
@@ -120,7 +122,11 @@ describe("buttons and SIEM changes reach every copy", () => {
     const history = world.emu.state.transitionsOf(incidents.approve.id);
     expect(history.map((h) => [h.nextStatus, h.via])).toEqual([["Approved", "api"]]);
     expect(history[0]!.comment).toContain("@alice");
-    await everyCopyShows(incidents.approve, /Status: Approved[\s\S]*Approved by @alice at /, ["Refresh"]);
+    await everyCopyShows(
+      incidents.approve,
+      /Status: Approved[\s\S]*Approved by @alice at /,
+      APPROVED_BUTTONS,
+    );
   });
 
   it("Close asks to confirm in place; Yes, close closes in the SIEM and edits both copies", async () => {
@@ -145,7 +151,7 @@ describe("buttons and SIEM changes reach every copy", () => {
     world.emu.state.setStatus(incidents.refresh.id, "InProgress");
     const answer = await press(ALICE, GROUP_CHAT, incidents.refresh, "Refresh");
     expect(answer).toBeDefined();
-    await everyCopyShows(incidents.refresh, /Status: In progress/, ["Refresh"]);
+    await everyCopyShows(incidents.refresh, /Status: In progress/, ["Resolve", "Close", "Refresh"]);
   });
 
   it("with a lagging read model, Approve shows at once in every copy, and a Refresh that reads the old status does not take it back", async () => {
@@ -153,12 +159,20 @@ describe("buttons and SIEM changes reach every copy", () => {
     try {
       await press(ALICE, GROUP_CHAT, incidents.lagging, "Approve");
       expect(world.emu.state.get(incidents.lagging.id)?.status).toBe("Approved");
-      await everyCopyShows(incidents.lagging, /Status: Approved[\s\S]*Approved by @alice at /, ["Refresh"]);
+      await everyCopyShows(
+        incidents.lagging,
+        /Status: Approved[\s\S]*Approved by @alice at /,
+        APPROVED_BUTTONS,
+      );
       // The SIEM's reads still say New for a minute; pressing Refresh reads exactly that.
       expect((await running.service.parts.siem.getIncident(incidents.lagging.id)).status).toBe("New");
       await press(ALICE, PRIVATE_CHAT, incidents.lagging, "Refresh");
       await running.service.parts.delivery.idle({ timeoutMs: 5_000 });
-      await everyCopyShows(incidents.lagging, /Status: Approved[\s\S]*Approved by @alice at /, ["Refresh"]);
+      await everyCopyShows(
+        incidents.lagging,
+        /Status: Approved[\s\S]*Approved by @alice at /,
+        APPROVED_BUTTONS,
+      );
     } finally {
       world.emu.state.setReadModelLag(0);
     }
@@ -200,7 +214,7 @@ describe("buttons and SIEM changes reach every copy", () => {
     const tookMs = await everyCopyShows(
       incidents.refused,
       /Status: Resolved[\s\S]*Status changed in the SIEM/,
-      ["Refresh"],
+      ["Close", "Refresh"],
     );
     expect(tookMs).toBeLessThan(2 * POLL_INTERVAL_MS + 5_000);
     if (process.env.INTEGRATION_FIGURES) console.info(`SIEM UI change reached every copy in ${tookMs} ms`);

@@ -362,10 +362,11 @@ describe("renderIncident: the 4096 limit", () => {
 });
 
 describe("renderIncident: keyboard", () => {
-  it("offers Approve/Close on New and decodes to this incident", () => {
+  it("offers Approve/Take/Close on New and decodes to this incident", () => {
     const out = render(view());
     expect(out.keyboard.flat().map((b) => decodeCallbackData(b.callbackData))).toEqual([
       { kind: "incident", action: "approve", incidentId: ID },
+      { kind: "incident", action: "take", incidentId: ID },
       { kind: "incident", action: "close", incidentId: ID },
       { kind: "incident", action: "refresh", incidentId: ID },
     ]);
@@ -373,7 +374,13 @@ describe("renderIncident: keyboard", () => {
 
   it("shows the confirmation buttons while confirming a close", () => {
     const out = render(view({}, { confirmingClose: true }));
-    expect(out.keyboard.flat().map((b) => b.text)).toEqual(["✅ Да, закрыть", "↩️ Отмена"]);
+    expect(out.keyboard.flat().map((b) => b.text)).toEqual([
+      "✅ Да, закрыть",
+      "📑 Дубликат",
+      "🧪 Тест / разрешено",
+      "📝 Другое",
+      "↩️ Отмена",
+    ]);
   });
 });
 

@@ -17,42 +17,65 @@ function expectLabel(label: string, word: string) {
 }
 
 describe("incidentKeyboard", () => {
-  it.each<[Locale, string, string, string]>([
-    ["ru", "Подтвердить", "Закрыть", "Обновить"],
-    ["en", "Approve", "Close", "Refresh"],
-  ])("a New incident (%s) gets Approve, Close and Refresh", (locale, approve, close, refresh) => {
-    const kb = incidentKeyboard(ID, "New", locale);
-    const [a, c, r] = labels(kb);
-    expectLabel(a!, approve);
-    expectLabel(c!, close);
-    expectLabel(r!, refresh);
-    expect(decoded(kb)).toEqual([
-      { kind: "incident", action: "approve", incidentId: ID },
-      { kind: "incident", action: "close", incidentId: ID },
-      { kind: "incident", action: "refresh", incidentId: ID },
-    ]);
+  // design.md §4, verbatim: every status offers exactly these buttons, in this order.
+  const TABLE: Array<[string, Record<Locale, string[]>, string[]]> = [
+    [
+      "New",
+      { ru: ["Подтвердить", "В работу", "Закрыть", "Обновить"], en: ["Approve", "Take", "Close", "Refresh"] },
+      ["approve", "take", "close", "refresh"],
+    ],
+    [
+      "Approved",
+      { ru: ["В работу", "Решён", "Закрыть", "Обновить"], en: ["Take", "Resolve", "Close", "Refresh"] },
+      ["take", "resolve", "close", "refresh"],
+    ],
+    [
+      "InProgress",
+      { ru: ["Решён", "Закрыть", "Обновить"], en: ["Resolve", "Close", "Refresh"] },
+      ["resolve", "close", "refresh"],
+    ],
+    ["Resolved", { ru: ["Закрыть", "Обновить"], en: ["Close", "Refresh"] }, ["close", "refresh"]],
+    ["Closed", { ru: ["Обновить"], en: ["Refresh"] }, ["refresh"]],
+  ];
+
+  it.each(
+    TABLE.flatMap(([status, words, actions]) =>
+      (["ru", "en"] as const).map((locale) => [status, locale, words[locale], actions] as const),
+    ),
+  )("%s (%s) offers exactly its buttons", (status, locale, words, actions) => {
+    const kb = incidentKeyboard(ID, status, locale);
+    const shown = labels(kb);
+    expect(shown).toHaveLength(words.length);
+    for (const [i, label] of shown.entries()) expectLabel(label, words[i]!);
+    expect(decoded(kb)).toEqual(actions.map((action) => ({ kind: "incident", action, incidentId: ID })));
+    // Refresh is alone on the last row.
+    expect(kb.at(-1)).toHaveLength(1);
   });
 
-  it.each(["Approved", "InProgress", "Resolved", "Closed", "Weird", ""])(
-    "status %j gets Refresh only",
-    (status) => {
-      const kb = incidentKeyboard(ID, status, "ru");
-      expect(kb).toHaveLength(1);
-      expectLabel(labels(kb)[0]!, "Обновить");
-      expect(decoded(kb)).toEqual([{ kind: "incident", action: "refresh", incidentId: ID }]);
-    },
-  );
+  it.each(["new", "INPROGRESS", " resolved "])("matches the status %j case-insensitively", (status) => {
+    expect(labels(incidentKeyboard(ID, status, "en")).length).toBeGreaterThan(1);
+  });
+
+  it.each(["Weird", "", "__proto__", "constructor"])("an unknown status %j gets Refresh only", (status) => {
+    const kb = incidentKeyboard(ID, status, "ru");
+    expect(kb).toHaveLength(1);
+    expectLabel(labels(kb)[0]!, "Обновить");
+    expect(decoded(kb)).toEqual([{ kind: "incident", action: "refresh", incidentId: ID }]);
+  });
 
   it.each<[Locale, string, string]>([
     ["ru", "Да, закрыть", "Отмена"],
     ["en", "Yes, close", "Cancel"],
-  ])("confirming a close (%s) shows Yes, close and Cancel", (locale, yes, no) => {
+  ])("confirming a close (%s): Yes, close first, then the other reasons, Cancel last", (locale, yes, no) => {
     const kb = incidentKeyboard(ID, "New", locale, true);
-    const [y, n] = labels(kb);
-    expectLabel(y!, yes);
-    expectLabel(n!, no);
+    const shown = labels(kb);
+    expectLabel(shown[0]!, yes);
+    expectLabel(shown.at(-1)!, no);
     expect(decoded(kb).map((d) => (d?.kind === "incident" ? d.action : null))).toEqual([
       "close_yes",
+      "close_duplicate",
+      "close_authorised",
+      "close_other",
       "close_no",
     ]);
   });

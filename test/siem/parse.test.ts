@@ -152,7 +152,34 @@ describe("parseIncidentDetails", () => {
       detected: new Date("2024-03-12T06:11:30Z"),
       modified: new Date("2024-03-12T06:12:00.457Z"),
       correlationRules: [],
+      assignee: null,
+      targets: [],
+      attackers: [],
     });
+  });
+
+  it("reads the assignee ({id, firstName, lastName} or a bare id), targets and attackers (names, each once, first ten)", () => {
+    const parsed = parseIncidentDetails(
+      {
+        ...details,
+        assigned: { id: "u-1", firstName: "Иван", lastName: "Иванов" },
+        targets: {
+          assets: [{ id: "a1", name: "web-01" }, { id: "a2", name: "web-01" }, { id: "a3" }],
+          addresses: ["10.0.0.5", { name: "10.0.0.6" }],
+          others: [null, 7, { name: "" }],
+        },
+        attackers: { others: Array.from({ length: 15 }, (_, i) => `198.51.100.${i}`) },
+      },
+      "x",
+    );
+    expect(parsed?.assignee).toEqual({ id: "u-1", name: "Иван Иванов" });
+    expect(parsed?.targets).toEqual(["web-01", "a3", "10.0.0.5", "10.0.0.6", "7"]);
+    expect(parsed?.attackers).toHaveLength(10);
+    expect(parseIncidentDetails({ ...details, assigned: "u-2" }, "x")?.assignee).toEqual({
+      id: "u-2",
+      name: "",
+    });
+    expect(parseIncidentDetails({ ...details, assigned: { firstName: "x" } }, "x")?.assignee).toBeNull();
   });
 
   it("reads the rule names of both shapes into one list: 26.x correlationRuleNames, 27.x correlationRules", () => {
@@ -210,6 +237,9 @@ describe("parseIncidentDetails", () => {
       detected: null,
       modified: null,
       correlationRules: [],
+      assignee: null,
+      targets: [],
+      attackers: [],
     });
   });
 

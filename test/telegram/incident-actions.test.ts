@@ -74,23 +74,36 @@ describe("incident buttons (default policy: users)", () => {
     const inc = await h.deliverIncident([GROUP]);
     const msg = inc.messages.get(GROUP)!;
     const admin = h.admins[0]!;
-    expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Close"))).toBe(tx.actions.confirmClose);
+    expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Close"))).toBe(tx.workflow.confirmClose);
     // The press is answered first; the keyboard edit follows at the chat's pace.
     const texts = () => keyboardOf(h, GROUP, msg).map((b) => b.text);
     await h.until(() => texts()[0] === tx.buttons.closeYes);
-    expect(texts()).toEqual([tx.buttons.closeYes, tx.buttons.closeNo]);
+    expect(texts()).toEqual([
+      tx.buttons.closeYes,
+      tx.workflow.buttons.closeDuplicate,
+      tx.workflow.buttons.closeAuthorised,
+      tx.workflow.buttons.closeOther,
+      tx.buttons.closeNo,
+    ]);
     expect(h.emu.state.get(inc.id)?.status).toBe("New");
 
     expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Cancel"))).toBe(tx.actions.cancelled);
     await h.until(() => texts()[0] === tx.buttons.approve);
-    expect(texts()).toEqual([tx.buttons.approve, tx.buttons.close, tx.buttons.refresh]);
+    expect(texts()).toEqual([
+      tx.buttons.approve,
+      tx.workflow.buttons.take,
+      tx.buttons.close,
+      tx.buttons.refresh,
+    ]);
 
     await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Close"));
     await h.until(() => texts()[0] === tx.buttons.closeYes);
-    expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Yes, close"))).toBe(tx.actions.closed);
+    expect(await h.press(admin, GROUP, msg, dataOf(h, GROUP, msg, "Yes, close"))).toBe(
+      tx.workflow.answers.closed("false_positive"),
+    );
     expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
     expect(h.emu.state.transitionsOf(inc.id)[0]!.comment).toBe(
-      tx.siemComment.closeMessage("@admin1 (Admin1, 9001)"),
+      tx.workflow.siemComment.closeMessage("@admin1 (Admin1, 9001)", "false_positive"),
     );
     expect(await h.store.incidents.get(inc.id)).toMatchObject({
       status: "Closed",
@@ -114,7 +127,8 @@ describe("incident buttons (default policy: users)", () => {
     const msg = inc.messages.get(OTHER.id)!;
     h.emu.state.setStatus(inc.id, "Approved");
     const answer = await h.press(OTHER, OTHER.id, msg, dataOf(h, OTHER.id, msg, "Approve"));
-    expect(answer).toBe(tx.actions.alreadyChanged("Approved"));
+    // Approve is not offered on Approved: no transition is attempted; the answer names the SIEM and when.
+    expect(answer).toMatch(/^Not done: the incident is already Approved \(SIEM, \d\d:\d\d/);
     expect((await h.store.incidents.get(inc.id))?.status).toBe("Approved");
     expect(h.emu.state.transitionsOf(inc.id).map((x) => x.via)).toEqual(["ui"]);
     expect((await h.audit()).find((e) => e.target === inc.id)?.result).toBe("already_changed");
@@ -264,7 +278,7 @@ describe("the Close confirmation is kept by the bot, not by the keyboard", () =>
   it("a forged 'Yes, close' on a message nobody confirmed on only shows the confirmation", async () => {
     const inc = await h.deliverIncident([USER.id]);
     const msg = inc.messages.get(USER.id)!;
-    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(USER.id, msg)[0] === tx.buttons.closeYes);
     await h.until(async () =>
       (await h.audit()).some((e) => e.target === inc.id && e.action === "incident.close_yes"),
@@ -274,7 +288,9 @@ describe("the Close confirmation is kept by the bot, not by the keyboard", () =>
     const audit = (await h.audit()).find((e) => e.target === inc.id && e.action === "incident.close_yes");
     expect(audit).toMatchObject({ result: "confirm_asked", detail: "not confirmed on this message" });
     // That press asked for the confirmation: now "Yes, close" closes.
-    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(
+      tx.workflow.answers.closed("false_positive"),
+    );
     expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
   });
 
@@ -283,15 +299,15 @@ describe("the Close confirmation is kept by the bot, not by the keyboard", () =>
     const mine = inc.messages.get(USER.id)!;
     const theirs = inc.messages.get(OTHER.id)!;
     // Each press waits for the one before to finish (its keyboard edit), as people do.
-    expect(await h.press(USER, USER.id, mine, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(USER, USER.id, mine, closeData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(USER.id, mine)[0] === tx.buttons.closeYes);
-    expect(await h.press(OTHER, OTHER.id, theirs, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(OTHER, OTHER.id, theirs, yesData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(OTHER.id, theirs)[0] === tx.buttons.closeYes);
     expect(h.emu.state.get(inc.id)?.status).toBe("New");
     // Cancel withdraws it: a "Yes, close" after it asks again.
     expect(await h.press(USER, USER.id, mine, `i:cn:${inc.id}`)).toBe(tx.actions.cancelled);
     await h.until(() => labels(USER.id, mine)[0] === tx.buttons.approve);
-    expect(await h.press(USER, USER.id, mine, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(USER, USER.id, mine, yesData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(USER.id, mine)[0] === tx.buttons.closeYes);
     expect(h.emu.state.get(inc.id)?.status).toBe("New");
   });
@@ -299,10 +315,10 @@ describe("the Close confirmation is kept by the bot, not by the keyboard", () =>
   it("a confirmation expires after 5 minutes: 'Yes, close' then shows the confirmation again", async () => {
     const inc = await h.deliverIncident([USER.id]);
     const msg = inc.messages.get(USER.id)!;
-    expect(await h.press(USER, USER.id, msg, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(USER, USER.id, msg, closeData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(USER.id, msg)[0] === tx.buttons.closeYes);
     await passTime(FIVE_MINUTES + 1_000);
-    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(async () =>
       (await h.audit()).some((e) => e.target === inc.id && e.action === "incident.close_yes"),
     );
@@ -311,18 +327,22 @@ describe("the Close confirmation is kept by the bot, not by the keyboard", () =>
     expect(audit?.result).toBe("confirm_asked");
     // Just inside the 5 minutes it still counts.
     await passTime(FIVE_MINUTES - 1_000);
-    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(await h.press(USER, USER.id, msg, yesData(inc.id))).toBe(
+      tx.workflow.answers.closed("false_positive"),
+    );
     expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
   });
 
   it("a confirmation survives a restart of the bot", async () => {
     const inc = await h.deliverIncident([OTHER.id]);
     const msg = inc.messages.get(OTHER.id)!;
-    expect(await h.press(OTHER, OTHER.id, msg, closeData(inc.id))).toBe(tx.actions.confirmClose);
+    expect(await h.press(OTHER, OTHER.id, msg, closeData(inc.id))).toBe(tx.workflow.confirmClose);
     await h.until(() => labels(OTHER.id, msg)[0] === tx.buttons.closeYes);
     await h.restart();
     clock += 60_000;
-    expect(await h.press(OTHER, OTHER.id, msg, yesData(inc.id))).toBe(tx.actions.closed);
+    expect(await h.press(OTHER, OTHER.id, msg, yesData(inc.id))).toBe(
+      tx.workflow.answers.closed("false_positive"),
+    );
     expect(h.emu.state.get(inc.id)?.status).toBe("Closed");
   });
 });
