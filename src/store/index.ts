@@ -67,6 +67,7 @@ export {
   type PendingDelivery,
   SEVERITY_RANK,
   type StaleCopy,
+  type StaleDigest,
   severityRank,
 } from "./outbox.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
@@ -80,7 +81,7 @@ export {
   type StoredDestination,
   type StoredMute,
 } from "./routing-rules.js";
-export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
+export type { ChatKind, ChatState, CopyVia, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 
 export interface Store {

@@ -30,6 +30,7 @@ const ru: BotTexts = {
     unmute: "Отменить тишину",
     debug: "Состояние бота и последние строки лога",
     help: "Справка по командам",
+    inc: "Показать инцидент: /inc INC-123",
   },
 };
 
@@ -51,6 +52,7 @@ const en: BotTexts = {
     unmute: "End the silence",
     debug: "Bot state and the last log lines",
     help: "Command help",
+    inc: "Show an incident: /inc INC-123",
   },
 };
 
