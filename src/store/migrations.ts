@@ -309,7 +309,7 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
       await sql`UPDATE outbox SET rendered_version = incident_version
         WHERE state = 'sent' AND via = 'digest'`.execute(db);
       // Digest messages with a line to bring up to date: few, found without reading every sent row.
-      await sql`CREATE INDEX outbox_digest_stale ON outbox (chat_id, message_id)
+      await sql`CREATE INDEX outbox_digest_stale ON outbox (state, via, chat_id, message_id)
         WHERE state = 'sent' AND via = 'digest' AND rendered_version < incident_version`.execute(db);
     },
   }),

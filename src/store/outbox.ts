@@ -453,38 +453,39 @@ export class OutboxRepository {
 
   /** Everything about one digest message: its rows in line order, and what it last showed. */
   private async digestMessage(chatId: number, messageId: number, chatKind: ChatKind): Promise<StaleDigest> {
-    const rows = await this.db
-      .selectFrom("outbox")
-      .select(["id", "incident_id as incidentId", "silent", "incident_version as version"])
-      .where("chat_id", "=", chatId)
-      .where("message_id", "=", messageId)
-      .where("state", "=", "sent")
-      .where("via", "=", "digest")
-      // Lane order (rank, then id) is the order a digest took its rows in.
-      .orderBy("rank")
-      .orderBy("id")
-      .execute();
     const record = await this.db
       .selectFrom("digest_messages")
       .selectAll()
       .where("chat_id", "=", chatId)
       .where("message_id", "=", messageId)
       .executeTakeFirst();
-    const byIncident = new Map(rows.map((r) => [r.incidentId, r]));
-    let order = rows.map((r) => r.incidentId);
+    let order: string[] | null = null;
     if (record) {
       try {
         const stored = JSON.parse(record.incident_ids) as unknown;
-        if (Array.isArray(stored)) order = stored.filter((id): id is string => byIncident.has(id as string));
+        if (Array.isArray(stored)) order = stored.filter((id): id is string => typeof id === "string");
       } catch {
         // A broken record: the rows' own order is as good.
       }
     }
+    let query = this.db
+      .selectFrom("outbox")
+      .select(["id", "incident_id as incidentId", "silent", "incident_version as version"])
+      .where("chat_id", "=", chatId)
+      .where("message_id", "=", messageId)
+      .where("state", "=", "sent")
+      .where("via", "=", "digest");
+    // By (incident, chat), the outbox's own key, when the message's lines are known: no walk over the
+    // chat's delivered rows. Lane order (rank, then id) is the order a digest took its rows in.
+    if (order !== null && order.length > 0) query = query.where("incident_id", "in", order);
+    const rows = await query.orderBy("rank").orderBy("id").execute();
+    const byIncident = new Map(rows.map((r) => [r.incidentId, r]));
+    const lines = order === null ? rows.map((r) => r.incidentId) : order.filter((id) => byIncident.has(id));
     return {
       chatId,
       messageId,
       chatKind,
-      rows: order.map((id) => {
+      rows: lines.map((id) => {
         const r = byIncident.get(id)!;
         return { id: r.id, incidentId: r.incidentId, version: r.version };
       }),
