@@ -262,14 +262,16 @@ export class OutboxRepository {
   }
 
   /**
-   * The delivered copy of an incident in one chat, if any (used to check a button press is genuine): its
-   * outbox copy, else the latest card /inc sent there. With `messageId`, the copy that is that message.
+   * The delivered copy of an incident in one chat, if any (used to check a button press is genuine). With
+   * `messageId`, the copy that is that message. Without, the one that has buttons: its single-message
+   * copy, else the latest card /inc sent there (a digest line has no buttons; after a digest, /inc_N is how
+   * the card comes), else its digest copy.
    */
   async copyIn(incidentId: string, chatId: number, messageId?: number): Promise<DeliveredCopy | undefined> {
     const own = (await this.copies(incidentId)).find(
       (c) => c.chatId === chatId && (messageId === undefined || c.messageId === messageId),
     );
-    if (own) return own;
+    if (own && own.via !== "digest") return own;
     let query = this.db
       .selectFrom("lookup_copies")
       .select(["id", "incident_id", "chat_id", "message_id", "rendered_version"])
@@ -277,7 +279,7 @@ export class OutboxRepository {
       .where("chat_id", "=", chatId);
     if (messageId !== undefined) query = query.where("message_id", "=", messageId);
     const row = await query.orderBy("id", "desc").limit(1).executeTakeFirst();
-    return row && lookupCopyOf(row);
+    return row ? lookupCopyOf(row) : own;
   }
 
   /**

@@ -182,7 +182,17 @@ describe("/inc and actionable digests", () => {
     expect(buttonsOf(card).some((b) => b.includes("Approve"))).toBe(true);
 
     await running.service.parts.delivery.idle({ timeoutMs: 30_000 });
-    world.emu.state.setStatus(target.id, "Approved");
+    // The card's own button works (a digest line has none: the card is the chat's copy with buttons).
+    const approve = (
+      card.replyMarkup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }
+    ).inline_keyboard
+      .flat()
+      .find((b) => b.text.includes("Approve"))!;
+    const pressId = world.fake.pressButton(ALICE, PRIVATE_CHAT, card.messageId, approve.callback_data);
+    await waitUntil("the press is answered", () => world.fake.answeredCallbacks().has(pressId), 10_000, {
+      pollMs: 20,
+    });
+    expect(world.emu.state.get(target.id)?.status).toBe("Approved");
     world.emu.state.setStatus(other.id, "Closed");
     const shown = () => world.fake.messages(PRIVATE_CHAT).find((m) => m.messageId === digest.messageId)!;
     await waitUntil(

@@ -85,6 +85,19 @@ describe.each(DIALECTS)("%s: lookup copies and digest messages", (dialect) => {
     await s.outbox.markDigestSent({ chatId: CHAT, messageId: 900, rows, silent: true, shownHash: "h1" });
     expect(await s.outbox.pendingForChat(CHAT)).toEqual([]);
     expect(await s.outbox.staleDigestsForChat(CHAT)).toEqual([]);
+    // A digest line has no buttons: the card /inc sent is the copy a press comes from.
+    const first = rows[0]!.incidentId;
+    expect((await s.outbox.copyIn(first, CHAT))?.via).toBe("digest");
+    await s.outbox.addLookupCopy({
+      incidentId: first,
+      chatId: CHAT,
+      threadId: null,
+      messageId: 901,
+      renderedVersion: 1,
+      askedBy: 1,
+    });
+    expect(await s.outbox.copyIn(first, CHAT)).toMatchObject({ via: "lookup", messageId: 901 });
+    expect(await s.outbox.copyIn(first, CHAT, 900)).toMatchObject({ via: "digest", messageId: 900 });
 
     await changeStatus(s, 2, "Closed");
     await changeStatus(s, 3, "InProgress");
