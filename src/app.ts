@@ -128,7 +128,12 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
   }
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
   // One routine reads an incident and stores it, for the poller and for the buttons alike.
-  const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });
+  const reader = new IncidentReader({
+    siem,
+    store,
+    maxEvents: config.bot.maxEvents,
+    overlapMs: config.bot.overlapMs,
+  });
   // Telegram keeps enforcing a retry_after across our restarts and failovers: bans are kept in the store.
   const bans = retryAfterBans(store, logger);
   const pacer = new Pacer({ limits: deps.pacerLimits, metrics, onBan: bans.record });

@@ -12,7 +12,7 @@ import type { Pacer } from "./pacer.js";
 import type { SendWindows } from "./send-window.js";
 import type { Content, SendOutcome, TelegramCalls } from "./telegram-calls.js";
 import type { TelegramFailure } from "./telegram-errors.js";
-import { incidentView } from "./view.js";
+import { incidentView, shownHash } from "./view.js";
 
 /** What the lane does after one send. */
 export type SendStep =
@@ -123,8 +123,22 @@ export class NewMessages {
     if (page === undefined) return this.sendSingle(rows[0]!);
     const included = page.included.map((id) => rowByIncident.get(id)).filter((r) => r !== undefined);
     const head = included[0]!;
-    // Digest lines are never edited: the rendered version does not matter for them.
-    const outcome = await this.sendAndRecord(included, page, "digest", 0, page.silent);
+    const versions = new Map(incidents.map((i) => [i.id, i.version]));
+    // Each line shows its incident's version now; the message remembers its lines and its text, so that a
+    // later change of one of them edits it (copy-edits.ts).
+    const outcome = await this.sendAndRecord(included, page, "digest", 0, page.silent, (messageId) =>
+      this.deps.store.outbox.markDigestSent({
+        chatId: head.chatId,
+        messageId,
+        rows: included.map((r) => ({
+          id: r.id,
+          incidentId: r.incidentId,
+          version: versions.get(r.incidentId)!,
+        })),
+        silent: page.silent,
+        shownHash: shownHash(page.html),
+      }),
+    );
     if (outcome.ok) {
       this.countSent(head, outcome, "digest", included.length);
       const byId = new Map(incidents.map((i) => [i.id, i]));
@@ -145,16 +159,23 @@ export class NewMessages {
     via: "single" | "digest",
     version: number,
     silent: boolean,
+    record?: (messageId: number) => Promise<void>,
   ): Promise<SendOutcome> {
     const head = rows[0]!;
     return this.deps.windows.run(head.chatId, async () => {
       const sent = await this.deps.calls.send(head.chatId, head.threadId, content, { silent });
       if (sent.ok) {
+        const messageId = sent.messageId;
         await this.markSent(
-          rows.map((r) => r.id),
-          sent.messageId,
-          via,
-          version,
+          record
+            ? () => record(messageId)
+            : () =>
+                this.deps.store.outbox.markSent(
+                  rows.map((r) => r.id),
+                  messageId,
+                  via,
+                  version,
+                ),
         );
       }
       return sent;
@@ -162,10 +183,10 @@ export class NewMessages {
   }
 
   /** Records the message id; a failure here would make the message repeat, so it is retried. */
-  private async markSent(ids: number[], messageId: number, via: "single" | "digest", version: number) {
+  private async markSent(write: () => Promise<void>) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.deps.store.outbox.markSent(ids, messageId, via, version);
+        await write();
         return;
       } catch (error) {
         // Refused because another instance leads now: trying again cannot help (it sends the row again).

@@ -1,4 +1,5 @@
 // Glue between what the store holds and what the renderer and Telegram take.
+import { createHash } from "node:crypto";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { chatRefOf } from "../chats/index.js";
 import type { IncidentView, InlineKeyboard } from "../render/types.js";
@@ -50,3 +51,8 @@ export function replyMarkup(keyboard: InlineKeyboard): InlineKeyboardMarkup {
 
 /** A stored chat as the i18n texts describe it to the admins. */
 export const chatRef = chatRefOf;
+
+/** A short fingerprint of a message's text: a digest is edited only when its text would change. */
+export function shownHash(html: string): string {
+  return createHash("sha256").update(html).digest("base64url").slice(0, 22);
+}

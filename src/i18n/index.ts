@@ -3,6 +3,8 @@
 
 import type { Locale } from "../config/types.js";
 import { en } from "./en.js";
+import { lookupEn } from "./lookup-en.js";
+import { type LookupMessages, lookupRu } from "./lookup-ru.js";
 import type { Messages } from "./messages.js";
 import { ru } from "./ru.js";
 
@@ -30,4 +32,11 @@ export const DEFAULT_LOCALE: Locale = "ru";
 /** The catalogue for `locale`; anything unknown falls back to Russian, the default. */
 export function t(locale: Locale | string | undefined): Messages {
   return (locale === "en" || locale === "ru" ? CATALOGUES[locale] : undefined) ?? CATALOGUES[DEFAULT_LOCALE];
+}
+
+export type { LookupMessages } from "./lookup-ru.js";
+
+/** The texts of /inc in `locale` (Russian for anything unknown). */
+export function lookupTexts(locale: Locale | string | undefined): LookupMessages {
+  return locale === "en" ? lookupEn : lookupRu;
 }

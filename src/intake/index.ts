@@ -24,7 +24,7 @@ import { RoutingRules } from "./routing.js";
 
 export { type BackoffPolicy, backoffDelayMs } from "./backoff.js";
 export { needsReread } from "./changes.js";
-export { IncidentReader, type Reread } from "./reader.js";
+export { IncidentReader, type LookedUp, type Reread } from "./reader.js";
 export { READ_MODEL_LAG_TOLERANCE_MS, reconcileRead } from "./reconcile.js";
 export { RoutingRules } from "./routing.js";
 

@@ -10,8 +10,19 @@ export interface IncidentReaderDeps {
   store: Store;
   /** Events shown per incident (BOT_MAX_EVENTS). */
   maxEvents: number;
+  /**
+   * BOT_OVERLAP_WINDOW: an incident created this close to the poller's watermark (or later) is the
+   * poller's to store and queue; a lookup leaves it to the poller.
+   */
+  overlapMs?: number;
   now?: () => number;
 }
+
+/** What `/inc` found: the incident as stored, or (left to the poller) as just read. */
+export type LookedUp = { stored: true; incident: StoredIncident } | { stored: false; read: IncidentRead };
+
+/** The overlap window's default (BOT_OVERLAP_WINDOW). */
+const DEFAULT_OVERLAP_MS = 600_000;
 
 export interface Reread {
   incident: StoredIncident;
@@ -48,6 +59,35 @@ export class IncidentReader {
     );
     if (!result) return undefined;
     return { ...result, modified: details.modified?.getTime() ?? null };
+  }
+
+  /**
+   * `/inc KEY`: the incident with this key, read from the SIEM (not only the store, so that incidents older
+   * than the store are found). A known one is stored like any read; one the poller has already gone past
+   * (older than its watermark and the overlap window) is stored as seen, queued to no chat; a newer one is
+   * left to the poller, which stores and queues it as usual. Undefined: the SIEM has no such key. Throws
+   * the SIEM's error.
+   */
+  async lookUp(key: string): Promise<LookedUp | undefined> {
+    const { siem, store } = this.deps;
+    const details = await siem.findIncidentByKey(key);
+    if (details === null) return undefined;
+    const events = await siem.getEvents(details.id, this.deps.maxEvents);
+    const refreshed = await store.incidents.refresh(details, events, undefined, reconcileRead(this.now()));
+    if (refreshed) return { stored: true, incident: refreshed.incident };
+    const watermark = await store.incidents.watermark();
+    const created = details.created.getTime();
+    const polledPast =
+      watermark !== undefined &&
+      Number.isFinite(created) &&
+      created < watermark - (this.deps.overlapMs ?? DEFAULT_OVERLAP_MS);
+    if (!polledPast) return { stored: false, read: { details, events } };
+    await store.incidents.ingest([details], null, {
+      queue: false,
+      reads: new Map([[details.id, { details, events }]]),
+    });
+    const incident = await store.incidents.get(details.id);
+    return incident ? { stored: true, incident } : { stored: false, read: { details, events } };
   }
 
   /**

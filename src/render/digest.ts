@@ -9,6 +9,34 @@ import type { RenderOptions } from "./types.js";
 
 const KEY_MAX = 64;
 const NAME_MAX = 200;
+/** Shorter names an edit falls back to when renamed incidents would not fit the message any more. */
+const EDIT_NAME_CAPS = [NAME_MAX, 60, 20, 1];
+
+/** A line's mark once its incident left New (design.md §4); New has none. */
+export const STATUS_MARK: Readonly<Record<string, string>> = {
+  approved: "✅",
+  inprogress: "🛠",
+  resolved: "✔️",
+  closed: "✖️",
+};
+/** Room a line keeps for the widest status mark and its space, so that a status change never overflows. */
+const STATUS_MARK_ROOM = Math.max(...Object.values(STATUS_MARK).map((mark) => mark.length)) + 1;
+
+export function statusMark(status: string): string {
+  return (
+    STATUS_MARK[
+      cleanInline(status)
+        .toLowerCase()
+        .replace(/[\s_-]/g, "")
+    ] ?? ""
+  );
+}
+
+/** The tappable `/inc_123` of a key `INC-123` (design.md §4); "" for a key of another shape. */
+export function lookupCommandOf(key: string): string {
+  const m = /^INC-(\d{1,9})$/i.exec(cleanInline(key));
+  return m && Number(m[1]) > 0 ? `/inc_${Number(m[1])}` : "";
+}
 
 export interface DigestMessage {
   html: string;
@@ -21,19 +49,43 @@ interface DigestLine {
   id: string;
   html: string;
   plain: string;
+  /** Lengths as the budget counts them (with room for a status mark to come). */
   htmlLength: number;
+  plainLength: number;
 }
 
-function digestLine(item: IncidentSummary, opts: RenderOptions): DigestLine {
+/**
+ * "🔴 ✅ INC-12 Name /inc_12": severity, the status mark once it left New, key, linked name, and the
+ * command that opens the full card. `reserve`: the lengths also count room for a status mark it does not
+ * have yet, so that a digest packed full still fits when an edit adds one.
+ */
+function digestLine(
+  item: IncidentSummary,
+  opts: RenderOptions,
+  nameMax = NAME_MAX,
+  reserve = true,
+): DigestLine {
   const m = t(opts.locale);
   const mark = severityMark(cleanInline(item.severity));
+  const status = statusMark(item.status);
+  const lead = status ? `${mark} ${status}` : mark;
   const key = clipText(cleanInline(item.key), KEY_MAX) || m.empty;
-  const name = clipText(cleanInline(item.name), NAME_MAX) || m.empty;
+  const name = clipText(cleanInline(item.name), nameMax) || m.empty;
+  const command = lookupCommandOf(key);
+  const tail = command ? ` ${command}` : "";
   const url = incidentUrl(opts.siemUrl, item.id);
-  const html = `${mark} <b>${escapeHtml(key)}</b> <a href="${escapeHtml(url)}">${escapeHtml(name)}</a>`;
+  const html = `${lead} <b>${escapeHtml(key)}</b> <a href="${escapeHtml(url)}">${escapeHtml(name)}</a>${tail}`;
   // The plain twin (used only if Telegram rejects the HTML) leaves the links out: with them it would
   // hold half as many incidents, and every digest of a flood would take twice the messages.
-  return { id: item.id, html, plain: `${mark} ${key} ${name}`, htmlLength: visibleLength(html) };
+  const plain = `${lead} ${key} ${name}${tail}`;
+  const room = reserve && !status ? STATUS_MARK_ROOM : 0;
+  return {
+    id: item.id,
+    html,
+    plain,
+    htmlLength: visibleLength(html) + room,
+    plainLength: plain.length + room,
+  };
 }
 
 /**
@@ -58,7 +110,7 @@ export function renderDigest(items: IncidentSummary[], opts: RenderOptions): Dig
     const sep = current.length > 0 ? 1 : 0;
     if (
       current.length > 0 &&
-      (htmlUsed + sep + line.htmlLength > budget || plainUsed + sep + line.plain.length > budget)
+      (htmlUsed + sep + line.htmlLength > budget || plainUsed + sep + line.plainLength > budget)
     ) {
       groups.push(current);
       current = [];
@@ -68,7 +120,7 @@ export function renderDigest(items: IncidentSummary[], opts: RenderOptions): Dig
     const gap = current.length > 0 ? 1 : 0;
     current.push(line);
     htmlUsed += gap + line.htmlLength;
-    plainUsed += gap + line.plain.length;
+    plainUsed += gap + line.plainLength;
   }
   groups.push(current);
 
@@ -106,11 +158,11 @@ export function renderDigestPage(
     const line = digestLine(item, opts);
     const header = title(lines.length + 1).length;
     const html = header + htmlUsed + 1 + line.htmlLength;
-    const plain = header + plainUsed + 1 + line.plain.length;
+    const plain = header + plainUsed + 1 + line.plainLength;
     if (lines.length > 0 && (html > TELEGRAM_TEXT_LIMIT || plain > TELEGRAM_TEXT_LIMIT)) break;
     lines.push(line);
     htmlUsed += 1 + line.htmlLength;
-    plainUsed += 1 + line.plain.length;
+    plainUsed += 1 + line.plainLength;
   }
   const header = title(lines.length);
   return {
@@ -119,4 +171,29 @@ export function renderDigestPage(
     plain: clipText([header, ...lines.map((l) => l.plain)].join("\n"), TELEGRAM_TEXT_LIMIT),
     included: lines.map((l) => l.id),
   };
+}
+
+/**
+ * A digest message as an edit shows it: exactly these items (the ones it was sent with, in order), each
+ * with its status now, under the header it was sent with. Names are shortened when renamed incidents would
+ * not fit any more. Undefined for no items.
+ */
+export function renderDigestEdit(
+  items: IncidentSummary[],
+  opts: RenderOptions,
+  extra: { silent?: boolean } = {},
+): DigestMessage | undefined {
+  if (items.length === 0) return undefined;
+  const m = t(opts.locale);
+  const header =
+    m.notices.digestHeader(items.length) + (extra.silent === true ? ` · ${m.incident.silent}` : "");
+  let message: DigestMessage | undefined;
+  for (const cap of EDIT_NAME_CAPS) {
+    const lines = items.map((item) => digestLine(item, opts, cap, false));
+    const html = [`<b>${escapeHtml(header)}</b>`, ...lines.map((l) => l.html)].join("\n");
+    const plain = [header, ...lines.map((l) => l.plain)].join("\n");
+    message = { html, plain: clipText(plain, TELEGRAM_TEXT_LIMIT), included: lines.map((l) => l.id) };
+    if (visibleLength(html) <= TELEGRAM_TEXT_LIMIT && plain.length <= TELEGRAM_TEXT_LIMIT) return message;
+  }
+  return message;
 }

@@ -1,6 +1,14 @@
 // The renderer's public face: pure functions from SIEM data to Telegram messages and keyboards.
 
-export { type DigestMessage, renderDigest, renderDigestPage } from "./digest.js";
+export {
+  type DigestMessage,
+  lookupCommandOf,
+  renderDigest,
+  renderDigestEdit,
+  renderDigestPage,
+  STATUS_MARK,
+  statusMark,
+} from "./digest.js";
 export { incidentUrl, renderIncident, SEVERITY_MARK, SIEM_ACTOR, severityMark } from "./incident.js";
 export {
   chatRequestKeyboard,

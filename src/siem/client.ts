@@ -69,6 +69,16 @@ const UNCLEAR_KINDS: ReadonlySet<SiemErrorKind> = new Set(["network", "timeout",
 const LIST_SELECT = ["key", "name", "category", "type", "status", "created", "assigned"];
 const USER_AGENT = "mpsiem-telegram";
 const MAX_REMEMBERED_TOKENS = 16;
+/** Key lookups search from here: before any MP SIEM 10 incident, so every incident is found by its key. */
+const KEY_LOOKUP_FROM = new Date("2000-01-01T00:00:00.000Z");
+/** INC- and 1 to 12 digits (no leading zero): the only key shape that goes into a filter expression. */
+const INCIDENT_KEY = /^INC-([1-9][0-9]{0,11})$/;
+
+/** `inc-12` → `INC-12`; null for anything else. */
+export function canonicalIncidentKey(key: string): string | null {
+  const upper = key.trim().toUpperCase();
+  return INCIDENT_KEY.test(upper) ? upper : null;
+}
 
 const silentLogger: SiemLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -491,6 +501,48 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     });
   }
 
+  /**
+   * The incident with this key (`INC-123`), found through the list call's `key = "…"` filter over all
+   * time, then read in full; null when the SIEM has none. Only the `INC-<digits>` shape is sent: the key
+   * goes into a filter expression. Read calls are retried like the others.
+   */
+  async function findIncidentByKey(key: string): Promise<IncidentDetails | null> {
+    const call = "find incident by key";
+    const canonical = canonicalIncidentKey(key);
+    if (canonical === null) {
+      throw new SiemError("http", call, "invalid key: expected INC- and a number, e.g. INC-123");
+    }
+    const found = await withRetry(call, async () => {
+      const answer = await api(call, "POST", "/api/v2/incidents/", {
+        offset: 0,
+        // Two, not one: a second match would mean the filter was not applied, and is then checked below.
+        limit: 2,
+        groups: { filterType: "no_filter" },
+        timeFrom: formatSiemTime(KEY_LOOKUP_FROM),
+        timeTo: null,
+        filterTimeType: "creation",
+        filter: {
+          select: LIST_SELECT,
+          where: `key = "${canonical}"`,
+          orderby: [{ field: "created", sortOrder: "descending" }],
+        },
+        queryIds: ["all_incidents"],
+      });
+      requireSuccess(call, answer);
+      const page = parseIncidentPage(readJson(call, answer));
+      if (page === null) throw new SiemError("malformed", call, "the answer has no `incidents` array");
+      return page.incidents.find((item) => item.key.trim().toUpperCase() === canonical);
+    });
+    if (found === undefined) return null;
+    try {
+      return await getIncident(found.id);
+    } catch (error) {
+      // Deleted between the two calls.
+      if (error instanceof SiemError && error.kind === "not_found") return null;
+      throw error;
+    }
+  }
+
   function guarded<A extends unknown[], R>(call: string, fn: (...args: A) => Promise<R>) {
     return async (...args: A): Promise<R> => {
       try {
@@ -511,6 +563,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     findUser: guarded("users query", findUser),
     assign: guarded("assign", assign),
     transitionHistory: guarded("transition history", transitionHistory),
+    findIncidentByKey: guarded("find incident by key", findIncidentByKey),
     siemNow() {
       return siemClock === null ? null : siemClock.siemMs + (now() - siemClock.localMs);
     },

@@ -171,4 +171,6 @@ export interface SiemClient {
    */
   siemNow(): number | null;
   close(): Promise<void>;
+  /** The incident with this key (`INC-123`), however old, read in full; null when the SIEM has none. */
+  findIncidentByKey(key: string): Promise<IncidentDetails | null>;
 }

@@ -71,6 +71,7 @@ export {
   type PendingDelivery,
   SEVERITY_RANK,
   type StaleCopy,
+  type StaleDigest,
   severityRank,
 } from "./outbox.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
@@ -85,7 +86,7 @@ export {
   type StoredDestination,
   type StoredMute,
 } from "./routing-rules.js";
-export type { ChatKind, ChatState, OutboxVia } from "./schema.js";
+export type { ChatKind, ChatState, CopyVia, OutboxVia } from "./schema.js";
 export { type IncomingUpdate, type StoredUpdate, UPDATE_OFFSET_KEY } from "./updates.js";
 export { type UserLink, UserLinksRepository } from "./user-links.js";
 

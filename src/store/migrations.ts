@@ -288,6 +288,50 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
       await db.schema.alterTable("incidents").addColumn("bot_actions_json", "text").execute();
     },
   }),
+  // /inc (issue 14): the cards it sends are copies kept up to date; digests remember their lines and what
+  // they showed, so that a status change edits them (and only when their text changes).
+  "0008_lookup": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("lookup_copies")
+        .$call(t.autoId)
+        .addColumn("incident_id", "text", (c) => c.notNull())
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("thread_id", t.int)
+        .addColumn("message_id", t.int, (c) => c.notNull())
+        .addColumn("rendered_version", t.int, (c) => c.notNull())
+        .addColumn("asked_by", t.int)
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("lookup_copies_chat")
+        .on("lookup_copies")
+        .columns(["chat_id", "incident_id"])
+        .execute();
+      await db.schema
+        .createIndex("lookup_copies_incident")
+        .on("lookup_copies")
+        .column("incident_id")
+        .execute();
+      await db.schema
+        .createTable("digest_messages")
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("message_id", t.int, (c) => c.notNull())
+        .addColumn("incident_ids", "text", (c) => c.notNull())
+        .addColumn("silent", t.int, (c) => c.notNull().defaultTo(0))
+        .addColumn("shown_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addPrimaryKeyConstraint("digest_messages_message", ["chat_id", "message_id"])
+        .execute();
+      // Digest rows sent before this were never meant to be edited (rendered_version 0): they count as
+      // showing their incident's current version, so only later changes edit them.
+      await sql`UPDATE outbox SET rendered_version = incident_version
+        WHERE state = 'sent' AND via = 'digest'`.execute(db);
+      // Digest messages with a line to bring up to date: few, found without reading every sent row.
+      await sql`CREATE INDEX outbox_digest_stale ON outbox (state, via, chat_id, message_id)
+        WHERE state = 'sent' AND via = 'digest' AND rendered_version < incident_version`.execute(db);
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

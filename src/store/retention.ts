@@ -48,6 +48,7 @@ export class RetentionRepository {
       const ids = rows.map((r) => r.id);
       // Outbox rows first: they reference the incident.
       const outbox = await trx.deleteFrom("outbox").where("incident_id", "in", ids).executeTakeFirst();
+      await trx.deleteFrom("lookup_copies").where("incident_id", "in", ids).execute();
       const incidents = await trx.deleteFrom("incidents").where("id", "in", ids).executeTakeFirst();
       return { incidents: Number(incidents.numDeletedRows), outbox: Number(outbox.numDeletedRows) };
     });
@@ -68,6 +69,23 @@ export class RetentionRepository {
       .where((eb) => eb.or([eb("sent_at", "is", null), eb("sent_at", "<", cutoffMs)]))
       .limit(limit);
     const res = await this.db.deleteFrom("outbox").where("id", "in", old).executeTakeFirst();
+    // What old digests held, and old /inc cards: kept as long as the outbox rows of their time.
+    const oldDigests = this.db
+      .selectFrom("digest_messages")
+      .select("message_id")
+      .where("created_at", "<", cutoffMs)
+      .limit(limit);
+    await this.db
+      .deleteFrom("digest_messages")
+      .where("message_id", "in", oldDigests)
+      .where("created_at", "<", cutoffMs)
+      .execute();
+    const oldLookups = this.db
+      .selectFrom("lookup_copies")
+      .select("id")
+      .where("created_at", "<", cutoffMs)
+      .limit(limit);
+    await this.db.deleteFrom("lookup_copies").where("id", "in", oldLookups).execute();
     return Number(res.numDeletedRows);
   }
 

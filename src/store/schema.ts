@@ -68,6 +68,8 @@ export interface UserLinksTable {
 
 export type OutboxState = "pending" | "sent" | "cancelled";
 export type OutboxVia = "single" | "digest";
+/** How a delivered copy came: an outbox row (single, digest), or `/inc` asked for it (lookup_copies). */
+export type CopyVia = OutboxVia | "lookup";
 
 export interface OutboxTable {
   id: Generated<number>;
@@ -228,6 +230,36 @@ export interface MutesTable {
   summary_sent_at: number | null;
 }
 
+/**
+ * A full card `/inc` sent into a chat (migration 0008): kept up to date like an outbox copy, beside it (a chat
+ * may hold an incident's outbox copy and any number of looked-up cards).
+ */
+export interface LookupCopiesTable {
+  id: Generated<number>;
+  incident_id: string;
+  chat_id: number;
+  /** The forum topic it was asked (and sent) in; null: none. */
+  thread_id: number | null;
+  message_id: number;
+  /** Incident version the message shows. */
+  rendered_version: number;
+  asked_by: number | null;
+  created_at: number;
+}
+
+/** What one digest message holds (migration 0008), so that an edit shows the same lines in the same order. */
+export interface DigestMessagesTable {
+  chat_id: number;
+  message_id: number;
+  /** JSON array of incident ids, in the order of the lines. */
+  incident_ids: string;
+  /** 1: sent without sound (🔕 in the header): its edits keep it. */
+  silent: number;
+  /** Hash of the text last shown: an edit is made only when the text would change. */
+  shown_hash: string;
+  created_at: number;
+}
+
 export interface Database {
   chats: ChatsTable;
   incidents: IncidentsTable;
@@ -243,4 +275,6 @@ export interface Database {
   chat_filters: ChatFiltersTable;
   mutes: MutesTable;
   user_links: UserLinksTable;
+  lookup_copies: LookupCopiesTable;
+  digest_messages: DigestMessagesTable;
 }

@@ -54,6 +54,17 @@ export function mayActOnIncidents(a: Access, policy: ActionPolicy): boolean {
 }
 
 /**
+ * `/inc KEY` (design.md §4): the incident's full card, with its buttons, into the chat it was asked in. For
+ * admins anywhere; for members of a chat that receives incidents; for a person allowed personally in their
+ * own private chat or in such a chat — never into a chat the bot does not serve, where strangers would read it.
+ */
+export function mayLookUpIncidents(a: Access): boolean {
+  if (a.role === "admin" || a.role === "allowed-chat") return true;
+  if (a.role !== "allowed-user") return false;
+  return (a.userId !== null && a.chatId === a.userId) || a.chat?.state === "allowed";
+}
+
+/**
  * /mute and /unmute (design.md §3): admins, for any chat; a person allowed personally, in their own private
  * chat and for that chat only.
  */

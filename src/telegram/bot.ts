@@ -27,6 +27,7 @@ import {
   type CommandName,
   isAdminCommand,
   isMuteCommand,
+  type LookupCommandName,
   MUTE_COMMANDS,
   type ParsedCommand,
   PUBLIC_COMMANDS,
@@ -37,6 +38,7 @@ import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./down
 import { type InboxTerm, UpdateClaimError, UpdateInbox } from "./inbox.js";
 import { handleIncidentPress, handleUnknownPress, type InFlight } from "./incident-actions.js";
 import { handleLinkCommand, isLinkCommand } from "./link-commands.js";
+import { LookupCommand } from "./lookup.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
@@ -77,6 +79,8 @@ export interface TelegramDeps {
   commandRateLimit?: { limit: number; windowMs: number };
   /** Per-person button-press budget; default 10 presses per 10 s. */
   pressRateLimit?: { limit: number; windowMs: number };
+  /** Per-person /inc budget; default 5 lookups a minute (lookup.ts). */
+  lookupRateLimit?: { limit: number; windowMs: number };
   /** This instance's name (BOT_INSTANCE_NAME): who claimed a Telegram update. */
   instance?: string;
 }
@@ -197,6 +201,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     },
   };
   const limiter = new CommandRateLimiter({ ...deps.commandRateLimit, now });
+  const lookups = new LookupCommand(s, deps.lookupRateLimit);
   const inFlight: InFlight = new Set();
 
   // Presses over the per-person budget are answered, not carried out, and audited once per person and window.
@@ -298,7 +303,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       if (verdict === "warn") await reply(s, ctx, s.extra.tooManyCommands);
       return;
     }
-    const result = await dispatchCommand(s, ctx, cmd);
+    const result = cmd.name === "inc" ? await lookups.handle(ctx, cmd) : await dispatchCommand(s, ctx, cmd);
     s.metrics.actions.inc({ action: `command.${cmd.name}`, result });
   });
 
@@ -544,6 +549,6 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
   }
   return handlePublicCommand(s, ctx, {
     ...cmd,
-    name: cmd.name as Exclude<CommandName, AdminCommandName | "mute" | "unmute">,
+    name: cmd.name as Exclude<CommandName, AdminCommandName | "mute" | "unmute" | LookupCommandName>,
   });
 }

@@ -19,10 +19,13 @@ export const ADMIN_COMMANDS = [
 export const PUBLIC_COMMANDS = ["start", "id", "ping"] as const;
 /** Admins, and a person allowed personally in their own private chat (design.md §3; access.ts decides). */
 export const MUTE_COMMANDS = ["mute", "unmute"] as const;
+/** Admins, allowed chats and allowed users (design.md §4; access.ts decides): `/inc KEY`, `/inc_123`. */
+export const LOOKUP_COMMANDS = ["inc"] as const;
 export type AdminCommandName = (typeof ADMIN_COMMANDS)[number];
 export type PublicCommandName = (typeof PUBLIC_COMMANDS)[number];
 export type MuteCommandName = (typeof MUTE_COMMANDS)[number];
-export type CommandName = AdminCommandName | PublicCommandName | MuteCommandName;
+export type LookupCommandName = (typeof LOOKUP_COMMANDS)[number];
+export type CommandName = AdminCommandName | PublicCommandName | MuteCommandName | LookupCommandName;
 
 /** Commands that take a chat id argument. */
 export const CHAT_ID_COMMANDS = ["accept", "deny", "ban", "unban"] as const;
@@ -41,8 +44,11 @@ const NAMES_LONGEST_FIRST: readonly CommandName[] = [
   ...ADMIN_COMMANDS,
   ...PUBLIC_COMMANDS,
   ...MUTE_COMMANDS,
+  ...LOOKUP_COMMANDS,
 ].sort((a, b) => b.length - a.length);
 const GLUED_ARG_START = /^[-+0-9]/;
+/** `/inc_123` (the tappable form: Telegram links `/word_123`) and `/inc123`. */
+const GLUED_LOOKUP_START = /^[_0-9]/;
 /** Telegram limits a message to 4096 characters; a command line longer than this is not one of ours. */
 const MAX_COMMAND_TEXT = 4096;
 
@@ -52,6 +58,10 @@ export function isChatIdCommand(name: CommandName): name is ChatIdCommandName {
 
 export function isAdminCommand(name: CommandName): name is AdminCommandName {
   return (ADMIN_COMMANDS as readonly string[]).includes(name);
+}
+
+export function isLookupCommand(name: CommandName): name is LookupCommandName {
+  return (LOOKUP_COMMANDS as readonly string[]).includes(name);
 }
 
 export function isMuteCommand(name: CommandName): name is MuteCommandName {
@@ -82,6 +92,10 @@ export function parseCommand(text: string | undefined | null, botUsername?: stri
     if (!lowered.startsWith(name)) continue;
     const glued = head.slice(name.length);
     if (glued.length === 0) return { name, arg: rest };
+    if (isLookupCommand(name)) {
+      if (!GLUED_LOOKUP_START.test(glued)) return null;
+      return { name, arg: rest.length > 0 ? `${glued} ${rest}` : glued };
+    }
     // Only a chat id may be glued; `/acceptx` is not `/accept x`.
     if (!GLUED_ID_COMMANDS.includes(name) || !GLUED_ARG_START.test(glued)) return null;
     return { name, arg: rest.length > 0 ? `${glued} ${rest}` : glued };

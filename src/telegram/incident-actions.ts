@@ -82,7 +82,7 @@ export async function handleIncidentPress(
   const message = ctx.callbackQuery?.message;
   const actor = ctx.from;
   if (!message || !actor) return handleUnknownPress(s, ctx, "no message");
-  const copy = await s.store.outbox.copyIn(data.incidentId, message.chat.id);
+  const copy = await s.store.outbox.copyIn(data.incidentId, message.chat.id, message.message_id);
   if (!copy || copy.messageId !== message.message_id) {
     return handleUnknownPress(s, ctx, copy ? "not the delivered message" : "not delivered to this chat");
   }

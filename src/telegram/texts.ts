@@ -33,6 +33,7 @@ const ru: BotTexts = {
     link: "Привязать к учётной записи MP: /link <id> <логин>",
     unlink: "Отвязать от MP: /unlink <id>",
     links: "Привязки Telegram → MP SIEM",
+    inc: "Показать инцидент: /inc INC-123",
   },
 };
 
@@ -57,6 +58,7 @@ const en: BotTexts = {
     link: "Link to an MP account: /link <id> <login>",
     unlink: "Unlink from MP: /unlink <id>",
     links: "Telegram → MP SIEM links",
+    inc: "Show an incident: /inc INC-123",
   },
 };
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { renderDigest, visibleLength } from "../../src/render/index.js";
+import {
+  lookupCommandOf,
+  renderDigest,
+  renderDigestEdit,
+  renderDigestPage,
+  statusMark,
+  visibleLength,
+} from "../../src/render/index.js";
 import type { RenderOptions } from "../../src/render/types.js";
 import type { IncidentSummary } from "../../src/siem/types.js";
 import { hasLoneSurrogate, shownText } from "./telegram-html.js";
@@ -52,18 +59,18 @@ describe("renderDigest", () => {
     expect(part!.included).toEqual([uuid(0), uuid(1), uuid(2)]);
     expect(shownText(part!.html).split("\n")).toEqual([
       "3 новых инцидента",
-      "🔴 INC-1 Incident number 1",
-      "🟠 INC-2 Incident number 2",
-      "🟡 INC-3 Incident number 3",
+      "🔴 INC-1 Incident number 1 /inc_1",
+      "🟠 INC-2 Incident number 2 /inc_2",
+      "🟡 INC-3 Incident number 3 /inc_3",
     ]);
     expect(part!.html).toContain(
       `<b>INC-1</b> <a href="https://siem.local/#/incident/incidents/view/${uuid(0)}">Incident number 1</a>`,
     );
     expect(part!.plain.split("\n")).toEqual([
       "3 новых инцидента",
-      "🔴 INC-1 Incident number 1",
-      "🟠 INC-2 Incident number 2",
-      "🟡 INC-3 Incident number 3",
+      "🔴 INC-1 Incident number 1 /inc_1",
+      "🟠 INC-2 Incident number 2 /inc_2",
+      "🟡 INC-3 Incident number 3 /inc_3",
     ]);
   });
 
@@ -104,6 +111,69 @@ describe("renderDigest", () => {
     const lines = shownText(part!.html).split("\n");
     expect(lines[1]).toBe("🔴 <i> <b>&_*[evil]");
     expect(lines[2]!.startsWith("⚪ INC-2 😀😀")).toBe(true);
-    expect(lines[2]!.length).toBeLessThanOrEqual(220);
+    expect(lines[2]!.endsWith(" /inc_2")).toBe(true);
+    expect(lines[2]!.length).toBeLessThanOrEqual(230);
+  });
+});
+
+describe("digest lines: status marks and /inc_N", () => {
+  it("ends every line with the /inc_N of its key, and only for INC-<n> keys", () => {
+    expect(lookupCommandOf("INC-42")).toBe("/inc_42");
+    expect(lookupCommandOf("inc-7")).toBe("/inc_7");
+    for (const key of ["INC-0", "INC-", "42", "INC-4x", "INC-1234567890", "<i>"]) {
+      expect(lookupCommandOf(key), key).toBe("");
+    }
+  });
+
+  it("marks each line with its status once it left New", () => {
+    const statuses = ["New", "Approved", "InProgress", "Resolved", "Closed", "Weird"];
+    const page = renderDigestPage(
+      items(statuses.length, (i) => ({ status: statuses[i]!, severity: "Low" })),
+      EN,
+    )!;
+    expect(shownText(page.html).split("\n").slice(1)).toEqual([
+      "🟡 INC-1 Incident number 1 /inc_1",
+      "🟡 ✅ INC-2 Incident number 2 /inc_2",
+      "🟡 🛠 INC-3 Incident number 3 /inc_3",
+      "🟡 ✔️ INC-4 Incident number 4 /inc_4",
+      "🟡 ✖️ INC-5 Incident number 5 /inc_5",
+      "🟡 INC-6 Incident number 6 /inc_6",
+    ]);
+    expect(statusMark("in_progress")).toBe("🛠");
+    expect(statusMark(" closed ")).toBe("✖️");
+  });
+
+  it("packs a page so that it still fits when every line gets the widest status mark", () => {
+    for (const nameLength of [1, 30, 200]) {
+      const all = items(400, () => ({ name: "n".repeat(nameLength), status: "New" }));
+      const page = renderDigestPage(all, RU)!;
+      expect(page.included.length).toBeLessThan(400);
+      const held = all.slice(0, page.included.length);
+      for (const status of ["Resolved", "Closed", "InProgress"]) {
+        const edited = renderDigestEdit(
+          held.map((i) => ({ ...i, status })),
+          RU,
+        )!;
+        expect(edited.included, `${nameLength} ${status}`).toEqual(page.included);
+        expect(visibleLength(edited.html)).toBeLessThanOrEqual(4096);
+        expect(edited.plain.length).toBeLessThanOrEqual(4096);
+        expect(edited.plain).not.toMatch(/…$/);
+      }
+      // Packed full: one more line would not have fitted with its room for a mark.
+      const withOneMore = renderDigestPage(all.slice(0, page.included.length + 1), RU)!;
+      expect(withOneMore.included.length).toBe(page.included.length);
+    }
+  });
+
+  it("an edit keeps every line and the header, shortening names when renamed incidents got longer", () => {
+    const held = items(60, () => ({ name: "x" }));
+    const page = renderDigestPage(held, EN, { silent: true })!;
+    const renamed = held.map((i) => ({ ...i, name: "Y".repeat(200), status: "Approved" }));
+    const edited = renderDigestEdit(renamed, EN, { silent: true })!;
+    expect(edited.included).toEqual(page.included);
+    expect(shownText(edited.html).split("\n")[0]).toBe(shownText(page.html).split("\n")[0]);
+    expect(visibleLength(edited.html)).toBeLessThanOrEqual(4096);
+    expect(edited.plain.length).toBeLessThanOrEqual(4096);
+    expect(shownText(edited.html)).toContain("✅ INC-60 ");
   });
 });
