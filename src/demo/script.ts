@@ -23,6 +23,8 @@ const CHAT_NAMES = new Map<number, string>([
 
 export const DEFAULT_STEP_TIMEOUT_MS = 20_000;
 const BURST_SIZE = 40;
+/** High incidents in the burst: each goes out alone and ahead of the rest, which fold into digests. */
+const BURST_HIGH = 2;
 const POLL_EVERY_MS = 50;
 /** No bot message for this long: a step's follow-ups have all appeared. */
 const QUIET_MS = 500;
@@ -281,8 +283,16 @@ export async function playScript(opts: ScriptOptions): Promise<number> {
     );
     await settle();
 
-    step(`A burst: ${BURST_SIZE} incidents at once, more than a chat may receive one by one`);
-    const burstIds = emulator.state.addBurst(BURST_SIZE).map((i) => i.id);
+    step(
+      `A burst: ${BURST_SIZE} incidents at once, more than a chat may receive one by one ` +
+        `(${BURST_HIGH} of them High: those go alone and first, the rest in digests)`,
+    );
+    const burstIds = [
+      ...Array.from({ length: BURST_SIZE - BURST_HIGH }, (_, i) =>
+        emulator.state.addIncident({ severity: i % 2 === 0 ? "Medium" : "Low" }),
+      ),
+      ...emulator.state.addBurst(BURST_HIGH, { severity: "High" }),
+    ].map((i) => i.id);
     await until("the burst to reach both chats", async () => {
       if ((await store.incidents.known(burstIds)).size < burstIds.length) return false;
       return (await store.outbox.pending(1)).length === 0;

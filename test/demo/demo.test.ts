@@ -134,7 +134,8 @@ describe.concurrent("mpsiem-telegram demo", () => {
       // 5: incidents reach both chats with their buttons; the hostile one is shown literally (escaped).
       const incidents = stepSection(out, 5);
       expect(incidents).toContain("Инцидент INC-1");
-      expect(incidents).toContain("   [▶️ Подтвердить] [⏹ Закрыть]\n   [🔄 Обновить]");
+      // A New card offers Approve, Take, Close and Refresh (design.md §4).
+      expect(incidents).toContain("   [▶️ Подтвердить] [🛠 В работу]\n   [⏹ Закрыть]\n   [🔄 Обновить]");
       expect(incidents).toContain("<b>Hostile</b> & _under_ *star*");
       expect(incidents).toContain('<script>alert("x")</script>');
       for (const chat of [SOC_TEAM, IVAN]) expect(incidents).toContain(`── to ${chat} ──`);
@@ -149,7 +150,7 @@ describe.concurrent("mpsiem-telegram demo", () => {
 
       // 7-8: Close asks to confirm in place, then Yes edits every copy.
       expect(stepSection(out, 7)).toContain(
-        `── edited in ${IVAN} (buttons only) ──\n   [✅ Да, закрыть] [↩️ Отмена]`,
+        `── edited in ${IVAN} (buttons only) ──\n   [✅ Да, закрыть] [📑 Дубликат]\n   [🧪 Тест / разрешено] [📝 Другое]\n   [↩️ Отмена]`,
       );
       const closed = stepSection(out, 8);
       for (const chat of [SOC_TEAM, IVAN]) expect(closed).toContain(`── edited in ${chat} ──`);
@@ -162,12 +163,18 @@ describe.concurrent("mpsiem-telegram demo", () => {
       expect(inSiem).toMatch(/Статус изменён в SIEM в \d\d:\d\d/);
       expect(inSiem).toMatch(/\(every copy updated \d+\.\d s after the change/);
 
-      // 10: the burst goes out as digests, not 40 single messages per chat.
+      // 10: the burst goes out as digests, not 40 single messages per chat; its two High incidents go
+      // alone and first (a copy to Ivan that equals the group's is printed as "the same message").
       const burst = stepSection(out, 10);
-      expect(burst).toMatch(
-        new RegExp(`── to ${SOC_TEAM.replace(/[()]/g, "\\$&")} ──\\n {3}\\d+ новых инцидент`),
+      const digestHeader = new RegExp(
+        `── to ${SOC_TEAM.replace(/[()]/g, "\\$&")} ──\\n {3}\\d+ новых инцидент`,
       );
-      expect(burst.match(/Инцидент INC-/g) ?? []).toHaveLength(0);
+      expect(burst).toMatch(digestHeader);
+      const singles = burst.match(/^ {3}\S+ Инцидент INC-\d+$/gm) ?? [];
+      expect(singles.length).toBeGreaterThanOrEqual(2);
+      expect(singles.length).toBeLessThanOrEqual(4);
+      for (const card of singles) expect(card).toMatch(/^ {3}🔴 Инцидент/);
+      expect(burst.search(/Инцидент INC-/)).toBeLessThan(burst.search(digestHeader));
 
       expect(out).toMatch(
         /^Done in \d+ s: 44 incidents in the SIEM, \d+ messages sent, \d+ edits, .*health: ok$/m,
