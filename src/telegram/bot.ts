@@ -27,6 +27,7 @@ import {
   type CommandName,
   isAdminCommand,
   isMuteCommand,
+  LOOKUP_COMMANDS,
   type LookupCommandName,
   MUTE_COMMANDS,
   type ParsedCommand,
@@ -355,11 +356,14 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     const menu = s.extra.commandMenu;
     const entry = (command: CommandName): BotCommand => ({ command, description: menu[command] });
     try {
-      await bot.api.setMyCommands(PUBLIC_COMMANDS.map(entry));
+      // /inc for everyone: allowed users and chats use it; access.ts refuses it to strangers.
+      await bot.api.setMyCommands([...PUBLIC_COMMANDS, ...LOOKUP_COMMANDS].map(entry));
     } catch (err) {
       logger.warn({ err: describeError(err) }, "could not publish the command menu");
     }
-    const adminMenu = [...ADMIN_COMMANDS, ...MUTE_COMMANDS, ...PUBLIC_COMMANDS].map(entry);
+    const adminMenu = [...ADMIN_COMMANDS, ...MUTE_COMMANDS, ...LOOKUP_COMMANDS, ...PUBLIC_COMMANDS].map(
+      entry,
+    );
     for (const adminId of config.telegram.adminIds) {
       try {
         await bot.api.setMyCommands(adminMenu, { scope: { type: "chat", chat_id: adminId } });
