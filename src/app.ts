@@ -101,6 +101,26 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
     onConnectionError: (error) =>
       logger.warn({ err: error.message }, "database connection lost; reconnecting"),
   });
+  // The config file's routes replace the ones an earlier start put in the store: their chats are allowed
+  // by being listed, and a chat the file no longer lists stops receiving.
+  const routeSync = await store.routing.syncConfigRoutes(
+    (config.routes ?? []).map((r) => ({
+      chatId: r.chatId,
+      threadId: r.topic,
+      filter: r.filter,
+      silent: r.silent,
+      activeHours: r.activeHours,
+    })),
+  );
+  if ((config.routes?.length ?? 0) > 0 || routeSync.removed.length > 0) {
+    logger.info({ routes: config.routes?.length ?? 0, ...routeSync }, "routes from the config file applied");
+  }
+  if (routeSync.banned.length > 0) {
+    logger.warn(
+      { chats: routeSync.banned },
+      "chats in the config file's routes are banned; they stay banned",
+    );
+  }
   const siem = createSiemClient({ config: config.siem, logger: logger.child({ part: "siem" }) });
   // One routine reads an incident and stores it, for the poller and for the buttons alike.
   const reader = new IncidentReader({ siem, store, maxEvents: config.bot.maxEvents });

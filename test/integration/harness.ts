@@ -14,7 +14,7 @@ import {
   type FakeUser,
   startFakeBotApi,
 } from "../../src/botapi-fake/index.js";
-import type { BotConfig, Config } from "../../src/config/types.js";
+import type { BotConfig, Config, RouteConfig } from "../../src/config/types.js";
 import type { DeliveryTuning, PacerLimits } from "../../src/delivery/index.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { createLogger } from "../../src/log/logger.js";
@@ -68,6 +68,8 @@ export interface WorldOptions {
 
 export interface InProcessOptions {
   bot?: Partial<BotConfig>;
+  /** The config file's `routes:` (already parsed). */
+  routes?: RouteConfig[];
   pacerLimits?: Partial<PacerLimits>;
   deliveryTuning?: Partial<DeliveryTuning>;
 }
@@ -261,7 +263,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
     async startInProcess(opts = {}) {
       const logs: string[] = [];
-      const cfg = config(opts.bot);
+      const cfg = { ...config(opts.bot), ...(opts.routes ? { routes: opts.routes } : {}) };
       const { logger, ring } = createLogger({
         level: "info",
         secrets: [],
