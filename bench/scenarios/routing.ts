@@ -2,32 +2,84 @@
 // quarter with a silent rule), and a burst of 2,000 incidents. How long until every chat shows exactly
 // what its filter admits, against the fastest delivery Telegram's limits allow for the messages that
 // have to go out (counted from the filters: per chat, each High incident alone and the rest in full
-// digests); what matching costs per (incident × chat); and whether the silent rows went out silently.
+// digests); what matching costs per (incident × chat) and against intake; and whether the silent rows
+// went out silently.
 //
-// The filters are MATCHERS strings of design.md §3, applied by the benchmark's own stand-in
-// (bench/lib/route-filters.mjs, through bench/lib/routed-service.mjs) until the routing branch is
-// merged. To use routing's own engine then: write RULES into the service's YAML `routes:` (one entry
-// per chat: filter, silent) in `spawnRouted`, start `dist/cli.js run`, and read the matching time from
-// its metrics (or leave inService null): nothing else here changes.
-import { readFileSync } from "node:fs";
+// The product routes: every chat is a route in the service's YAML config file (`routes:` with its
+// `filter` and `silent`), so the chats are allowed by the file, and `node dist/cli.js run` decides at
+// intake with src/routing. What each chat must show is worked out here independently: every filter
+// comes with a hand-written predicate of what it admits (design.md §3's semantics: `=` without case,
+// `=~` anchored and without case), not with the product's parser. The matching cost comes from the
+// service's /metrics (mpsiem_telegram_routing_seconds_total, ..._routing_decisions_total and
+// ..._intake_seconds_total).
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ChatRule, matches, parseMatchers, routeFromRules } from "../lib/route-filters.mjs";
+import { stringify } from "yaml";
+import type { EmulatorIncident } from "../../src/emulator/state.js";
 import { fastestDeliverySeconds, messagesNeeded } from "../lib/stats.js";
-import { type BenchChat, keysIn, manyChats, REPO, sleep, World, waitUntil } from "../lib/world.js";
+import { type BenchChat, keysIn, manyChats, sleep, World, waitUntil } from "../lib/world.js";
 import { burstSeverities } from "./burst.js";
 
-/** One filter (and silent rule) for every eighth chat; the silent rule for every fourth one. */
-export const FILTERS: readonly string[] = [
-  "",
-  "severity>=medium",
-  "severity>=high",
-  "category=Attack",
-  "category!=Reconnaissance severity>=medium",
-  'name=~"^(Malware|Suspicious)_"',
-  'name!~"^Web_" severity<=medium',
-  'category="Credential access"',
+/** Issue 13: matching must add under this share to intake time. */
+export const MATCHING_SHARE_LIMIT = 0.01;
+
+type Incident = Pick<EmulatorIncident, "severity" | "category" | "name" | "type">;
+
+const RANK: Readonly<Record<string, number>> = { low: 1, medium: 2, high: 3 };
+/** Low 1, Medium 2, High 3; anything else none (a comparison on it never holds). */
+const rank = (i: Incident): number | null => RANK[(i.severity ?? "").trim().toLowerCase()] ?? null;
+const is = (value: string | null, wanted: string) => (value ?? "").toLowerCase() === wanted.toLowerCase();
+
+/** A filter as the config file holds it, and what it admits, written out by hand. */
+export interface BenchFilter {
+  matchers: string;
+  admits: (incident: Incident) => boolean;
+}
+
+/** One filter for every eighth chat. */
+export const FILTERS: readonly BenchFilter[] = [
+  { matchers: "", admits: () => true },
+  { matchers: "severity>=medium", admits: (i) => (rank(i) ?? 0) >= 2 },
+  { matchers: "severity>=high", admits: (i) => (rank(i) ?? 0) >= 3 },
+  { matchers: "category=Attack", admits: (i) => is(i.category, "attack") },
+  {
+    matchers: "category!=Reconnaissance severity>=medium",
+    admits: (i) => !is(i.category, "reconnaissance") && (rank(i) ?? 0) >= 2,
+  },
+  { matchers: 'name=~"(Malware|Suspicious)_.*"', admits: (i) => /^(malware|suspicious)_/i.test(i.name) },
+  {
+    matchers: 'name!~"Web_.*" severity<=medium',
+    admits: (i) => !/^web_/i.test(i.name) && rank(i) !== null && rank(i)! <= 2,
+  },
+  { matchers: 'category="Credential access"', admits: (i) => is(i.category, "credential access") },
 ];
-export const SILENT_RULE = "severity<medium";
+/** The silent rule of every fourth chat: Low arrives silently. */
+export const SILENT_RULE: BenchFilter = {
+  matchers: "severity<medium",
+  admits: (i) => rank(i) !== null && rank(i)! < 2,
+};
+
+/** Each chat's rule: FILTERS round the chats, the silent rule on every fourth one. */
+export function rulesFor(
+  chats: readonly BenchChat[],
+): Array<{ filter: BenchFilter; silent: BenchFilter | null }> {
+  return chats.map((_, i) => ({
+    filter: FILTERS[i % FILTERS.length]!,
+    silent: i % 4 === 1 ? SILENT_RULE : null,
+  }));
+}
+
+/** The service's config file: one route per chat (`chat`, and `filter` / `silent` when it has them). */
+export function routesYaml(chats: readonly BenchChat[]): string {
+  const rules = rulesFor(chats);
+  return stringify({
+    routes: chats.map((chat, i) => ({
+      chat: String(chat.id),
+      ...(rules[i]!.filter.matchers !== "" ? { filter: rules[i]!.filter.matchers } : {}),
+      ...(rules[i]!.silent !== null ? { silent: rules[i]!.silent!.matchers } : {}),
+    })),
+  });
+}
 
 export interface RoutingFilterRow {
   filter: string;
@@ -71,26 +123,24 @@ export interface RoutingResult {
   /** Messages whose disable_notification disagrees with their rows (silent iff every row is). */
   silentWrong: number;
   silentMessages: number;
-  /** Matching cost: in the service (each route call timed), and the same route run here warm. */
+  /**
+   * Matching in the service, from its /metrics: routing decisions (incident × chat receiving), the
+   * seconds they took (rules loaded when changed, and each incident decided), and the intake's own
+   * seconds (finding the new incidents, reading a few, routing, the ingest transaction).
+   */
   match: {
-    inService: { incidents: number; pairs: number; usPerPair: number; msTotal: number } | null;
-    inBench: { pairs: number; usPerPair: number };
+    decisions: number;
+    routingSec: number;
+    intakeSec: number;
+    usPerPair: number | null;
+    /** routingSec / intakeSec. */
+    share: number | null;
   };
   tooManyRequests: number;
   duringRetryAfter: number;
   cpuSec: number | null;
   rssAfterBytes: number | null;
   peakRssBytes: number | null;
-}
-
-/** Each chat's rule: FILTERS round the chats, the silent rule on every fourth one. */
-export function rulesFor(chats: readonly BenchChat[]): Record<string, ChatRule> {
-  return Object.fromEntries(
-    chats.map((chat, i) => [
-      String(chat.id),
-      { filter: FILTERS[i % FILTERS.length]!, ...(i % 4 === 1 ? { silent: SILENT_RULE } : {}) },
-    ]),
-  );
 }
 
 export async function runRouting(opts: {
@@ -104,12 +154,12 @@ export async function runRouting(opts: {
   const rules = rulesFor(chats);
   const world = await World.create({ name: "routing", seed: opts.seed, chats });
   try {
-    await world.allowChats();
-    const statsPath = join(world.dir, "route-stats.json");
+    // No approval and no store set-up: the chats are allowed by being in the file's routes.
+    const configPath = join(world.dir, "routes.yaml");
+    writeFileSync(configPath, routesYaml(chats));
     const service = await world.spawn({
       pollIntervalSec: 3,
-      command: [join(REPO, "bench", "lib", "routed-service.mjs")],
-      env: { BENCH_ROUTES: JSON.stringify(rules), BENCH_ROUTE_STATS: statsPath },
+      env: { MPSIEM_TELEGRAM_CONFIG: configPath },
     });
     if ((await world.waitFirstPoll()) === null)
       throw new Error("the service did not poll the SIEM within 30 s");
@@ -122,24 +172,13 @@ export async function runRouting(opts: {
     );
     const burstAt = Date.now();
 
-    // What each chat must show, and which of it silently, by the same filters the service applies.
-    const parsed = chats.map((chat) => {
-      const rule = rules[String(chat.id)]!;
-      return { filter: parseMatchers(rule.filter), silent: rule.silent ? parseMatchers(rule.silent) : null };
-    });
-    const owed = chats.map((_, i) =>
-      burst.filter((inc) => matches(parsed[i]!.filter, inc)).map((inc) => inc.key),
-    );
-    const silentKeys = chats.map(
-      (_, i) =>
+    // What each chat must show, and which of it silently: the hand-written predicates of its rule.
+    const owed = rules.map((rule) => burst.filter((inc) => rule.filter.admits(inc)).map((inc) => inc.key));
+    const silentKeys = rules.map(
+      (rule) =>
         new Set(
           burst
-            .filter(
-              (inc) =>
-                parsed[i]!.silent !== null &&
-                matches(parsed[i]!.filter, inc) &&
-                matches(parsed[i]!.silent!, inc),
-            )
+            .filter((inc) => rule.silent !== null && rule.filter.admits(inc) && rule.silent.admits(inc))
             .map((inc) => inc.key),
         ),
     );
@@ -214,17 +253,16 @@ export async function runRouting(opts: {
 
     const boundNeededSec = fastestDeliverySeconds(loads);
     const completeSec = complete ? (last - burstAt) / 1000 : null;
-    let inService: RoutingResult["match"]["inService"] = null;
-    try {
-      const s = JSON.parse(readFileSync(statsPath, "utf8")) as {
-        incidents: number;
-        pairs: number;
-        ns: number;
-      };
-      inService = { ...s, usPerPair: s.ns / 1000 / Math.max(1, s.pairs), msTotal: s.ns / 1e6 };
-    } catch {
-      inService = null;
-    }
+    const decisions = await service.metric("mpsiem_telegram_routing_decisions_total");
+    const routingSec = await service.metric("mpsiem_telegram_routing_seconds_total");
+    const intakeSec = await service.metric("mpsiem_telegram_intake_seconds_total");
+    const match: RoutingResult["match"] = {
+      decisions,
+      routingSec,
+      intakeSec,
+      usPerPair: decisions > 0 ? (routingSec * 1e6) / decisions : null,
+      share: intakeSec > 0 ? routingSec / intakeSec : null,
+    };
 
     return {
       chats: chats.length,
@@ -238,8 +276,8 @@ export async function runRouting(opts: {
             .filter((i) => i % FILTERS.length === f && (i % 4 === 1) === (silent !== null));
           const first = members[0];
           return {
-            filter,
-            silent,
+            filter: filter.matchers,
+            silent: silent?.matchers ?? null,
             chats: members.length,
             admitted: first === undefined ? 0 : owed[first]!.length,
             silentRows: first === undefined ? 0 : silentKeys[first]!.size,
@@ -263,7 +301,7 @@ export async function runRouting(opts: {
       highsAfterDigest,
       silentWrong,
       silentMessages,
-      match: { inService, inBench: matchCost(rules, chats, burst) },
+      match,
       tooManyRequests: calls.filter((c) => (c.response as { error_code?: number } | null)?.error_code === 429)
         .length,
       duringRetryAfter: calls.filter((c) => c.duringRetryAfter).length,
@@ -274,29 +312,4 @@ export async function runRouting(opts: {
   } finally {
     await world.close();
   }
-}
-
-/** The same route over every (incident × chat) pair of the burst, here, warm: µs per pair. */
-function matchCost(
-  rules: Record<string, ChatRule>,
-  chats: readonly BenchChat[],
-  incidents: ReadonlyArray<{
-    severity: string | null;
-    category: string | null;
-    name: string;
-    type: string | null;
-  }>,
-): { pairs: number; usPerPair: number } {
-  const route = routeFromRules(rules);
-  const recipients = chats.map((c) => ({ id: c.id }) as Parameters<typeof route>[1][number]);
-  const asListed = incidents.map(
-    (inc) => ({ ...inc, severity: inc.severity ?? "" }) as Parameters<typeof route>[0],
-  );
-  for (const inc of asListed.slice(0, 100)) route(inc, recipients); // warm-up
-  const rounds = 3;
-  const started = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) for (const inc of asListed) route(inc, recipients);
-  const ns = Number(process.hrtime.bigint() - started);
-  const pairs = rounds * asListed.length * recipients.length;
-  return { pairs, usPerPair: ns / 1000 / pairs };
 }
