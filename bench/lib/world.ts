@@ -423,6 +423,8 @@ export class World {
     const { tooManyRequests, duringRetryAfter } = this.fake.stats();
     floodTotals.push({ world: this.name, tooManyRequests, duringRetryAfter });
     await Promise.allSettled([this.emu.close(), this.fake.close()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the world's folder (database, service log) to look into a figure afterwards.
+    if (process.env.BENCH_KEEP === "1") console.error(`[bench] kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
