@@ -185,6 +185,23 @@ describe("chaos verdict on routing", () => {
     expect(violations(observations([low, later], [], [filterHigh, off]))).toContain("never arrived: INC-5");
   });
 
+  it("narrows the queue window to when the service recorded queueing the incident", () => {
+    // Appeared before the filter was sent, first sent after its reply: a straddle on its own...
+    const early = incident(4, 500, facts("Low"));
+    expect(judge(observations([early], [], [filterHigh])).violations).toEqual([]);
+    // ...but queued before the filter was sent: owed.
+    const queuedEarly = { ...observations([early], [], [filterHigh]), queuedAt: new Map([[early.id, 600]]) };
+    expect(violations(queuedEarly)).toContain("never arrived: INC-4");
+    // Muted when it was queued, sent after the mute ended: it must still go silently.
+    const muted = incident(5, 2_000, facts("Low"));
+    const mute = change({ kind: "mute", sentAt: 1_000, durationMs: 30_000 });
+    const late = observations([muted], [message(1, 40_000, [muted], { silent: false })], [mute]);
+    expect(judge(late).violations).toEqual([]);
+    expect(violations({ ...late, queuedAt: new Map([[muted.id, 2_500]]) })).toContain(
+      "(INC-5) went with sound, but INC-5: the mute /mute 30s",
+    );
+  });
+
   it("treats a command the bot refused as never applied, and one never answered as maybe applied", () => {
     const refused = { ...filterHigh, confirmedAt: [], refused: true };
     expect(violations(observations([low], [], [refused]))).toContain("never arrived: INC-1");

@@ -195,6 +195,11 @@ export interface Observations {
   calls?: CallRecord[];
   /** The routing commands of the run: then each chat is owed what its filter admitted, and sound is judged. */
   routing?: RoutingObservations;
+  /**
+   * Incident id → when the service says it queued it (its outbox rows' creation time). The decision is
+   * made just before that, so it narrows the queue window's end; never past the window's own bounds.
+   */
+  queuedAt?: ReadonlyMap<string, number>;
 }
 
 export interface RepeatRecord {
@@ -649,16 +654,19 @@ export function judge(obs: Observations): Verdict {
   }
 
   // Routing: the queue window of each incident runs from its appearance to its first message anywhere (all
-  // of an incident's rows are made in one transaction, before any of them is sent).
+  // of an incident's rows are made in one transaction, before any of them is sent), or to the moment the
+  // service recorded queueing it, when that is earlier.
   const model = obs.routing ? new RoutingModel(obs.routing) : null;
   const firstSent = new Map<string, number>();
   for (const m of obs.messages) {
     for (const id of m.sentIds) firstSent.set(id, Math.min(firstSent.get(id) ?? m.at, m.at));
   }
-  const windowOf = (incident: IncidentRecord): Window => ({
-    from: incident.appearedAt,
-    to: firstSent.get(incident.id) ?? Number.POSITIVE_INFINITY,
-  });
+  const windowOf = (incident: IncidentRecord): Window => {
+    const from = incident.appearedAt;
+    const sentBy = firstSent.get(incident.id) ?? Number.POSITIVE_INFINITY;
+    const recorded = obs.queuedAt?.get(incident.id);
+    return { from, to: recorded === undefined ? sentBy : Math.max(from, Math.min(sentBy, recorded)) };
+  };
   const routing: RoutingVerdict = {
     filteredOut: 0,
     filterStraddled: 0,

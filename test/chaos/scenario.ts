@@ -22,6 +22,7 @@ import { DEFAULT_LEASE_TTL_MS } from "../../src/config/schema.js";
 import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { t } from "../../src/i18n/index.js";
 import { LEASE_NAME, openStore } from "../../src/store/index.js";
+import { openDatabase } from "../../src/store/open.js";
 import { createDatabase, type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
 import { PROCESS_PARAM, startTaggingProxy, type TaggingProxy } from "../helpers/tagging-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -716,6 +717,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const routingCounts: Record<string, number> = {};
   /** Replies refusing matchers (judged as violations: the plan draws only valid ones). */
   const refusedMatchers: string[] = [];
+  /** Incident id → when the service queued it (its first outbox row's created_at, runner clock); read at the end. */
+  let queuedAt: Map<string, number> | undefined;
   /** Routing commands no reply was seen to (their rules may or may not be in force: judged leniently). */
   const unanswered: string[] = [];
 
@@ -1045,6 +1048,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const stops: Array<{ slot: ServiceProcess; stop: { code: number | null; ms: number } | null }> = [];
     for (const slot of stopOrder) stops.push({ slot, stop: await slot.stop() });
     for (const slot of slots) await slot.drained();
+    queuedAt = await readQueueTimes().catch((error: Error) => {
+      notes.push(
+        `could not read when incidents were queued (routing judged on wider windows): ${error.message}`,
+      );
+      return undefined;
+    });
     // Judged after the stop: whatever the last process sent while stopping counts too.
     const finalVerdict = judgeNow();
     finalVerdict.violations.push(...endViolations);
@@ -1115,7 +1124,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           }
         : {}),
     };
-    if (finalVerdict.violations.length > 0 && opts.keepOnFailure) {
+    if ((finalVerdict.violations.length > 0 || process.env.CHAOS_KEEP_TMP) && opts.keepOnFailure) {
       keptDir = tmp.dir;
       writeDiagnostics(keptDir);
     }
@@ -1193,6 +1202,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       retryAfterBreaches: retryAfterBreaches(calls),
       ...(several ? { terms: registry.terms, calls } : {}),
       routing: { silentBelow: plan.silentBelow, changes: ruleChanges() },
+      ...(queuedAt ? { queuedAt } : {}),
     });
     // The plan draws only matchers the grammar allows (design.md §3): the bot must take every one.
     for (const text of refusedMatchers) verdict.violations.push(`the bot refused valid matchers: ${text}`);
@@ -1204,6 +1214,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
    * its id and says what was done; the first unclaimed one after the command, of its kind, answers it (a
    * mute's, by the tag in its comment: every one, as a replay after a kill starts the mute again).
    */
+  /**
+   * When the service queued each incident, as its outbox rows say (all of an incident's rows are made in
+   * one transaction, with the time of that moment): read once every process has stopped.
+   */
+  async function readQueueTimes(): Promise<Map<string, number>> {
+    const opened = await openDatabase(dbTarget);
+    try {
+      const rows = await opened.db
+        .selectFrom("outbox")
+        .select(["incident_id", (eb) => eb.fn.min("created_at").as("queued")])
+        .groupBy("incident_id")
+        .execute();
+      return new Map(rows.map((r) => [r.incident_id, Number(r.queued) - t0]));
+    } finally {
+      await opened.close();
+    }
+  }
+
   function ruleChanges(): RuleChange[] {
     const texts = new Map(fake.messages(ADMIN.id).map((m) => [m.messageId, m.plainText]));
     const replies = sent
@@ -1286,6 +1314,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
     writeFileSync(join(dir, "processes.jsonl"), lines(registry.instances));
     if (several) writeFileSync(join(dir, "terms.jsonl"), lines(registry.terms));
+    // Routing: the commands with the replies matched to them, and the admin's chat as it reads.
+    writeFileSync(join(dir, "rule-changes.jsonl"), lines(ruleChanges()));
+    const adminTexts = new Map(fake.messages(ADMIN.id).map((m) => [m.messageId, m.plainText]));
+    writeFileSync(
+      join(dir, "admin-chat.jsonl"),
+      lines(
+        sent
+          .filter((m) => m.chatId === ADMIN.id)
+          .map((m) => ({ at: m.at, text: adminTexts.get(m.messageId) })),
+      ),
+    );
   }
 }
 
