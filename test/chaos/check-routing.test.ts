@@ -10,7 +10,14 @@ import {
   type Observations,
   type RuleChange,
 } from "./check.js";
-import { allHold, holds, type IncidentFacts, matchersText, type RuleMatcher } from "./rules.js";
+import {
+  allHold,
+  canonicalText,
+  holds,
+  type IncidentFacts,
+  matchersText,
+  type RuleMatcher,
+} from "./rules.js";
 
 const CHAT = 42;
 const GROUP = "chat";
@@ -123,6 +130,14 @@ describe("the run's own matcher model", () => {
         { field: "name", op: "=", value: "=x" },
       ]),
     ).toBe('category="Credential access" severity>=high name=~(a|b).* name="=x"');
+    // As the bot shows it back: severities compared by rank in their English word.
+    expect(
+      canonicalText([
+        { field: "severity", op: "<", value: "High" },
+        { field: "severity", op: "!=", value: "Низкая" },
+        { field: "severity", op: "=~", value: "High" },
+      ]),
+    ).toBe("severity<high severity!=low severity=~High");
   });
 });
 

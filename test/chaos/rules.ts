@@ -93,6 +93,18 @@ export function matchersText(list: readonly RuleMatcher[]): string {
   return list.map(matcherText).join(" ");
 }
 
+const CANONICAL_SEVERITY = ["", "low", "medium", "high"] as const;
+
+/** As the bot shows a stored filter: a severity compared by rank in its English lower-case word. */
+export function canonicalText(list: readonly RuleMatcher[]): string {
+  return list
+    .map((m) => {
+      const rank = m.field === "severity" && m.op !== "=~" && m.op !== "!~" ? severityRank(m.value) : null;
+      return matcherText(rank === null ? m : { ...m, value: CANONICAL_SEVERITY[rank]! });
+    })
+    .join(" ");
+}
+
 // ---- drawing them (the emulator's taxonomy: scenarios.ts; type is always "Undefined") ----
 
 const SEVERITY_WORDS = ["low", "medium", "high", "High", "LOW", "Medium", "высокая", "Низкая", "средняя"];

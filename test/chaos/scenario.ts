@@ -54,7 +54,7 @@ import {
   terminateConnectionsOf,
   terminateLeaseConnection,
 } from "./postgres-faults.js";
-import { matchersText } from "./rules.js";
+import { canonicalText, matchersText } from "./rules.js";
 
 export { CLI_PATH, REPO } from "../helpers/build.js";
 
@@ -1124,7 +1124,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           }
         : {}),
     };
-    if ((finalVerdict.violations.length > 0 || process.env.CHAOS_KEEP_TMP) && opts.keepOnFailure) {
+    if (finalVerdict.violations.length > 0 && opts.keepOnFailure) {
       keptDir = tmp.dir;
       writeDiagnostics(keptDir);
     }
@@ -1265,7 +1265,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
               ? (text: string) =>
                   names.test(text) &&
                   (text.includes("receives everything again") || text.includes("has no filter"))
-              : (text: string) => names.test(text) && text.includes("now receives:");
+              : (text: string) =>
+                  names.test(text) && text.includes(`now receives: ${canonicalText(change.matchers ?? [])}.`);
         const reply = claim((text) => done(text) || refusal(text));
         if (reply) {
           if (done(reply.text)) confirmedAt = [reply.at];
