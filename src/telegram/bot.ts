@@ -48,6 +48,7 @@ import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
 import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
+import { replyRetry } from "./reply-retry.js";
 import { RequestPace } from "./request-pace.js";
 import { handleFilterCommand, handleMuteCommand } from "./routing-commands.js";
 import { botTexts } from "./texts.js";
@@ -155,9 +156,10 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   const pollBackoff = new PollBackoff({ logger });
   bot.api.config.use(pollBackoff.transformer);
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
-  // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
-  // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
-  // polling (the runner) has its own backoff for them.
+  // Replies to commands and presses: a network failure is retried a few times (reply-retry.ts), a 429 is
+  // waited out (retry_after) and a 5xx retried, a couple of times at most. auto-retry is not given network
+  // errors: it would retry those without any bound, and long polling (the runner) has its own backoff.
+  bot.api.config.use(replyRetry());
   bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 60, rethrowHttpErrors: true }));
 
   const notifier = new AdminNotifier(bot.api, config.telegram.adminIds, logger);
