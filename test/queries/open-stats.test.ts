@@ -206,4 +206,30 @@ describe("questions to the bot on a realistic day", () => {
     await h.say(stranger, stranger.id, "/audit");
     expect(h.fake.messages(stranger.id).at(-1)!.plainText).not.toContain("@petrov");
   });
+
+  it("/open and /report: refused to a stranger without asking the SIEM; /report on|off in an allowed group", async () => {
+    const stranger = { id: 31338, first_name: "Mallory" };
+    h.fake.addChat({ id: stranger.id, type: "private", first_name: "Mallory" });
+    h.emu.state.resetStats();
+    await h.say(stranger, stranger.id, "/open");
+    await h.say(stranger, stranger.id, "/report on");
+    expect(h.emu.state.stats().totalRequests).toBe(0);
+    expect(h.fake.messages(stranger.id).every((m) => !m.plainText.includes("📂"))).toBe(true);
+    expect(await h.store.reports.chats()).toEqual([]);
+
+    const group = -100888;
+    h.fake.addChat({ id: group, type: "supergroup", title: "Duty" });
+    await h.store.chats.ensure(group, "allowed", admin().id);
+    const member = { id: 777, first_name: "Duty" };
+    await h.say(member, group, "/report on");
+    expect(h.fake.messages(group).at(-1)!.plainText).toContain("BOT_REPORT_AT");
+    expect(await h.store.reports.chats()).toEqual([{ chatId: group, threadId: null }]);
+    await h.say(member, group, "/report off");
+    expect(h.fake.messages(group).at(-1)!.plainText).toBe("Готово: отчёт смены сюда больше не приходит.");
+    expect(await h.store.reports.chats()).toEqual([]);
+    await h.say(member, group, "/report");
+    expect(h.fake.messages(group).at(-1)!.plainText).toContain("/report on");
+    await h.say(member, group, "/open low");
+    expect(h.fake.messages(group).at(-1)!.plainText).toContain("Открытые инциденты (Низкая)");
+  });
 });
