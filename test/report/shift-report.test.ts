@@ -107,7 +107,9 @@ describe("the shift report", () => {
     clock = NINE;
     emu.state.resetStats();
     expect(await report.runOnce()).toBe(2);
-    expect(emu.state.stats().totalRequests).toBeLessThanOrEqual(
+    // The login the first call needs is the client's, not the report's.
+    const calls = emu.state.stats().totalRequests - (emu.state.stats().requests["POST /connect/token"] ?? 0);
+    expect(calls).toBeLessThanOrEqual(
       STATS_DEFAULT_BUDGET.listPages + STATS_DEFAULT_BUDGET.histories + OPEN_REQUEST_BUDGET,
     );
     expect(reports(GROUP)).toHaveLength(1);
