@@ -216,6 +216,12 @@ describe("questions to the bot on a realistic day", () => {
     expect(h.emu.state.stats().totalRequests).toBe(0);
     expect(h.fake.messages(stranger.id).every((m) => !m.plainText.includes("📂"))).toBe(true);
     expect(await h.store.reports.chats()).toEqual([]);
+    // A forged page press (under the refusal, the only message the stranger has): answered, no SIEM call.
+    const refusal = h.fake.messages(stranger.id).at(-1)!;
+    const answer = await h.press(stranger, stranger.id, refusal.messageId, "o:1:a");
+    expect(answer).toContain("/start");
+    expect(h.emu.state.stats().totalRequests).toBe(0);
+    expect(h.fake.messages(stranger.id).at(-1)!.edits).toBe(0);
 
     const group = -100888;
     h.fake.addChat({ id: group, type: "supergroup", title: "Duty" });
