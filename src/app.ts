@@ -32,6 +32,7 @@ import {
   TermRunner,
 } from "./leadership/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
+import { ShiftReport } from "./report/shift-report.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
 import { openStore, RetentionTask, type Store } from "./store/index.js";
@@ -232,6 +233,16 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       logger: logger.child({ part: "store" }),
     });
     retention.start();
+    // BOT_REPORT_AT: the daily shift report, once per chat and day (claims fenced on this term's epoch).
+    const report = new ShiftReport({
+      config,
+      store: termStore,
+      siem,
+      api: deliveryApiFor(() => live),
+      logger: logger.child({ part: "report" }),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    report.start();
     const tookOverFrom =
       store.dialect === "postgres" && term.previousHolder !== null && term.previousHolder !== instance
         ? term.previousHolder
@@ -251,7 +262,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
         live = false;
         if (current === parts) current = null;
         // In parallel: a hung SIEM call must not eat the sender's share of the time.
-        await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop(), retention.stop()]);
+        await Promise.allSettled([
+          intake.stop(),
+          telegram.standDown(),
+          delivery.stop(),
+          retention.stop(),
+          report.stop(),
+        ]);
         await untilDeadline(telegramLed, Date.now() + 1_000);
       },
     };

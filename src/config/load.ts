@@ -261,6 +261,7 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_LEASE_TTL: formatDuration(c.bot.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS),
     BOT_INSTANCE_NAME: plain(c.bot.instanceName),
     BOT_SILENT_BELOW: c.bot.silentBelow ?? "off",
+    BOT_REPORT_AT: c.bot.reportAt ?? "off",
     LOG_LEVEL: c.logLevel,
   };
   // Listed in the documented order.

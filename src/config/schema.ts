@@ -45,6 +45,7 @@ export const SETTING_NAMES = [
   "BOT_LEASE_TTL",
   "BOT_INSTANCE_NAME",
   "BOT_SILENT_BELOW",
+  "BOT_REPORT_AT",
   "LOG_LEVEL",
 ] as const;
 
@@ -338,6 +339,14 @@ const silentBelow: Parse<"low" | "medium" | "high" | null> = (v) => {
   return severityOfWord(v) ?? expected(`low, medium, high or off (${SEVERITY_WORDS_HINT})`);
 };
 
+/** BOT_REPORT_AT: the daily shift report's time, HH:MM (24-hour, in BOT_TIME_ZONE), or off. */
+const reportAt: Parse<string | undefined> = (v) => {
+  if (/^(off|none|false|no)$/i.test(v)) return undefined;
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
+  if (!m) return expected("a time of day HH:MM, 24-hour, in BOT_TIME_ZONE (e.g. 09:00), or off");
+  return `${m[1]!.padStart(2, "0")}:${m[2]}`;
+};
+
 // ---- the schema ----
 
 const SIEM_EXAMPLE = "https://siem.example.local";
@@ -418,6 +427,7 @@ export function buildConfigSchema(cwd: string) {
       BOT_LEASE_TTL: withDefault("BOT_LEASE_TTL", DEFAULT_LEASE_TTL_MS, leaseTtl),
       BOT_INSTANCE_NAME: optional("BOT_INSTANCE_NAME", instanceName),
       BOT_SILENT_BELOW: withDefault("BOT_SILENT_BELOW", null, silentBelow),
+      BOT_REPORT_AT: withDefault("BOT_REPORT_AT", undefined, reportAt),
       LOG_LEVEL: withDefault<LogLevel>(
         "LOG_LEVEL",
         "info",
@@ -516,6 +526,7 @@ export function buildConfigSchema(cwd: string) {
           leaseTtlMs: s.BOT_LEASE_TTL,
           instanceName: s.BOT_INSTANCE_NAME,
           silentBelow: s.BOT_SILENT_BELOW,
+          ...(s.BOT_REPORT_AT ? { reportAt: s.BOT_REPORT_AT } : {}),
         },
         logLevel: s.LOG_LEVEL,
       }),

@@ -59,6 +59,8 @@ export interface BotConfig {
   instanceName?: string; // BOT_INSTANCE_NAME (addition), default <host>-<pid>: this instance in /healthz, /debug
   /** BOT_SILENT_BELOW (design.md §3): incidents below this severity arrive silently everywhere; absent = off. */
   silentBelow?: "low" | "medium" | "high" | null;
+  /** BOT_REPORT_AT (issue 16): "HH:MM" in BOT_TIME_ZONE, when the daily shift report goes out; absent = off. */
+  reportAt?: string;
 }
 
 /**

@@ -6,6 +6,8 @@ import { en } from "./en.js";
 import { lookupEn } from "./lookup-en.js";
 import { type LookupMessages, lookupRu } from "./lookup-ru.js";
 import type { Messages } from "./messages.js";
+import { queriesEn } from "./queries-en.js";
+import { type QueryMessages, queriesRu } from "./queries-ru.js";
 import { ru } from "./ru.js";
 
 export type {
@@ -39,4 +41,11 @@ export type { LookupMessages } from "./lookup-ru.js";
 /** The texts of /inc in `locale` (Russian for anything unknown). */
 export function lookupTexts(locale: Locale | string | undefined): LookupMessages {
   return locale === "en" ? lookupEn : lookupRu;
+}
+
+export type { QueryMessages, StatsView } from "./queries-ru.js";
+
+/** The texts of /open, /stats, /audit, /report and the shift report in `locale` (Russian for anything unknown). */
+export function queryTexts(locale: Locale | string | undefined): QueryMessages {
+  return locale === "en" ? queriesEn : queriesRu;
 }

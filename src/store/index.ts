@@ -37,6 +37,7 @@ import { IncidentsRepository } from "./incidents.js";
 import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { ReportsRepository } from "./reports.js";
 import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
@@ -74,6 +75,7 @@ export {
   type StaleDigest,
   severityRank,
 } from "./outbox.js";
+export { type ReportChat, ReportsRepository } from "./reports.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export {
   type ConfigRoute,
@@ -110,6 +112,8 @@ export interface Store {
    * mute's summary is fenced (the leader sends it).
    */
   readonly routing: RoutingRulesRepository;
+  /** The daily shift report: its chats, and each day's claim (fenced: the leader sends it). */
+  readonly reports: ReportsRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -156,6 +160,7 @@ export async function openStore(
       settings: new SettingsRepository(db, fence),
       updates: new UpdatesRepository(db, now, fence),
       routing: new RoutingRulesRepository(db, now, fence),
+      reports: new ReportsRepository(db, now, fence),
       fenced: (next) => view(next),
     };
   };

@@ -277,4 +277,21 @@ export interface Database {
   user_links: UserLinksTable;
   lookup_copies: LookupCopiesTable;
   digest_messages: DigestMessagesTable;
+  report_chats: ReportChatsTable;
+  report_sends: ReportSendsTable;
+}
+
+/** A chat (or forum topic) that opted in to the daily shift report with /report on (migration 0010). */
+export interface ReportChatsTable {
+  chat_id: number;
+  thread_id: number | null;
+  enabled_by: number | null;
+  enabled_at: number;
+}
+
+/** One shift report claimed for one chat and day (YYYY-MM-DD in BOT_TIME_ZONE): never sent twice. */
+export interface ReportSendsTable {
+  day: string;
+  chat_id: number;
+  claimed_at: number;
 }

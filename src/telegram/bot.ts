@@ -27,12 +27,15 @@ import {
   type CommandName,
   isAdminCommand,
   isMuteCommand,
+  isQueryCommand,
   LOOKUP_COMMANDS,
   type LookupCommandName,
   MUTE_COMMANDS,
   type ParsedCommand,
   PUBLIC_COMMANDS,
   parseCommand,
+  QUERY_COMMANDS,
+  type QueryCommandName,
 } from "./commands.js";
 import type { BotContext, BotServices } from "./context.js";
 import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
@@ -47,6 +50,7 @@ import { PollBackoff } from "./poll-backoff.js";
 import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
+import { QueryCommands } from "./query-commands.js";
 import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
 import { replyRetry } from "./reply-retry.js";
 import { RequestPace } from "./request-pace.js";
@@ -205,6 +209,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   };
   const limiter = new CommandRateLimiter({ ...deps.commandRateLimit, now });
   const lookups = new LookupCommand(s, deps.lookupRateLimit);
+  const queries = new QueryCommands(s);
   const inFlight: InFlight = new Set();
 
   // Presses over the per-person budget are answered, not carried out, and audited once per person and window.
@@ -292,6 +297,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     const data = decodeCallbackData(ctx.callbackQuery.data);
     if (!data) return handleUnknownPress(s, ctx, "unreadable data");
     if (data.kind === "incident") return handleIncidentPress(s, ctx, inFlight, data);
+    if (data.kind === "open") return queries.press(ctx, data);
     return handleChatDecision(s, ctx, data);
   });
 
@@ -306,7 +312,12 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       if (verdict === "warn") await reply(s, ctx, s.extra.tooManyCommands);
       return;
     }
-    const result = cmd.name === "inc" ? await lookups.handle(ctx, cmd) : await dispatchCommand(s, ctx, cmd);
+    const result =
+      cmd.name === "inc"
+        ? await lookups.handle(ctx, cmd)
+        : isQueryCommand(cmd.name)
+          ? await queries.handle(ctx, { ...cmd, name: cmd.name })
+          : await dispatchCommand(s, ctx, cmd);
     s.metrics.actions.inc({ action: `command.${cmd.name}`, result });
   });
 
@@ -359,13 +370,18 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     const entry = (command: CommandName): BotCommand => ({ command, description: menu[command] });
     try {
       // /inc for everyone: allowed users and chats use it; access.ts refuses it to strangers.
-      await bot.api.setMyCommands([...PUBLIC_COMMANDS, ...LOOKUP_COMMANDS].map(entry));
+      const everyone = QUERY_COMMANDS.filter((c) => c !== "audit");
+      await bot.api.setMyCommands([...PUBLIC_COMMANDS, ...LOOKUP_COMMANDS, ...everyone].map(entry));
     } catch (err) {
       logger.warn({ err: describeError(err) }, "could not publish the command menu");
     }
-    const adminMenu = [...ADMIN_COMMANDS, ...MUTE_COMMANDS, ...LOOKUP_COMMANDS, ...PUBLIC_COMMANDS].map(
-      entry,
-    );
+    const adminMenu = [
+      ...ADMIN_COMMANDS,
+      ...MUTE_COMMANDS,
+      ...LOOKUP_COMMANDS,
+      ...QUERY_COMMANDS,
+      ...PUBLIC_COMMANDS,
+    ].map(entry);
     for (const adminId of config.telegram.adminIds) {
       try {
         await bot.api.setMyCommands(adminMenu, { scope: { type: "chat", chat_id: adminId } });
@@ -555,6 +571,9 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
   }
   return handlePublicCommand(s, ctx, {
     ...cmd,
-    name: cmd.name as Exclude<CommandName, AdminCommandName | "mute" | "unmute" | LookupCommandName>,
+    name: cmd.name as Exclude<
+      CommandName,
+      AdminCommandName | "mute" | "unmute" | LookupCommandName | QueryCommandName
+    >,
   });
 }

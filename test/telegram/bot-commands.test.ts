@@ -3,7 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeUser } from "../../src/botapi-fake/index.js";
 import { t } from "../../src/i18n/index.js";
-import { ADMIN_COMMANDS, LOOKUP_COMMANDS, MUTE_COMMANDS } from "../../src/telegram/commands.js";
+import {
+  ADMIN_COMMANDS,
+  LOOKUP_COMMANDS,
+  MUTE_COMMANDS,
+  QUERY_COMMANDS,
+} from "../../src/telegram/commands.js";
 import { startTelegramHarness, type TelegramHarness } from "../helpers/telegram-harness.js";
 
 const tx = t("ru");
@@ -400,8 +405,17 @@ describe("channel posts (no sender)", () => {
 describe("start-up", () => {
   it("told the admins it is up (with the SIEM URL) and published the menus: public for all, admin commands to admins only", () => {
     for (const a of h.admins) expect(h.textsIn(a.id)[0]).toContain(h.config.siem.url);
-    // /inc for everyone: allowed users and chats may use it (access.ts refuses strangers).
-    expect(h.fake.commandsFor().map((c) => c.command)).toEqual(["start", "id", "ping", "inc"]);
+    // /inc, /open, /stats, /report for everyone: allowed users and chats may use them (access.ts refuses
+    // strangers); /audit is an admin's.
+    expect(h.fake.commandsFor().map((c) => c.command)).toEqual([
+      "start",
+      "id",
+      "ping",
+      "inc",
+      "open",
+      "stats",
+      "report",
+    ]);
     for (const a of h.admins) {
       expect(h.fake.commandsFor({ type: "chat", chat_id: a.id }).map((c) => c.command)).toEqual(
         expect.arrayContaining([
@@ -418,6 +432,7 @@ describe("start-up", () => {
           ...ADMIN_COMMANDS,
           ...MUTE_COMMANDS,
           ...LOOKUP_COMMANDS,
+          ...QUERY_COMMANDS,
         ]),
       );
     }
