@@ -85,6 +85,10 @@ const EVERYTHING: readonly DestinationRule[] = [
   { threadId: null, filter: null, silent: null, activeHours: [] },
 ];
 
+/** A list of destinations' verdict on one incident: the destination that admits it and its loudness. */
+type Verdict = { chosen: DestinationRule; silent: boolean };
+const NOT_ADMITTED: Verdict = { chosen: EVERYTHING[0]!, silent: false };
+
 function admits(d: DestinationRule, facts: IncidentFacts): boolean {
   if (d.none) return false;
   return d.filter === null || d.filter(facts) !== false;
@@ -130,17 +134,31 @@ export class Router {
       const belowThreshold =
         this.silentBelowRank !== null &&
         (facts.severityRank === null || facts.severityRank < this.silentBelowRank);
+      // Chats with the same rules share one list (compileRules), so the verdict of a list is worked out
+      // once per incident, however many chats use it: 200 chats with a handful of filters cost a handful.
+      const verdicts = new Map<readonly DestinationRule[], Verdict>();
+      const verdictOf = (destinations: readonly DestinationRule[]): Verdict => {
+        let verdict = verdicts.get(destinations);
+        if (verdict !== undefined) return verdict;
+        const chosen = destinations.find((d) => admits(d, facts));
+        verdict =
+          chosen === undefined
+            ? NOT_ADMITTED
+            : {
+                chosen,
+                silent:
+                  belowThreshold ||
+                  (chosen.silent !== null && chosen.silent(facts) === true) ||
+                  (chosen.activeHours.length > 0 && !withinActiveHours(chosen.activeHours, localNow())),
+              };
+        verdicts.set(destinations, verdict);
+        return verdict;
+      };
       const out: RoutedDelivery[] = [];
       for (const chat of recipients) {
-        const destinations = this.rules.destinations.get(chat.id) ?? EVERYTHING;
-        let chosen: DestinationRule | undefined;
-        for (const d of destinations) {
-          if (admits(d, facts)) {
-            chosen = d;
-            break;
-          }
-        }
-        if (chosen === undefined) continue;
+        const verdict = verdictOf(this.rules.destinations.get(chat.id) ?? EVERYTHING);
+        if (verdict === NOT_ADMITTED) continue;
+        const chosen = verdict.chosen;
         let muteId: number | null = null;
         const mutes = mutesNow.get(chat.id);
         if (mutes !== undefined) {
@@ -152,12 +170,12 @@ export class Router {
             }
           }
         }
-        const silent =
-          muteId !== null ||
-          belowThreshold ||
-          (chosen.silent !== null && chosen.silent(facts) === true) ||
-          (chosen.activeHours.length > 0 && !withinActiveHours(chosen.activeHours, localNow()));
-        out.push({ chatId: chat.id, threadId: chosen.threadId, silent, muteId });
+        out.push({
+          chatId: chat.id,
+          threadId: chosen.threadId,
+          silent: muteId !== null || verdict.silent,
+          muteId,
+        });
       }
       return out;
     };

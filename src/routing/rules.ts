@@ -70,7 +70,19 @@ export function compileRules(
     byChat.set(d.chatId, list);
   }
   const destinations = new Map<number, DestinationRule[]>();
+  // Chats with the same rules share one compiled list: the decision works a list out once per incident.
+  const shared = new Map<string, DestinationRule[]>();
   for (const [chatId, rows] of byChat) {
+    const key = JSON.stringify(
+      [...rows]
+        .sort((a, b) => a.position - b.position)
+        .map((r) => [r.threadId, r.filter, r.silent, r.activeHours, r.managedByConfig]),
+    );
+    const same = shared.get(key);
+    if (same !== undefined) {
+      destinations.set(chatId, same);
+      continue;
+    }
     const managed = rows.some((r) => r.managedByConfig);
     const ordered = [...rows].sort((a, b) => a.position - b.position);
     const topics = managed ? ordered : ordered.filter((r) => r.threadId !== null);
@@ -83,6 +95,7 @@ export function compileRules(
       );
     }
     destinations.set(chatId, compiled);
+    shared.set(key, compiled);
   }
   const mutes: MuteRule[] = [];
   for (const m of stored.mutes) {

@@ -175,4 +175,33 @@ describe("routing decision", () => {
     const route = new Router(rules, settings).at(5);
     expect(route(inc("Low"), [L1])).toEqual([{ chatId: L1.id, threadId: null, silent: false, muteId: null }]);
   });
+
+  it("chats with the same rules share one compiled list, and still each get their own mute and thread", () => {
+    const A: RoutedChat = { id: 9001, thread_id: null };
+    const B: RoutedChat = { id: 9002, thread_id: 5 };
+    const C: RoutedChat = { id: 9003, thread_id: null };
+    const rules = compileRules({
+      destinations: [
+        dest(A.id, { filter: "severity>=medium", silent: "severity=medium" }),
+        dest(B.id, { filter: "severity>=medium", silent: "severity=medium" }),
+        dest(C.id, { filter: "severity>=high" }),
+      ],
+      mutes: [
+        { id: 41, chatId: B.id, threadId: null, matchers: "", startsAt: 0, endsAt: MONDAY_NOON_UTC + 1 },
+      ],
+    });
+    expect(rules.destinations.get(A.id)).toBe(rules.destinations.get(B.id));
+    expect(rules.destinations.get(C.id)).not.toBe(rules.destinations.get(A.id));
+    const route = new Router(rules, settings).at(MONDAY_NOON_UTC);
+    expect(route(inc("High"), [A, B, C])).toEqual([
+      { chatId: A.id, threadId: null, silent: false, muteId: null },
+      { chatId: B.id, threadId: null, silent: true, muteId: 41 },
+      { chatId: C.id, threadId: null, silent: false, muteId: null },
+    ]);
+    expect(route(inc("Medium"), [A, B, C])).toEqual([
+      { chatId: A.id, threadId: null, silent: true, muteId: null },
+      { chatId: B.id, threadId: null, silent: true, muteId: 41 },
+    ]);
+    expect(route(inc("Low"), [A, B, C])).toEqual([]);
+  });
 });
