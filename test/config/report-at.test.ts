@@ -1,10 +1,6 @@
-// BOT_REPORT_AT: the daily shift report's time, HH:MM in BOT_TIME_ZONE, or off; anything else stops
-// start-up with a message naming the setting.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConfigError, describeConfig, loadConfig } from "../../src/config/load.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const ENV: NodeJS.ProcessEnv = {
   MPSIEM_URL: "https://siem.example.local",
@@ -15,16 +11,10 @@ const ENV: NodeJS.ProcessEnv = {
   TELEGRAM_ADMIN_IDS: "111111",
 };
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-report-at-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const workspace = configWorkspace("mpsiem-report-at-");
 
 const load = (value?: string) =>
-  loadConfig({ env: value === undefined ? ENV : { ...ENV, BOT_REPORT_AT: value }, cwd: dir });
+  loadConfig({ env: value === undefined ? ENV : { ...ENV, BOT_REPORT_AT: value }, cwd: workspace.dir });
 
 describe("BOT_REPORT_AT", () => {
   it("is off by default and with off; HH:MM is kept, a single-digit hour padded", () => {

@@ -1,10 +1,10 @@
 // BOT_SILENT_BELOW and the config file's `routes:`: what they become, and how a bad one stops start-up
 // naming the route (its index and chat) and the field.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, describeConfig, loadConfig } from "../../src/config/load.js";
+import { configWorkspace } from "../helpers/config-workspace.js";
 
 const ENV: NodeJS.ProcessEnv = {
   MPSIEM_URL: "https://siem.example.local",
@@ -15,25 +15,19 @@ const ENV: NodeJS.ProcessEnv = {
   TELEGRAM_ADMIN_IDS: "111111",
 };
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "mpsiem-routes-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const workspace = configWorkspace("mpsiem-routes-");
 
 function withFile(yaml: string) {
-  const file = join(dir, "config.yaml");
+  const file = join(workspace.dir, "config.yaml");
   writeFileSync(file, yaml);
-  return loadConfig({ env: ENV, cwd: dir, configFile: file });
+  return loadConfig({ env: ENV, cwd: workspace.dir, configFile: file });
 }
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = ENV): string[] {
-  const file = join(dir, "config.yaml");
+  const file = join(workspace.dir, "config.yaml");
   writeFileSync(file, yaml);
   try {
-    loadConfig({ env, cwd: dir, configFile: file });
+    loadConfig({ env, cwd: workspace.dir, configFile: file });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -43,20 +37,25 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = ENV): string[] {
 
 describe("BOT_SILENT_BELOW", () => {
   it("is off by default and takes a severity in any case, Russian too", () => {
-    expect(loadConfig({ env: ENV, cwd: dir }).bot.silentBelow).toBeNull();
-    expect(loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "High" }, cwd: dir }).bot.silentBelow).toBe("high");
-    expect(loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "средняя" }, cwd: dir }).bot.silentBelow).toBe(
-      "medium",
-    );
-    expect(loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "off" }, cwd: dir }).bot.silentBelow).toBeNull();
+    expect(loadConfig({ env: ENV, cwd: workspace.dir }).bot.silentBelow).toBeNull();
     expect(
-      describeConfig(loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "low" }, cwd: dir })).BOT_SILENT_BELOW,
+      loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "High" }, cwd: workspace.dir }).bot.silentBelow,
+    ).toBe("high");
+    expect(
+      loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "средняя" }, cwd: workspace.dir }).bot.silentBelow,
+    ).toBe("medium");
+    expect(
+      loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "off" }, cwd: workspace.dir }).bot.silentBelow,
+    ).toBeNull();
+    expect(
+      describeConfig(loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "low" }, cwd: workspace.dir }))
+        .BOT_SILENT_BELOW,
     ).toBe("low");
   });
 
   it("refuses anything else, naming the setting", () => {
     try {
-      loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "critical" }, cwd: dir });
+      loadConfig({ env: { ...ENV, BOT_SILENT_BELOW: "critical" }, cwd: workspace.dir });
       throw new Error("accepted");
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
@@ -99,7 +98,7 @@ routes:
       },
       { chatId: -1002222222222, topic: null, filter: "", silent: "", activeHours: ["08:00-22:00"] },
     ]);
-    expect(loadConfig({ env: ENV, cwd: dir }).routes).toBeUndefined();
+    expect(loadConfig({ env: ENV, cwd: workspace.dir }).routes).toBeUndefined();
   });
 
   it("stops start-up on a bad route, naming its index, its chat and the field", () => {
