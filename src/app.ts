@@ -32,6 +32,7 @@ import {
   TermRunner,
 } from "./leadership/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
+import { ReminderEngine } from "./schedule/index.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
 import { openStore, RetentionTask, type Store } from "./store/index.js";
@@ -232,6 +233,23 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       logger: logger.child({ part: "store" }),
     });
     retention.start();
+    // Reminders and escalation (design.md §5), when the settings ask for them: the leader's scheduler.
+    const reminderSettings = config.bot.reminders;
+    let reminders: ReminderEngine | null = null;
+    if (ReminderEngine.enabled(reminderSettings)) {
+      // A send the previous term cut short may have reached Telegram: it is not sent again.
+      await termStore.reminders.settleAbandoned();
+      reminders = new ReminderEngine({
+        store: termStore,
+        reader,
+        settings: reminderSettings,
+        log: logger.child({ part: "schedule" }),
+        now: deps.now ?? Date.now,
+        onQueued: kickDelivery,
+        intervalMs: config.bot.pollIntervalMs,
+      });
+      reminders.start();
+    }
     const tookOverFrom =
       store.dialect === "postgres" && term.previousHolder !== null && term.previousHolder !== instance
         ? term.previousHolder
@@ -251,7 +269,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
         live = false;
         if (current === parts) current = null;
         // In parallel: a hung SIEM call must not eat the sender's share of the time.
-        await Promise.allSettled([intake.stop(), telegram.standDown(), delivery.stop(), retention.stop()]);
+        await Promise.allSettled([
+          intake.stop(),
+          telegram.standDown(),
+          delivery.stop(),
+          retention.stop(),
+          reminders?.stop(),
+        ]);
         await untilDeadline(telegramLed, Date.now() + 1_000);
       },
     };

@@ -37,6 +37,7 @@ import { IncidentsRepository } from "./incidents.js";
 import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { RemindersRepository } from "./reminders.js";
 import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
@@ -74,6 +75,16 @@ export {
   type StaleDigest,
   severityRank,
 } from "./outbox.js";
+export {
+  type JobPatch,
+  type NewReminderMessage,
+  type ReminderJob,
+  type ReminderMessage,
+  type ReminderNote,
+  RemindersRepository,
+  readNote,
+  type Unscheduled,
+} from "./reminders.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export {
   type ConfigRoute,
@@ -110,6 +121,8 @@ export interface Store {
    * mute's summary is fenced (the leader sends it).
    */
   readonly routing: RoutingRulesRepository;
+  /** Reminder and escalation jobs and the messages they owe (issue 15); the leader's steps are fenced. */
+  readonly reminders: RemindersRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -156,6 +169,7 @@ export async function openStore(
       settings: new SettingsRepository(db, fence),
       updates: new UpdatesRepository(db, now, fence),
       routing: new RoutingRulesRepository(db, now, fence),
+      reminders: new RemindersRepository(db, now, fence),
       fenced: (next) => view(next),
     };
   };
