@@ -1,0 +1,237 @@
+// Reminders and escalation end to end (issue 15, design.md §5): the whole service in this process against
+// the MP SIEM emulator and the fake Bot API over loopback HTTP, on SQLite. One clock, shifted by the
+// tests, drives the emulator and the service alike: nothing sleeps for the reminder delays. What each chat
+// got is read from the fake's record of the calls (reply_parameters, the text, the buttons).
+import { afterEach, describe, expect, it } from "vitest";
+import type { FakeMessage, RecordedCall } from "../../src/botapi-fake/index.js";
+import type { BotConfig, ReminderConfig } from "../../src/config/types.js";
+import type { EmulatorIncident } from "../../src/emulator/index.js";
+import {
+  ALICE,
+  CHATS,
+  firstPollDone,
+  GROUP_CHAT,
+  type RunningService,
+  SCALED_FAKE_LIMITS,
+  SCALED_PACER_LIMITS,
+  SCALED_TUNING,
+  sleep,
+  startWorld,
+  type World,
+  waitForKeys,
+  waitUntil,
+} from "./harness.js";
+
+const MINUTE = 60_000;
+/** The chat on duty that escalations go to. */
+const DUTY = -1_004_000_000_001;
+
+const SETTINGS: ReminderConfig = {
+  remindAfterMs: MINUTE,
+  remindEveryMs: MINUTE,
+  remindMax: 2,
+  remindMinSeverity: "low",
+  escalateAfterMs: 0,
+  escalateChatId: null,
+};
+
+interface Button {
+  text: string;
+  callback_data?: string;
+}
+const buttonsOf = (message: FakeMessage): Button[] =>
+  ((message.replyMarkup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+
+describe("reminders and escalation, end to end", () => {
+  let world: World | undefined;
+  let running: RunningService | undefined;
+  let offset = 0;
+  const now = () => Date.now() + offset;
+
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+    running = undefined;
+    offset = 0;
+  });
+
+  async function begin(reminders: Partial<ReminderConfig> = {}): Promise<World> {
+    world = await startWorld({ fakeLimits: SCALED_FAKE_LIMITS, emulator: { now: () => new Date(now()) } });
+    world.fake.addChat({ id: DUTY, type: "supergroup", title: "Duty leads" });
+    await world.allowInStore([...CHATS, DUTY]);
+    running = await start(world, { ...SETTINGS, ...reminders });
+    return world;
+  }
+
+  async function start(w: World, reminders: ReminderConfig): Promise<RunningService> {
+    const bot: Partial<BotConfig> = { timeZone: "UTC", pollIntervalMs: 200, reminders };
+    const r = await w.startInProcess({
+      now,
+      pacerLimits: SCALED_PACER_LIMITS,
+      deliveryTuning: { ...SCALED_TUNING, idleIntervalMs: 100 },
+      bot,
+    });
+    await firstPollDone(r);
+    return r;
+  }
+
+  /** The incident's card (its first message) in a chat. */
+  function cardIn(w: World, chatId: number, incident: EmulatorIncident): FakeMessage {
+    const card = w.fake
+      .messages(chatId)
+      .find((m) => m.plainText.includes(incident.key) && buttonsOf(m).length > 0);
+    expect(card, `the card of ${incident.key} in chat ${chatId}`).toBeDefined();
+    return card!;
+  }
+
+  /** Every sendMessage that replied to the incident's card in a chat. */
+  function remindersIn(w: World, chatId: number, incident: EmulatorIncident): RecordedCall[] {
+    const card = cardIn(w, chatId, incident);
+    return w.fake.calls.filter(
+      (c) =>
+        c.method === "sendMessage" &&
+        Number(c.params.chat_id) === chatId &&
+        (c.params.reply_parameters as { message_id?: number } | undefined)?.message_id === card.messageId &&
+        (c.response as { ok?: boolean }).ok === true,
+    );
+  }
+
+  async function newIncident(w: World): Promise<EmulatorIncident> {
+    const incident = w.emu.state.addIncident({ status: "New", eventsCount: 1, severity: "High" });
+    await waitForKeys(w, CHATS, [incident.key], 15_000);
+    return incident;
+  }
+
+  const counts = (w: World, incident: EmulatorIncident) =>
+    CHATS.map((c) => remindersIn(w, c, incident).length);
+
+  async function remindersReach(w: World, incident: EmulatorIncident, n: number): Promise<void> {
+    await waitUntil(
+      `${n} reminder(s) of ${incident.key} in each chat`,
+      () => counts(w, incident).every((k) => k === n),
+      15_000,
+      {
+        pollMs: 50,
+        detail: () => JSON.stringify(counts(w, incident)),
+      },
+    );
+  }
+
+  /** Lets the scheduler and the sender look several times (they tick every 100-200 ms). */
+  const severalTicks = () => sleep(1_500);
+
+  it("a reminder is a reply to the card in each chat, naming the key; the card shows ⏰; the cap holds", async () => {
+    const w = await begin();
+    const incident = await newIncident(w);
+    await severalTicks();
+    expect(counts(w, incident)).toEqual([0, 0]);
+
+    offset += MINUTE + 1_000;
+    await remindersReach(w, incident, 1);
+    for (const chatId of CHATS) {
+      const [reply] = remindersIn(w, chatId, incident);
+      expect(String(reply!.params.text)).toContain(incident.key);
+      expect(String(reply!.params.text)).toMatch(/no reaction for 1 min/);
+    }
+    await waitUntil(
+      "every card shows ⏰",
+      () => CHATS.every((c) => cardIn(w, c, incident).plainText.includes("⏰ 1 min without a reaction")),
+      10_000,
+      { pollMs: 50 },
+    );
+
+    offset += MINUTE;
+    await remindersReach(w, incident, 2);
+    // BOT_REMIND_MAX = 2: no third, however long it stays New.
+    offset += 10 * MINUTE;
+    await severalTicks();
+    expect(counts(w, incident)).toEqual([2, 2]);
+  }, 60_000);
+
+  it("Approve in the chat, or a change in the SIEM UI, stops reminders at once", async () => {
+    const w = await begin();
+    const pressed = await newIncident(w);
+    const inSiem = await newIncident(w);
+    offset += MINUTE + 1_000;
+    await remindersReach(w, pressed, 1);
+    await remindersReach(w, inSiem, 1);
+
+    const card = cardIn(w, GROUP_CHAT, pressed);
+    const approve = buttonsOf(card).find((b) => /Approve/.test(b.text))!;
+    const id = w.fake.pressButton(ALICE, GROUP_CHAT, card.messageId, approve.callback_data!);
+    await waitUntil("the press is answered", () => w.fake.answeredCallbacks().has(id), 10_000, {
+      pollMs: 20,
+    });
+    // Someone approves the other one in the SIEM UI; the next reminder is due before the poller may see it.
+    w.emu.state.setStatus(inSiem.id, "Approved");
+
+    offset += MINUTE;
+    await severalTicks();
+    expect(counts(w, pressed)).toEqual([1, 1]);
+    expect(counts(w, inSiem)).toEqual([1, 1]);
+    // The ⏰ line goes once the incident is no longer New.
+    await waitUntil(
+      "the cards no longer show ⏰",
+      () => CHATS.every((c) => !cardIn(w, c, pressed).plainText.includes("⏰")),
+      10_000,
+      { pollMs: 50 },
+    );
+  }, 60_000);
+
+  it("escalation reaches the escalation chat once, as a card with buttons; the copies say where it went", async () => {
+    const w = await begin({ remindAfterMs: 0, escalateAfterMs: 2 * MINUTE, escalateChatId: DUTY });
+    const incident = await newIncident(w);
+    // The duty chat receives incidents too (the store knows it as "SOC duty"): the escalation comes as a
+    // new message beside its copy.
+    const escalations = () => w.fake.messages(DUTY).filter((m) => m.plainText.startsWith("🚨 Escalation"));
+    await waitForKeys(w, [DUTY], [incident.key], 15_000);
+    offset += MINUTE;
+    await severalTicks();
+    expect(escalations()).toEqual([]);
+
+    offset += MINUTE + 1_000;
+    await waitUntil("the escalation arrives", () => escalations().length > 0, 15_000, { pollMs: 50 });
+    offset += 10 * MINUTE;
+    await severalTicks();
+    const duty = escalations();
+    expect(duty).toHaveLength(1);
+    expect(duty[0]!.plainText).toMatch(/^🚨 Escalation: no reaction for/);
+    expect(duty[0]!.plainText).toContain(incident.key);
+    expect(
+      buttonsOf(duty[0]!)
+        .map((b) => b.text)
+        .join(" "),
+    ).toMatch(/Approve/);
+    await waitUntil(
+      "the copies say where it was escalated",
+      () => CHATS.every((c) => cardIn(w, c, incident).plainText.includes("🚨 Escalated to SOC duty")),
+      10_000,
+      { pollMs: 50 },
+    );
+    // No reminders were asked for: none went out.
+    expect(counts(w, incident)).toEqual([0, 0]);
+  }, 60_000);
+
+  it("a restart in the middle of a schedule neither loses nor doubles a reminder", async () => {
+    const w = await begin({ remindMax: 3 });
+    const incident = await newIncident(w);
+    offset += MINUTE + 1_000;
+    await remindersReach(w, incident, 1);
+    await running!.stop();
+
+    // Down across the second reminder's due time: it comes once, after the start.
+    offset += MINUTE;
+    running = await start(w, { ...SETTINGS, remindMax: 3 });
+    await remindersReach(w, incident, 2);
+    await severalTicks();
+    expect(counts(w, incident)).toEqual([2, 2]);
+    offset += MINUTE;
+    await remindersReach(w, incident, 3);
+    // The card was not sent again by the restart.
+    for (const chatId of CHATS) {
+      expect(
+        w.fake.messages(chatId).filter((m) => buttonsOf(m).length > 0 && m.plainText.includes(incident.key)),
+      ).toHaveLength(1);
+    }
+  }, 60_000);
+});
