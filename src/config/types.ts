@@ -73,6 +73,12 @@ export interface ReminderConfig {
   escalateChatId: number | null; // BOT_ESCALATE_CHAT
 }
 
+/** Whether reminders or escalation are on (the Snooze button is offered only then). */
+export function remindersOn(config: Pick<Config, "bot">): boolean {
+  const r = config.bot.reminders;
+  return r !== undefined && (r.remindAfterMs > 0 || (r.escalateAfterMs > 0 && r.escalateChatId !== null));
+}
+
 /** BOT_REMIND_EVERY's default: 30 minutes. */
 export const DEFAULT_REMIND_EVERY_MS = 30 * 60_000;
 /** BOT_REMIND_MAX's default. */

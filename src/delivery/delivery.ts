@@ -20,7 +20,7 @@
 import type { Api } from "grammy";
 import type { Logger } from "pino";
 import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../chats/index.js";
-import type { Config } from "../config/types.js";
+import { type Config, remindersOn } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RenderOptions } from "../render/types.js";
 import { FencedError, type Store } from "../store/index.js";
@@ -133,6 +133,7 @@ export class Delivery {
       timeZone: deps.config.bot.timeZone,
       siemUrl: deps.config.siem.url,
       maxEvents: deps.config.bot.maxEvents,
+      snooze: remindersOn(deps.config),
     };
     this.chatLifecycle = {
       store: deps.store,

@@ -307,6 +307,7 @@ function safeKeyboard(view: IncidentView, opts: RenderOptions) {
       view.incident.status,
       opts.locale,
       view.confirmingClose === true,
+      { snooze: opts.snooze === true },
     );
     const parses = keyboard.every((row) => row.every((b) => decodeCallbackData(b.callbackData) !== null));
     return parses ? keyboard : [];

@@ -53,6 +53,8 @@ export interface RenderOptions {
   timeZone: string;
   siemUrl: string; // links are `${siemUrl}/#/incident/incidents/view/${id}`
   maxEvents: number;
+  /** Reminders or escalation are on: a New card offers Snooze (design.md §5). */
+  snooze?: boolean;
 }
 
 export interface RenderedMessage {

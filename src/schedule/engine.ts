@@ -186,10 +186,13 @@ export class ReminderEngine {
       return;
     }
 
+    // On the schedule counted from the first delivery, and never closer than BOT_REMIND_EVERY to the last
+    // one: after a snooze or downtime, one reminder, not every one missed.
     const remindDue =
       s.remindAfterMs > 0 &&
       job.remindersSent < s.remindMax &&
-      now >= job.anchorAt + s.remindAfterMs + job.remindersSent * s.remindEveryMs;
+      now >= job.anchorAt + s.remindAfterMs + job.remindersSent * s.remindEveryMs &&
+      (job.lastRemindedAt === null || now >= job.lastRemindedAt + s.remindEveryMs);
     const escalateDue = job.escalateAt !== null && job.escalatedAt === null && now >= job.escalateAt;
     const messages: NewReminderMessage[] = [];
     const newForMs = Math.max(0, now - incident.created.getTime());
@@ -218,9 +221,13 @@ export class ReminderEngine {
       escalatedTo = await this.chatName(s.escalateChatId);
     }
     const remindersSent = job.remindersSent + (remindDue ? 1 : 0);
+    const lastRemindedAt = remindDue ? now : job.lastRemindedAt;
     const nextRemind =
       s.remindAfterMs > 0 && remindersSent < s.remindMax
-        ? job.anchorAt + s.remindAfterMs + remindersSent * s.remindEveryMs
+        ? Math.max(
+            job.anchorAt + s.remindAfterMs + remindersSent * s.remindEveryMs,
+            lastRemindedAt === null ? 0 : lastRemindedAt + s.remindEveryMs,
+          )
         : null;
     const nextEscalate =
       job.escalateAt !== null && job.escalatedAt === null && !escalateDue ? job.escalateAt : null;
@@ -229,6 +236,7 @@ export class ReminderEngine {
       job,
       {
         remindersSent,
+        lastRemindedAt,
         ...(escalateDue ? { escalatedAt: now } : {}),
         nextDueAt,
         ...(nextDueAt === null ? { doneAt: now } : {}),

@@ -345,6 +345,7 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .addColumn("anchor_at", t.int, (c) => c.notNull())
         .addColumn("next_due_at", t.int)
         .addColumn("reminders_sent", t.int, (c) => c.notNull().defaultTo(0))
+        .addColumn("last_reminded_at", t.int)
         .addColumn("escalate_at", t.int)
         .addColumn("escalated_at", t.int)
         .addColumn("snoozed_until", t.int)

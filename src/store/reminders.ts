@@ -18,6 +18,7 @@ export interface ReminderJob {
   anchorAt: number;
   nextDueAt: number | null;
   remindersSent: number;
+  lastRemindedAt: number | null;
   escalateAt: number | null;
   escalatedAt: number | null;
   snoozedUntil: number | null;
@@ -56,7 +57,10 @@ export interface ReminderNote {
 
 /** What a job becomes after a step (the generation is bumped by the write itself). */
 export type JobPatch = Partial<
-  Pick<ReminderJob, "nextDueAt" | "remindersSent" | "escalatedAt" | "snoozedUntil" | "doneAt">
+  Pick<
+    ReminderJob,
+    "nextDueAt" | "remindersSent" | "lastRemindedAt" | "escalatedAt" | "snoozedUntil" | "doneAt"
+  >
 >;
 
 export class RemindersRepository {
@@ -103,7 +107,9 @@ export class RemindersRepository {
   }
 
   /** Creates the job unless (incident, policy) already has one. Returns whether this call created it. */
-  async schedule(job: Omit<ReminderJob, "generation" | "remindersSent" | "escalatedAt">): Promise<boolean> {
+  async schedule(
+    job: Omit<ReminderJob, "generation" | "remindersSent" | "lastRemindedAt" | "escalatedAt">,
+  ): Promise<boolean> {
     const now = this.now();
     const result = await this.fence.run((db) =>
       db
@@ -115,6 +121,7 @@ export class RemindersRepository {
           anchor_at: job.anchorAt,
           next_due_at: job.nextDueAt,
           reminders_sent: 0,
+          last_reminded_at: null,
           escalate_at: job.escalateAt,
           escalated_at: null,
           snoozed_until: job.snoozedUntil,
@@ -227,7 +234,7 @@ export class RemindersRepository {
         generation: eb("generation", "+", 1),
         updated_at: now,
         ...(change.snoozedUntil !== undefined ? { snoozed_until: change.snoozedUntil } : {}),
-        ...(change.done === true ? { done_at: now, next_due_at: null } : {}),
+        ...(change.done === true ? { done_at: now, next_due_at: null, snoozed_until: null } : {}),
       }))
       .where("incident_id", "=", incidentId)
       .where("done_at", "is", null)
@@ -392,6 +399,7 @@ function patchColumns(patch: JobPatch): Partial<Selectable<ReminderJobsTable>> {
   const out: Partial<Selectable<ReminderJobsTable>> = {};
   if (patch.nextDueAt !== undefined) out.next_due_at = patch.nextDueAt;
   if (patch.remindersSent !== undefined) out.reminders_sent = patch.remindersSent;
+  if (patch.lastRemindedAt !== undefined) out.last_reminded_at = patch.lastRemindedAt;
   if (patch.escalatedAt !== undefined) out.escalated_at = patch.escalatedAt;
   if (patch.snoozedUntil !== undefined) out.snoozed_until = patch.snoozedUntil;
   if (patch.doneAt !== undefined) out.done_at = patch.doneAt;
@@ -406,6 +414,7 @@ function toJob(row: Selectable<ReminderJobsTable>): ReminderJob {
     anchorAt: row.anchor_at,
     nextDueAt: row.next_due_at,
     remindersSent: row.reminders_sent,
+    lastRemindedAt: row.last_reminded_at,
     escalateAt: row.escalate_at,
     escalatedAt: row.escalated_at,
     snoozedUntil: row.snoozed_until,

@@ -295,6 +295,8 @@ export interface ReminderJobsTable {
   /** When the job next needs a look; null once nothing is left to do. */
   next_due_at: number | null;
   reminders_sent: number;
+  /** When the last reminder was queued: the next comes BOT_REMIND_EVERY later at the earliest. */
+  last_reminded_at: number | null;
   /** When it escalates; null: it never does (off, or the incident was already old when first seen). */
   escalate_at: number | null;
   escalated_at: number | null;

@@ -39,6 +39,7 @@ interface Button {
   text: string;
   callback_data?: string;
 }
+const keysOf = (message: FakeMessage) => [...new Set(message.plainText.match(/\bINC-\d+\b/g) ?? [])];
 const buttonsOf = (message: FakeMessage): Button[] =>
   ((message.replyMarkup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
 
@@ -210,6 +211,55 @@ describe("reminders and escalation, end to end", () => {
     );
     // No reminders were asked for: none went out.
     expect(counts(w, incident)).toEqual([0, 0]);
+  }, 60_000);
+
+  /** Presses a button under the incident's card in the group; resolves with the answer's text. */
+  async function press(w: World, incident: EmulatorIncident, label: RegExp): Promise<string | undefined> {
+    const card = cardIn(w, GROUP_CHAT, incident);
+    const button = buttonsOf(card).find((b) => label.test(b.text));
+    expect(button, `${label} under ${incident.key}`).toBeDefined();
+    const id = w.fake.pressButton(ALICE, GROUP_CHAT, card.messageId, button!.callback_data!);
+    await waitUntil("the press is answered", () => w.fake.answeredCallbacks().has(id), 10_000, {
+      pollMs: 20,
+    });
+    return w.fake.answeredCallbacks().get(id)?.text;
+  }
+
+  it("Snooze pauses reminders and escalation for an hour, never touching the SIEM; a status change ends it", async () => {
+    const w = await begin({ remindMax: 5, escalateAfterMs: 3 * MINUTE, escalateChatId: DUTY });
+    const escalations = () => w.fake.messages(DUTY).filter((m) => m.plainText.startsWith("🚨 Escalation"));
+    const snoozed = await newIncident(w);
+    const approved = await newIncident(w);
+    expect(await press(w, snoozed, /Snooze/)).toMatch(/^Reminders and escalation snoozed until \d\d:\d\d/);
+    expect(await press(w, approved, /Snooze/)).toMatch(/snoozed until/);
+    expect(w.emu.state.get(snoozed.id)?.status).toBe("New");
+
+    // Past the first reminder's due time, inside the hour: nothing. (The clock moves in steps shorter than
+    // what the bot counts as having been offline, so that the press below is carried out.)
+    offset += 2 * MINUTE;
+    await severalTicks();
+    expect(counts(w, snoozed)).toEqual([0, 0]);
+
+    // Approve during the snooze: the snooze is over and so is the job.
+    expect(await press(w, approved, /Approve/)).toMatch(/Approved/i);
+    const store = running!.service.parts.store;
+    expect(await store.reminders.job(approved.id, "env")).toMatchObject({ snoozedUntil: null });
+    expect((await store.reminders.job(approved.id, "env"))?.doneAt).not.toBeNull();
+
+    // Past the escalation's due time too, still inside the hour: nothing.
+    offset += 2 * MINUTE;
+    await severalTicks();
+    expect(counts(w, snoozed)).toEqual([0, 0]);
+    expect(escalations()).toEqual([]);
+
+    // The hour is over: one reminder (not the five it missed) and the escalation, once.
+    offset += 57 * MINUTE;
+    await remindersReach(w, snoozed, 1);
+    await waitUntil("the escalation arrives", () => escalations().length === 1, 15_000, { pollMs: 50 });
+    await severalTicks();
+    expect(counts(w, snoozed)).toEqual([1, 1]);
+    expect(counts(w, approved)).toEqual([0, 0]);
+    expect(escalations().map((m) => keysOf(m))).toEqual([[snoozed.key]]);
   }, 60_000);
 
   it("a restart in the middle of a schedule neither loses nor doubles a reminder", async () => {
