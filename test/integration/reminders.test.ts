@@ -11,6 +11,7 @@ import {
   CHATS,
   firstPollDone,
   GROUP_CHAT,
+  PRIVATE_CHAT,
   type RunningService,
   SCALED_FAKE_LIMITS,
   SCALED_PACER_LIMITS,
@@ -261,6 +262,100 @@ describe("reminders and escalation, end to end", () => {
     expect(counts(w, approved)).toEqual([0, 0]);
     expect(escalations().map((m) => keysOf(m))).toEqual([[snoozed.key]]);
   }, 60_000);
+
+  it("a mute in a chat holds its reminders there; the other chat still gets them", async () => {
+    const w = await begin({ remindMax: 5 });
+    const incident = await newIncident(w);
+    await running!.service.parts.store.routing.addMute(
+      {
+        chatId: GROUP_CHAT,
+        threadId: null,
+        matchers: "severity>=high",
+        startsAt: now(),
+        endsAt: now() + 2 * MINUTE + 30_000,
+        createdBy: ALICE.id,
+        createdByName: "@alice",
+        comment: null,
+      },
+      20,
+      now(),
+    );
+    offset += MINUTE + 1_000;
+    await waitUntil(
+      "the private chat's reminder",
+      () => remindersIn(w, PRIVATE_CHAT, incident).length === 1,
+      15_000,
+      {
+        pollMs: 50,
+      },
+    );
+    offset += MINUTE;
+    await waitUntil(
+      "the private chat's second reminder",
+      () => remindersIn(w, PRIVATE_CHAT, incident).length === 2,
+      15_000,
+      {
+        pollMs: 50,
+      },
+    );
+    await severalTicks();
+    expect(remindersIn(w, GROUP_CHAT, incident)).toHaveLength(0);
+    // The mute is over: the group gets the next one (the ones it held are not made up for).
+    offset += MINUTE;
+    await waitUntil("the third round", () => counts(w, incident).join() === "3,1", 15_000, {
+      pollMs: 50,
+      detail: () => JSON.stringify(counts(w, incident)),
+    });
+  }, 60_000);
+
+  it("many overdue incidents in a chat at once come as one message listing each with its /inc_N", async () => {
+    const w = await begin();
+    const incidents: EmulatorIncident[] = [];
+    for (let i = 0; i < 5; i++)
+      incidents.push(w.emu.state.addIncident({ status: "New", eventsCount: 1, severity: "Medium" }));
+    await waitForKeys(
+      w,
+      CHATS,
+      incidents.map((i) => i.key),
+      20_000,
+    );
+    await running!.service.parts.delivery.idle({ timeoutMs: 15_000 });
+    const collapsed = (chatId: number) =>
+      w.fake.messages(chatId).filter((m) => /^⏰ 5 incidents without a reaction/.test(m.plainText));
+    offset += MINUTE + 1_000;
+    await waitUntil(
+      "one collapsed message in each chat",
+      () => CHATS.every((c) => collapsed(c).length === 1),
+      15_000,
+      {
+        pollMs: 50,
+      },
+    );
+    for (const chatId of CHATS) {
+      const text = collapsed(chatId)[0]!.plainText;
+      for (const incident of incidents)
+        expect(text).toContain(`${incident.key} /inc_${incident.key.slice(4)}`);
+      expect(incidents.flatMap((i) => remindersIn(w, chatId, i))).toEqual([]);
+    }
+  }, 60_000);
+
+  it("a chat gets at most 10 reminder messages an hour", async () => {
+    const w = await begin({ remindMax: 20 });
+    const incidents = [await newIncident(w), await newIncident(w)];
+    offset += MINUTE + 1_000;
+    for (let round = 1; round <= 7; round++) {
+      const expected = Math.min(10, 2 * round);
+      await waitUntil(
+        `round ${round}: ${expected} reminders in each chat`,
+        () => CHATS.every((c) => incidents.flatMap((i) => remindersIn(w, c, i)).length === expected),
+        15_000,
+        { pollMs: 50 },
+      );
+      offset += MINUTE;
+    }
+    await severalTicks();
+    for (const chatId of CHATS) expect(incidents.flatMap((i) => remindersIn(w, chatId, i))).toHaveLength(10);
+  }, 90_000);
 
   it("a restart in the middle of a schedule neither loses nor doubles a reminder", async () => {
     const w = await begin({ remindMax: 3 });
