@@ -181,26 +181,23 @@ describe("reminders and escalation, end to end", () => {
   }, 60_000);
 
   it("escalation reaches the escalation chat once, as a card with buttons; the copies say where it went", async () => {
-    const w = await begin({ remindAfterMs: 0, escalateAfterMs: 2 * MINUTE, escalateChatId: DUTY });
+    const w = await begin({ remindAfterMs: 0, escalateAfterMs: MINUTE, escalateChatId: DUTY });
     const incident = await newIncident(w);
     // The duty chat receives incidents too (the store knows it as "SOC duty"): the escalation comes as a
     // new message beside its copy.
     const escalations = () => w.fake.messages(DUTY).filter((m) => m.plainText.startsWith("🚨 Escalation"));
     await waitForKeys(w, [DUTY], [incident.key], 15_000);
-    offset += MINUTE;
+    offset += MINUTE / 2;
     await severalTicks();
     expect(escalations()).toEqual([]);
 
-    offset += MINUTE + 1_000;
+    offset += MINUTE / 2 + 1_000;
     await waitUntil("the escalation arrives", () => escalations().length > 0, 15_000, { pollMs: 50 });
-    offset += 10 * MINUTE;
-    await severalTicks();
-    const duty = escalations();
-    expect(duty).toHaveLength(1);
-    expect(duty[0]!.plainText).toMatch(/^🚨 Escalation: no reaction for/);
-    expect(duty[0]!.plainText).toContain(incident.key);
+    const [escalation] = escalations();
+    expect(escalation!.plainText).toMatch(/^🚨 Escalation: no reaction for 1 min/);
+    expect(escalation!.plainText).toContain(incident.key);
     expect(
-      buttonsOf(duty[0]!)
+      buttonsOf(escalation!)
         .map((b) => b.text)
         .join(" "),
     ).toMatch(/Approve/);
@@ -212,6 +209,37 @@ describe("reminders and escalation, end to end", () => {
     );
     // No reminders were asked for: none went out.
     expect(counts(w, incident)).toEqual([0, 0]);
+
+    // Once: while it stays New, no second escalation.
+    offset += MINUTE; // (the press below must come within what the bot counts as online)
+    await severalTicks();
+    const escalationSends = w.fake.calls.filter(
+      (c) =>
+        c.method === "sendMessage" &&
+        Number(c.params.chat_id) === DUTY &&
+        String(c.params.text).startsWith("<b>🚨 Escalation"),
+    );
+    expect(escalationSends).toHaveLength(1);
+
+    // Its buttons work like any copy's (it is kept as one): Approve there edits it and every other copy.
+    const approve = buttonsOf(escalation!).find((b) => /Approve/.test(b.text))!;
+    const id = w.fake.pressButton(ALICE, DUTY, escalation!.messageId, approve.callback_data!);
+    await waitUntil("the press is answered", () => w.fake.answeredCallbacks().has(id), 10_000, {
+      pollMs: 20,
+    });
+    expect(w.fake.answeredCallbacks().get(id)?.text).toMatch(/Approved/i);
+    const shown = () => w.fake.messages(DUTY).find((m) => m.messageId === escalation!.messageId)!;
+    await waitUntil(
+      "the escalation card shows Approved",
+      () => shown().plainText.includes("Status: Approved"),
+      10_000,
+      {
+        pollMs: 50,
+        detail: () => shown().plainText.slice(0, 300),
+      },
+    );
+    // The edited card keeps the mark as the line every copy has.
+    expect(shown().plainText).toContain("🚨 Escalated to SOC duty");
   }, 60_000);
 
   /** Presses a button under the incident's card in the group; resolves with the answer's text. */
