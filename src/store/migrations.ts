@@ -377,6 +377,17 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         .on("reminder_messages")
         .columns(["state", "chat_id", "id"])
         .execute();
+      // Retention finds them by incident and by age.
+      await db.schema
+        .createIndex("reminder_messages_incident")
+        .on("reminder_messages")
+        .column("incident_id")
+        .execute();
+      await db.schema
+        .createIndex("reminder_messages_created")
+        .on("reminder_messages")
+        .column("created_at")
+        .execute();
       await db.schema.alterTable("incidents").addColumn("reminder_json", "text").execute();
     },
   }),

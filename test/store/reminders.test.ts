@@ -206,3 +206,71 @@ describe.each(DIALECTS)("%s: reminder jobs", (dialect) => {
     expect(await store.reminders.pendingChats()).toEqual(new Map([[11, 1]]));
   });
 });
+
+describe.each(DIALECTS)("%s: reminder rows and retention", (dialect) => {
+  const database = databasePerTest(dialect);
+  let store: Store;
+  const now = T0;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it("prunes old reminders sent or dropped, never one still owed, and an incident's jobs with it", async () => {
+    store = await openStore(database.target, { now: () => now });
+    await store.chats.remember({ id: 11, kind: "private" });
+    await store.chats.setState(11, "allowed", null);
+    await store.incidents.ingest([incidentSummary(1, T0 - 1_000), incidentSummary(2, T0 - 1_000)], null);
+    for (const [i, row] of (await store.outbox.pending()).entries()) {
+      await store.outbox.markSent([row.id], 100 + i, "single", 1);
+    }
+    for (const n of [1, 2]) {
+      await store.reminders.schedule({
+        incidentId: incidentSummary(n).id,
+        policy: "env",
+        anchorAt: T0,
+        nextDueAt: T0,
+        escalateAt: null,
+        snoozedUntil: null,
+        doneAt: null,
+      });
+      const job = (await store.reminders.job(incidentSummary(n).id, "env"))!;
+      await store.reminders.step(job, { remindersSent: 1 }, [
+        {
+          incidentId: incidentSummary(n).id,
+          chatId: 11,
+          threadId: null,
+          kind: "remind",
+          replyTo: 100,
+          newForMs: 1,
+        },
+        {
+          incidentId: incidentSummary(n).id,
+          chatId: 11,
+          threadId: null,
+          kind: "remind",
+          replyTo: 100,
+          newForMs: 2,
+        },
+      ]);
+    }
+    const [sent] = await store.reminders.pendingForChat(11, 1);
+    await store.reminders.settle(await store.reminders.claim([sent!.id]), "sent", 900);
+    await store.retention.pruneOutbox(T0 + 1, 100);
+    // Incident 1: the sent one is gone, the owed one stays; incident 2: both owed, both stay.
+    expect((await store.reminders.messagesOf(incidentSummary(1).id)).map((m) => m.state)).toEqual([
+      "pending",
+    ]);
+    expect(await store.reminders.messagesOf(incidentSummary(2).id)).toHaveLength(2);
+
+    // Once an incident itself is pruned, its jobs and reminders go with it.
+    await store.reminders.settle(
+      await store.reminders.claim((await store.reminders.pendingForChat(11, 10)).map((m) => m.id)),
+      "dropped",
+    );
+    await store.retention.pruneIncidents(T0 + 1, 100);
+    for (const n of [1, 2]) {
+      expect(await store.reminders.job(incidentSummary(n).id, "env")).toBeUndefined();
+      expect(await store.reminders.messagesOf(incidentSummary(n).id)).toEqual([]);
+    }
+  });
+});
