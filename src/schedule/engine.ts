@@ -45,6 +45,11 @@ const JOBS_PER_TICK = 500;
 export const BACKFILL_AFTER_MS = 10 * 60_000;
 /** Snooze pauses reminders and escalation this long (design.md §5). */
 export const SNOOZE_MS = 3_600_000;
+/**
+ * After a full look, the scheduler looks only at copies sent since its last look, less this much (a send
+ * recorded a moment before a look may commit after it).
+ */
+const SCAN_SLACK_MS = 60_000;
 /** A job whose re-read failed is looked at again after this long. */
 const RETRY_AFTER_MS = 30_000;
 
@@ -82,6 +87,8 @@ export class ReminderEngine {
   private stopped = false;
   /** Times of the re-reads within the last minute (the budget). */
   private readonly rereadTimes: number[] = [];
+  /** Copies sent before this were all looked at (null: not yet in this term: a full look first). */
+  private scannedSince: number | null = null;
 
   constructor(private readonly deps: ReminderEngineDeps) {}
 
@@ -119,10 +126,18 @@ export class ReminderEngine {
       fromStore: 0,
     };
     const now = this.deps.now();
-    for (const incident of await this.deps.store.reminders.unscheduled(ENV_POLICY, JOBS_PER_TICK)) {
+    const unscheduled = await this.deps.store.reminders.unscheduled(
+      ENV_POLICY,
+      JOBS_PER_TICK,
+      this.scannedSince,
+    );
+    for (const incident of unscheduled) {
       if (this.stopped) return report;
       if (await this.schedule(incident, now)) report.scheduled++;
     }
+    // Everything sent so far has its job: from now on only newer copies need a look (idle CPU with many
+    // open incidents stays flat).
+    if (unscheduled.length < JOBS_PER_TICK) this.scannedSince = now - SCAN_SLACK_MS;
     for (const job of await this.deps.store.reminders.due(now, JOBS_PER_TICK)) {
       if (this.stopped) break;
       await this.fire(job, now, report);

@@ -70,9 +70,12 @@ export class RemindersRepository {
     private readonly fence: Fence,
   ) {}
 
-  /** Incidents still New, delivered, and without a job for `policy`, oldest delivery first. */
-  async unscheduled(policy: string, limit: number): Promise<Unscheduled[]> {
-    const rows = await this.db
+  /**
+   * Incidents still New, delivered, and without a job for `policy`, oldest delivery first. `sentSince`:
+   * only copies sent since then (the scheduler's later looks; the partial index outbox_sent_at answers).
+   */
+  async unscheduled(policy: string, limit: number, sentSince: number | null = null): Promise<Unscheduled[]> {
+    let query = this.db
       .selectFrom("outbox")
       .innerJoin("incidents", "incidents.id", "outbox.incident_id")
       .leftJoin("reminder_jobs", (join) =>
@@ -83,7 +86,9 @@ export class RemindersRepository {
       .where("reminder_jobs.incident_id", "is", null)
       .where("incidents.status", "=", "New")
       .where("outbox.state", "=", "sent")
-      .where("outbox.sent_at", "is not", null)
+      .where("outbox.sent_at", "is not", null);
+    if (sentSince !== null) query = query.where("outbox.sent_at", ">=", sentSince);
+    const rows = await query
       .select((eb) => [
         "outbox.incident_id as incidentId",
         "incidents.severity as severity",
