@@ -1,11 +1,12 @@
 // Reminders and escalation end to end (issue 15, design.md §5): the whole service in this process against
-// the MP SIEM emulator and the fake Bot API over loopback HTTP, on SQLite. One clock, shifted by the
+// the MP SIEM emulator and the fake Bot API over loopback HTTP, on SQLite and on PostgreSQL. One clock, shifted by the
 // tests, drives the emulator and the service alike: nothing sleeps for the reminder delays. What each chat
 // got is read from the fake's record of the calls (reply_parameters, the text, the buttons).
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeMessage, RecordedCall } from "../../src/botapi-fake/index.js";
 import type { BotConfig, ReminderConfig } from "../../src/config/types.js";
 import type { EmulatorIncident } from "../../src/emulator/index.js";
+import { DIALECTS, databasePerTest } from "../helpers/store-dialects.js";
 import {
   ALICE,
   CHATS,
@@ -44,7 +45,8 @@ const keysOf = (message: FakeMessage) => [...new Set(message.plainText.match(/\b
 const buttonsOf = (message: FakeMessage): Button[] =>
   ((message.replyMarkup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
 
-describe("reminders and escalation, end to end", () => {
+describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) => {
+  const database = databasePerTest(dialect);
   let world: World | undefined;
   let running: RunningService | undefined;
   let offset = 0;
@@ -58,7 +60,11 @@ describe("reminders and escalation, end to end", () => {
   });
 
   async function begin(reminders: Partial<ReminderConfig> = {}): Promise<World> {
-    world = await startWorld({ fakeLimits: SCALED_FAKE_LIMITS, emulator: { now: () => new Date(now()) } });
+    world = await startWorld({
+      fakeLimits: SCALED_FAKE_LIMITS,
+      emulator: { now: () => new Date(now()) },
+      ...(dialect === "postgres" ? { dbUrl: database.target } : {}),
+    });
     world.fake.addChat({ id: DUTY, type: "supergroup", title: "Duty leads" });
     await world.allowInStore([...CHATS, DUTY]);
     running = await start(world, { ...SETTINGS, ...reminders });
