@@ -291,7 +291,7 @@ export class ReminderEngine {
     const facts = incidentFacts(incident, incident.extras?.rules);
     for (const copy of byChat.values()) {
       const chat = await store.chats.get(copy.chatId);
-      if (!chat || chat.state !== "allowed" || chat.active !== 1) continue;
+      if (chat?.state !== "allowed" || chat.active !== 1) continue;
       // A mute in the chat (on the whole chat, or on the copy's topic) that matches holds its reminders.
       const mutes = await store.routing.activeMutes(copy.chatId, now);
       const threadId = await this.threadOf(incident.id, copy.chatId);
