@@ -247,6 +247,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
         now: deps.now ?? Date.now,
         onQueued: kickDelivery,
         intervalMs: config.bot.pollIntervalMs,
+        metrics,
       });
       reminders.start();
     }

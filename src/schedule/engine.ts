@@ -70,6 +70,15 @@ export interface ReminderEngineDeps {
   intervalMs: number;
   /** Fire-time re-reads allowed per minute (default REREADS_PER_MINUTE). */
   rereadsPerMinute?: number;
+  /** /metrics: checks by source, steps by kind, lateness (fire time minus due time). */
+  metrics?: ReminderMetrics;
+}
+
+/** The figures the scheduler reports (http/metrics.ts has them). */
+export interface ReminderMetrics {
+  reminderChecks: { inc(labels: { source: "siem" | "store" }): void };
+  reminderSteps: { inc(labels: { kind: "remind" | "escalate" | "ended" }): void };
+  reminderLateness: { observe(seconds: number): void };
 }
 
 export interface TickReport {
@@ -179,13 +188,17 @@ export class ReminderEngine {
       await store.reminders.step(job, { nextDueAt: Math.max(job.snoozedUntil, job.nextDueAt ?? 0) });
       return;
     }
+    const m = this.deps.metrics;
+    if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);
     let incident: StoredIncident | undefined;
     try {
       if (this.takeReread(now)) {
         report.rereads++;
+        m?.reminderChecks.inc({ source: "siem" });
         incident = (await this.deps.reader.reread(job.incidentId))?.incident;
       } else {
         report.fromStore++;
+        m?.reminderChecks.inc({ source: "store" });
         incident = await store.incidents.get(job.incidentId);
       }
     } catch (error) {
@@ -197,7 +210,10 @@ export class ReminderEngine {
       return;
     }
     if (!incident || !stillUnanswered(incident)) {
-      if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) report.ended++;
+      if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) {
+        report.ended++;
+        m?.reminderSteps.inc({ kind: "ended" });
+      }
       return;
     }
 
@@ -265,8 +281,14 @@ export class ReminderEngine {
         : undefined,
     );
     if (!written) return;
-    if (remindDue) report.reminded++;
-    if (escalateDue) report.escalated++;
+    if (remindDue) {
+      report.reminded++;
+      m?.reminderSteps.inc({ kind: "remind" });
+    }
+    if (escalateDue) {
+      report.escalated++;
+      m?.reminderSteps.inc({ kind: "escalate" });
+    }
     if (messages.length > 0) {
       log.info(
         { incidentId: incident.id, key: incident.key, chats: messages.map((m) => m.chatId), remindersSent },

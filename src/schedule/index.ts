@@ -6,6 +6,7 @@ export {
   REREADS_PER_MINUTE,
   ReminderEngine,
   type ReminderEngineDeps,
+  type ReminderMetrics,
   SNOOZE_MS,
   stillUnanswered,
   type TickReport,

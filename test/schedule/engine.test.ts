@@ -5,6 +5,7 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReminderConfig } from "../../src/config/types.js";
+import { Metrics } from "../../src/http/metrics.js";
 import { IncidentReader } from "../../src/intake/index.js";
 import { ENV_POLICY, ReminderEngine } from "../../src/schedule/index.js";
 import { fakeTime, type Harness, MINUTE, startHarness } from "../intake/helpers.js";
@@ -48,7 +49,7 @@ async function world(opts: { created?: number[] } = {}) {
     now: time.now,
   });
   let queued = 0;
-  const engine = (settings: Partial<ReminderConfig> = {}, rereadsPerMinute?: number) =>
+  const engine = (settings: Partial<ReminderConfig> = {}, rereadsPerMinute?: number, metrics?: Metrics) =>
     new ReminderEngine({
       store: harness.store,
       reader,
@@ -58,6 +59,7 @@ async function world(opts: { created?: number[] } = {}) {
       onQueued: () => queued++,
       intervalMs: 1_000,
       ...(rereadsPerMinute !== undefined ? { rereadsPerMinute } : {}),
+      ...(metrics ? { metrics } : {}),
     });
   return { h: harness, time, incidents, engine, queued: () => queued };
 }
@@ -101,7 +103,8 @@ describe("the reminder scheduler", () => {
 
   it("keeps to its SIEM budget: re-reads beyond it are checked against the store", async () => {
     const { time, engine } = await world({ created: [0, 1, 2, 3, 4].map((i) => Date.now() - i * 1_000) });
-    const scheduler = engine({ escalateAfterMs: 0 }, 2);
+    const metrics = new Metrics({ processMetrics: false });
+    const scheduler = engine({ escalateAfterMs: 0 }, 2, metrics);
     expect(await scheduler.tick()).toMatchObject({ scheduled: 5 });
     time.advance(10 * MINUTE);
     expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
@@ -110,6 +113,12 @@ describe("the reminder scheduler", () => {
     expect(await scheduler.tick()).toMatchObject({ reminded: 0 });
     time.advance(30_000);
     expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
+    // /metrics shows the SIEM's share, the steps and how late the jobs were looked at.
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="siem"\} 4$/m);
+    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="store"\} 6$/m);
+    expect(text).toMatch(/^mpsiem_reminder_steps_total\{kind="remind"\} 10$/m);
+    expect(text).toMatch(/^mpsiem_reminder_lateness_seconds_count 10$/m);
   });
 
   it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
