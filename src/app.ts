@@ -32,6 +32,7 @@ import {
   TermRunner,
 } from "./leadership/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
+import { ShiftReport } from "./report/shift-report.js";
 import { ReminderEngine } from "./schedule/index.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
@@ -233,6 +234,16 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       logger: logger.child({ part: "store" }),
     });
     retention.start();
+    // BOT_REPORT_AT: the daily shift report, once per chat and day (claims fenced on this term's epoch).
+    const report = new ShiftReport({
+      config,
+      store: termStore,
+      siem,
+      api: deliveryApiFor(() => live),
+      logger: logger.child({ part: "report" }),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    report.start();
     // Reminders and escalation (design.md §5), when the settings ask for them: the leader's scheduler.
     const reminderSettings = config.bot.reminders;
     let reminders: ReminderEngine | null = null;
@@ -275,6 +286,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
           telegram.standDown(),
           delivery.stop(),
           retention.stop(),
+          report.stop(),
           reminders?.stop(),
         ]);
         await untilDeadline(telegramLed, Date.now() + 1_000);

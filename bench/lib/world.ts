@@ -200,7 +200,7 @@ export class ServiceProcess {
 
   /** Sum of a Prometheus metric's samples whose labels contain every `labels` pair, from /metrics. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(`${this.httpUrl}/metrics`)).text();
+    const text = await this.metricsText();
     let sum = 0;
     for (const line of text.split("\n")) {
       if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
@@ -208,6 +208,21 @@ export class ServiceProcess {
       sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     }
     return sum;
+  }
+
+  /**
+   * /metrics as text. Tried again a few times: while an ingest holds the service's event loop for
+   * seconds, its keep-alive timer may close the connection just as the next scrape reuses it.
+   */
+  private async metricsText(): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (await fetch(`${this.httpUrl}/metrics`)).text();
+      } catch (error) {
+        if (attempt >= 4 || !this.running) throw error;
+        await sleep(250 * attempt);
+      }
+    }
   }
 
   /** V8 heap in use (bytes), from the service's own Prometheus process metrics. */
@@ -423,6 +438,8 @@ export class World {
     const { tooManyRequests, duringRetryAfter } = this.fake.stats();
     floodTotals.push({ world: this.name, tooManyRequests, duringRetryAfter });
     await Promise.allSettled([this.emu.close(), this.fake.close()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the world's folder (database, service log) to look into a figure afterwards.
+    if (process.env.BENCH_KEEP === "1") console.error(`[bench] kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -2,32 +2,92 @@
 // quarter with a silent rule), and a burst of 2,000 incidents. How long until every chat shows exactly
 // what its filter admits, against the fastest delivery Telegram's limits allow for the messages that
 // have to go out (counted from the filters: per chat, each High incident alone and the rest in full
-// digests); what matching costs per (incident × chat); and whether the silent rows went out silently.
+// digests); what matching costs per (incident × chat) and against intake; and whether the silent rows
+// went out silently.
 //
-// The filters are MATCHERS strings of design.md §3, applied by the benchmark's own stand-in
-// (bench/lib/route-filters.mjs, through bench/lib/routed-service.mjs) until the routing branch is
-// merged. To use routing's own engine then: write RULES into the service's YAML `routes:` (one entry
-// per chat: filter, silent) in `spawnRouted`, start `dist/cli.js run`, and read the matching time from
-// its metrics (or leave inService null): nothing else here changes.
-import { readFileSync } from "node:fs";
+// The product routes: every chat is a route in the service's YAML config file (`routes:` with its
+// `filter` and `silent`), so the chats are allowed by the file, and `node dist/cli.js run` decides at
+// intake with src/routing. What each chat must show is worked out here independently: every filter
+// comes with a hand-written predicate of what it admits (design.md §3's semantics: `=` without case,
+// `=~` anchored and without case), not with the product's parser. The matching cost comes from the
+// service's /metrics (mpsiem_telegram_routing_seconds_total, ..._routing_decisions_total and
+// ..._intake_seconds_total).
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ChatRule, matches, parseMatchers, routeFromRules } from "../lib/route-filters.mjs";
+import { stringify } from "yaml";
+import type { EmulatorIncident } from "../../src/emulator/state.js";
 import { fastestDeliverySeconds, messagesNeeded } from "../lib/stats.js";
-import { type BenchChat, keysIn, manyChats, REPO, sleep, World, waitUntil } from "../lib/world.js";
+import {
+  type BenchChat,
+  keysIn,
+  manyChats,
+  type ServiceProcess,
+  sleep,
+  World,
+  waitUntil,
+} from "../lib/world.js";
 import { burstSeverities } from "./burst.js";
 
-/** One filter (and silent rule) for every eighth chat; the silent rule for every fourth one. */
-export const FILTERS: readonly string[] = [
-  "",
-  "severity>=medium",
-  "severity>=high",
-  "category=Attack",
-  "category!=Reconnaissance severity>=medium",
-  'name=~"^(Malware|Suspicious)_"',
-  'name!~"^Web_" severity<=medium',
-  'category="Credential access"',
+/** Issue 13: matching must add under this share to intake time. */
+export const MATCHING_SHARE_LIMIT = 0.01;
+
+type Incident = Pick<EmulatorIncident, "severity" | "category" | "name" | "type">;
+
+const RANK: Readonly<Record<string, number>> = { low: 1, medium: 2, high: 3 };
+/** Low 1, Medium 2, High 3; anything else none (a comparison on it never holds). */
+const rank = (i: Incident): number | null => RANK[(i.severity ?? "").trim().toLowerCase()] ?? null;
+const is = (value: string | null, wanted: string) => (value ?? "").toLowerCase() === wanted.toLowerCase();
+
+/** A filter as the config file holds it, and what it admits, written out by hand. */
+export interface BenchFilter {
+  matchers: string;
+  admits: (incident: Incident) => boolean;
+}
+
+/** One filter for every eighth chat. */
+export const FILTERS: readonly BenchFilter[] = [
+  { matchers: "", admits: () => true },
+  { matchers: "severity>=medium", admits: (i) => (rank(i) ?? 0) >= 2 },
+  { matchers: "severity>=high", admits: (i) => (rank(i) ?? 0) >= 3 },
+  { matchers: "category=Attack", admits: (i) => is(i.category, "attack") },
+  {
+    matchers: "category!=Reconnaissance severity>=medium",
+    admits: (i) => !is(i.category, "reconnaissance") && (rank(i) ?? 0) >= 2,
+  },
+  { matchers: 'name=~"(Malware|Suspicious)_.*"', admits: (i) => /^(malware|suspicious)_/i.test(i.name) },
+  {
+    matchers: 'name!~"Web_.*" severity<=medium',
+    admits: (i) => !/^web_/i.test(i.name) && rank(i) !== null && rank(i)! <= 2,
+  },
+  { matchers: 'category="Credential access"', admits: (i) => is(i.category, "credential access") },
 ];
-export const SILENT_RULE = "severity<medium";
+/** The silent rule of every fourth chat: Low arrives silently. */
+export const SILENT_RULE: BenchFilter = {
+  matchers: "severity<medium",
+  admits: (i) => rank(i) !== null && rank(i)! < 2,
+};
+
+/** Each chat's rule: FILTERS round the chats, the silent rule on every fourth one. */
+export function rulesFor(
+  chats: readonly BenchChat[],
+): Array<{ filter: BenchFilter; silent: BenchFilter | null }> {
+  return chats.map((_, i) => ({
+    filter: FILTERS[i % FILTERS.length]!,
+    silent: i % 4 === 1 ? SILENT_RULE : null,
+  }));
+}
+
+/** The service's config file: one route per chat (`chat`, and `filter` / `silent` when it has them). */
+export function routesYaml(chats: readonly BenchChat[]): string {
+  const rules = rulesFor(chats);
+  return stringify({
+    routes: chats.map((chat, i) => ({
+      chat: String(chat.id),
+      ...(rules[i]!.filter.matchers !== "" ? { filter: rules[i]!.filter.matchers } : {}),
+      ...(rules[i]!.silent !== null ? { silent: rules[i]!.silent!.matchers } : {}),
+    })),
+  });
+}
 
 export interface RoutingFilterRow {
   filter: string;
@@ -71,26 +131,32 @@ export interface RoutingResult {
   /** Messages whose disable_notification disagrees with their rows (silent iff every row is). */
   silentWrong: number;
   silentMessages: number;
-  /** Matching cost: in the service (each route call timed), and the same route run here warm. */
+  /**
+   * Matching in the service, from its /metrics, over the burst's intake (the polls from before the burst
+   * to the one that queued it): routing decisions (incident × chat receiving) and the seconds they took
+   * (the changed rules loaded once, then each incident decided); the ingest work (finding the new
+   * incidents, reading a few, routing, the ingest transaction: mpsiem_telegram_intake_seconds_total);
+   * and the whole intake, the polls themselves (the SIEM list calls too: mpsiem_poll_duration_seconds).
+   */
   match: {
-    inService: { incidents: number; pairs: number; usPerPair: number; msTotal: number } | null;
-    inBench: { pairs: number; usPerPair: number };
+    /** false: the decisions did not all show within the wait (the figures are partial). */
+    measured: boolean;
+    decisions: number;
+    routingSec: number;
+    ingestSec: number;
+    pollSec: number;
+    polls: number;
+    usPerPair: number | null;
+    /** routingSec / ingestSec. */
+    shareOfIngest: number | null;
+    /** routingSec / pollSec: what matching adds to intake time (issue 13: under 1 %). */
+    shareOfIntake: number | null;
   };
   tooManyRequests: number;
   duringRetryAfter: number;
   cpuSec: number | null;
   rssAfterBytes: number | null;
   peakRssBytes: number | null;
-}
-
-/** Each chat's rule: FILTERS round the chats, the silent rule on every fourth one. */
-export function rulesFor(chats: readonly BenchChat[]): Record<string, ChatRule> {
-  return Object.fromEntries(
-    chats.map((chat, i) => [
-      String(chat.id),
-      { filter: FILTERS[i % FILTERS.length]!, ...(i % 4 === 1 ? { silent: SILENT_RULE } : {}) },
-    ]),
-  );
 }
 
 export async function runRouting(opts: {
@@ -104,12 +170,12 @@ export async function runRouting(opts: {
   const rules = rulesFor(chats);
   const world = await World.create({ name: "routing", seed: opts.seed, chats });
   try {
-    await world.allowChats();
-    const statsPath = join(world.dir, "route-stats.json");
+    // No approval and no store set-up: the chats are allowed by being in the file's routes.
+    const configPath = join(world.dir, "routes.yaml");
+    writeFileSync(configPath, routesYaml(chats));
     const service = await world.spawn({
       pollIntervalSec: 3,
-      command: [join(REPO, "bench", "lib", "routed-service.mjs")],
-      env: { BENCH_ROUTES: JSON.stringify(rules), BENCH_ROUTE_STATS: statsPath },
+      env: { MPSIEM_TELEGRAM_CONFIG: configPath },
     });
     if ((await world.waitFirstPoll()) === null)
       throw new Error("the service did not poll the SIEM within 30 s");
@@ -117,34 +183,34 @@ export async function runRouting(opts: {
 
     const firstCall = world.fake.calls.length;
     const cpuBefore = service.cpu();
+    const intakeBefore = await intakeFigures(service);
     const burst = burstSeverities(opts.incidents, opts.highs).map((severity) =>
       world.emu.state.addIncident({ severity }),
     );
     const burstAt = Date.now();
 
-    // What each chat must show, and which of it silently, by the same filters the service applies.
-    const parsed = chats.map((chat) => {
-      const rule = rules[String(chat.id)]!;
-      return { filter: parseMatchers(rule.filter), silent: rule.silent ? parseMatchers(rule.silent) : null };
-    });
-    const owed = chats.map((_, i) =>
-      burst.filter((inc) => matches(parsed[i]!.filter, inc)).map((inc) => inc.key),
-    );
-    const silentKeys = chats.map(
-      (_, i) =>
+    // What each chat must show, and which of it silently: the hand-written predicates of its rule.
+    const owed = rules.map((rule) => burst.filter((inc) => rule.filter.admits(inc)).map((inc) => inc.key));
+    const silentKeys = rules.map(
+      (rule) =>
         new Set(
           burst
-            .filter(
-              (inc) =>
-                parsed[i]!.silent !== null &&
-                matches(parsed[i]!.filter, inc) &&
-                matches(parsed[i]!.silent!, inc),
-            )
+            .filter((inc) => rule.silent !== null && rule.filter.admits(inc) && rule.silent.admits(inc))
             .map((inc) => inc.key),
         ),
     );
     const highKeys = new Set(burst.filter((inc) => inc.severity === "High").map((inc) => inc.key));
 
+    // The burst's intake: from before it to the end of the poll that queued it for every chat (every
+    // (incident × chat) decided, then one more completed poll), so that idle polls do not dilute it.
+    const decided = intakeBefore.decisions + burst.length * chats.length;
+    let intakeAfter = intakeBefore;
+    let pollsWhenDecided: number | null = null;
+    const intakeDone = await waitAsync(async () => {
+      intakeAfter = await intakeFigures(service);
+      if (pollsWhenDecided === null && intakeAfter.decisions >= decided) pollsWhenDecided = intakeAfter.polls;
+      return pollsWhenDecided !== null && intakeAfter.polls > pollsWhenDecided;
+    }, opts.timeoutSec * 1000);
     const complete = await waitUntil(
       () => chats.every((chat, i) => world.tracker.countIn(chat.id, owed[i]!) === owed[i]!.length),
       opts.timeoutSec * 1000,
@@ -214,17 +280,21 @@ export async function runRouting(opts: {
 
     const boundNeededSec = fastestDeliverySeconds(loads);
     const completeSec = complete ? (last - burstAt) / 1000 : null;
-    let inService: RoutingResult["match"]["inService"] = null;
-    try {
-      const s = JSON.parse(readFileSync(statsPath, "utf8")) as {
-        incidents: number;
-        pairs: number;
-        ns: number;
-      };
-      inService = { ...s, usPerPair: s.ns / 1000 / Math.max(1, s.pairs), msTotal: s.ns / 1e6 };
-    } catch {
-      inService = null;
-    }
+    const decisions = intakeAfter.decisions - intakeBefore.decisions;
+    const routingSec = intakeAfter.routingSec - intakeBefore.routingSec;
+    const ingestSec = intakeAfter.intakeSec - intakeBefore.intakeSec;
+    const pollSec = intakeAfter.pollSec - intakeBefore.pollSec;
+    const match: RoutingResult["match"] = {
+      measured: intakeDone,
+      decisions,
+      routingSec,
+      ingestSec,
+      pollSec,
+      polls: intakeAfter.polls - intakeBefore.polls,
+      usPerPair: decisions > 0 ? (routingSec * 1e6) / decisions : null,
+      shareOfIngest: ingestSec > 0 ? routingSec / ingestSec : null,
+      shareOfIntake: pollSec > 0 ? routingSec / pollSec : null,
+    };
 
     return {
       chats: chats.length,
@@ -238,8 +308,8 @@ export async function runRouting(opts: {
             .filter((i) => i % FILTERS.length === f && (i % 4 === 1) === (silent !== null));
           const first = members[0];
           return {
-            filter,
-            silent,
+            filter: filter.matchers,
+            silent: silent?.matchers ?? null,
             chats: members.length,
             admitted: first === undefined ? 0 : owed[first]!.length,
             silentRows: first === undefined ? 0 : silentKeys[first]!.size,
@@ -263,7 +333,7 @@ export async function runRouting(opts: {
       highsAfterDigest,
       silentWrong,
       silentMessages,
-      match: { inService, inBench: matchCost(rules, chats, burst) },
+      match,
       tooManyRequests: calls.filter((c) => (c.response as { error_code?: number } | null)?.error_code === 429)
         .length,
       duringRetryAfter: calls.filter((c) => c.duringRetryAfter).length,
@@ -276,27 +346,31 @@ export async function runRouting(opts: {
   }
 }
 
-/** The same route over every (incident × chat) pair of the burst, here, warm: µs per pair. */
-function matchCost(
-  rules: Record<string, ChatRule>,
-  chats: readonly BenchChat[],
-  incidents: ReadonlyArray<{
-    severity: string | null;
-    category: string | null;
-    name: string;
-    type: string | null;
-  }>,
-): { pairs: number; usPerPair: number } {
-  const route = routeFromRules(rules);
-  const recipients = chats.map((c) => ({ id: c.id }) as Parameters<typeof route>[1][number]);
-  const asListed = incidents.map(
-    (inc) => ({ ...inc, severity: inc.severity ?? "" }) as Parameters<typeof route>[0],
-  );
-  for (const inc of asListed.slice(0, 100)) route(inc, recipients); // warm-up
-  const rounds = 3;
-  const started = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) for (const inc of asListed) route(inc, recipients);
-  const ns = Number(process.hrtime.bigint() - started);
-  const pairs = rounds * asListed.length * recipients.length;
-  return { pairs, usPerPair: ns / 1000 / pairs };
+interface IntakeFigures {
+  decisions: number;
+  routingSec: number;
+  intakeSec: number;
+  pollSec: number;
+  /** Completed polls (the poll duration histogram's count). */
+  polls: number;
+}
+
+async function intakeFigures(service: ServiceProcess): Promise<IntakeFigures> {
+  return {
+    decisions: await service.metric("mpsiem_telegram_routing_decisions_total"),
+    routingSec: await service.metric("mpsiem_telegram_routing_seconds_total"),
+    intakeSec: await service.metric("mpsiem_telegram_intake_seconds_total"),
+    pollSec: await service.metric("mpsiem_poll_duration_seconds_sum"),
+    polls: await service.metric("mpsiem_poll_duration_seconds_count"),
+  };
+}
+
+/** Polls an async `pred` every 200 ms until it holds (true) or `timeoutMs` passes (false). */
+async function waitAsync(pred: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(200);
+  }
 }

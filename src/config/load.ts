@@ -274,6 +274,7 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_ESCALATE_AFTER: formatDuration(c.bot.reminders?.escalateAfterMs ?? 0),
     BOT_ESCALATE_CHAT:
       c.bot.reminders?.escalateChatId != null ? String(c.bot.reminders.escalateChatId) : NOT_SET,
+    BOT_REPORT_AT: c.bot.reportAt ?? "off",
     LOG_LEVEL: c.logLevel,
   };
   // Listed in the documented order.

@@ -59,6 +59,7 @@ export const SETTING_NAMES = [
   "BOT_REMIND_MIN_SEVERITY",
   "BOT_ESCALATE_AFTER",
   "BOT_ESCALATE_CHAT",
+  "BOT_REPORT_AT",
   "LOG_LEVEL",
 ] as const;
 
@@ -364,6 +365,14 @@ const chatId: Parse<number> = (v) => {
     : expected("a numeric Telegram chat id, like -1001234567890");
 };
 
+/** BOT_REPORT_AT: the daily shift report's time, HH:MM (24-hour, in BOT_TIME_ZONE), or off. */
+const reportAt: Parse<string | undefined> = (v) => {
+  if (/^(off|none|false|no)$/i.test(v)) return undefined;
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
+  if (!m) return expected("a time of day HH:MM, 24-hour, in BOT_TIME_ZONE (e.g. 09:00), or off");
+  return `${m[1]!.padStart(2, "0")}:${m[2]}`;
+};
+
 // ---- the schema ----
 
 const SIEM_EXAMPLE = "https://siem.example.local";
@@ -470,6 +479,7 @@ export function buildConfigSchema(cwd: string) {
         duration("a duration like 0 (off), 20s, 1h", { positive: false }),
       ),
       BOT_ESCALATE_CHAT: optional("BOT_ESCALATE_CHAT", chatId),
+      BOT_REPORT_AT: withDefault("BOT_REPORT_AT", undefined, reportAt),
       LOG_LEVEL: withDefault<LogLevel>(
         "LOG_LEVEL",
         "info",
@@ -587,6 +597,7 @@ export function buildConfigSchema(cwd: string) {
             escalateAfterMs: s.BOT_ESCALATE_CHAT === undefined ? 0 : s.BOT_ESCALATE_AFTER,
             escalateChatId: s.BOT_ESCALATE_CHAT ?? null,
           },
+          ...(s.BOT_REPORT_AT ? { reportAt: s.BOT_REPORT_AT } : {}),
         },
         logLevel: s.LOG_LEVEL,
       }),

@@ -61,6 +61,8 @@ export interface BotConfig {
   silentBelow?: "low" | "medium" | "high" | null;
   /** BOT_REMIND_* and BOT_ESCALATE_* (design.md §5); absent (a config built in code) = both off. */
   reminders?: ReminderConfig;
+  /** BOT_REPORT_AT (issue 16): "HH:MM" in BOT_TIME_ZONE, when the daily shift report goes out; absent = off. */
+  reportAt?: string;
 }
 
 /** design.md §5: the one-policy shortcut for reminders and escalation. */

@@ -17,6 +17,7 @@
 // - Pacing (per chat, per group, per bot, retry_after bans) is the shared Pacer's job: the API's
 //   pacingTransformer waits before each call; the lane waits first, so that stop() can cut it short.
 // - A chat that is gone, may not be posted to, or moved is handed to the chat lifecycle (src/chats).
+import { setMaxListeners } from "node:events";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
 import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../chats/index.js";
@@ -122,6 +123,8 @@ export class Delivery {
   private busyChats = 0;
 
   constructor(deps: DeliveryDeps) {
+    // Every chat's lane waits on it, each removing its own listener: a burst to 200 chats is not a leak.
+    setMaxListeners(0, this.stopWaits.signal);
     this.store = deps.store;
     this.pacer = deps.pacer;
     this.log = deps.logger.child({ component: "delivery" });

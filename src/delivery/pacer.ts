@@ -3,8 +3,10 @@
 //   ~1 message/s per chat (short bursts tolerated), ~20/min per group, ~30/s per bot,
 // and no request at all reaches a chat (or, for a bot-wide ban, any chat) while a 429's
 // retry_after is running — retrying early only lengthens the ban.
+import { setMaxListeners } from "node:events";
 import type { Transformer } from "grammy";
 import type { Metrics } from "../http/metrics.js";
+import { callLeavesPacer, callWaitsInPacer } from "./call-signals.js";
 
 export interface PacerLimits {
   /** Sustained messages per second to one chat. */
@@ -122,6 +124,8 @@ export class Pacer {
   private lastErrorCode: number | null = null;
 
   constructor(opts: PacerOptions = {}) {
+    // Every wait listens to it, and a burst to many chats has many waits at once (each removes its own).
+    setMaxListeners(0, this.stopController.signal);
     this.limits = { ...DEFAULT_PACER_LIMITS, ...opts.limits };
     for (const [name, value] of Object.entries(this.limits)) {
       if (!(Number.isFinite(value) && value > 0))
@@ -454,8 +458,14 @@ export function pacingTransformer(pacer: Pacer): Transformer {
   return async (prev, method, payload, signal) => {
     const paced = isPacedMethod(method);
     const chatId = paced ? chatOf(payload) : null;
-    // grammY types the signal with its own shim; at run time it is the platform AbortSignal.
-    const settle = paced ? await pacer.begin(chatId, signal as AbortSignal | undefined) : undefined;
+    let settle: (() => void) | undefined;
+    if (paced) {
+      // grammY types the signal with its own shim; at run time it is the platform AbortSignal.
+      const platformSignal = signal as AbortSignal | undefined;
+      callWaitsInPacer(platformSignal);
+      settle = await pacer.begin(chatId, platformSignal);
+      callLeavesPacer(platformSignal);
+    }
     let response: Awaited<ReturnType<typeof prev>>;
     try {
       response = await prev(method, payload, signal);

@@ -16,6 +16,14 @@ import { createAuthUiRoutes, createCoreUiRoutes } from "./ui-login.js";
 import type { UserInput } from "./users.js";
 
 export { PRODUCT_VERSION, UNAUTHORIZED_BODY } from "./core-api.js";
+export {
+  type DayOptions,
+  type DayPlan,
+  type PlannedIncident,
+  type PlannedTransition,
+  planDay,
+  playDay,
+} from "./day.js";
 export { EmulatorError } from "./errors.js";
 export { formatInstant, type Instant, parseTimeValue } from "./instant.js";
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./list-request.js";

@@ -612,6 +612,37 @@ export class EmulatorState {
     return this.snapshot(record);
   }
 
+  /**
+   * A status change at a given past time, for seeded histories (a "realistic day"): as setStatus, but the
+   * history row, the status time and `modified` carry `at`. It must not be before the incident's creation
+   * or its latest history row, so the history stays in order. `via: "api"` stands for a change made by a
+   * client of the API (such as the bot), `changedBy` for the MP user (default: the UI operator).
+   */
+  recordTransition(
+    idOrKey: string,
+    status: IncidentStatus,
+    options: { at: Date | string; comment?: string; via?: "api" | "ui"; changedBy?: string },
+  ): EmulatorIncident {
+    const target = canonicalStatus(status);
+    if (!target) throw new EmulatorError(400, `status must be one of ${INCIDENT_STATUSES.join(", ")}`);
+    const record = this.require(idOrKey);
+    const at = toInstant(options.at, "at");
+    const last = record.history.at(-1);
+    if (compareInstants(at, record.created) < 0 || (last && formatInstant(at) < last.timestamp)) {
+      throw new EmulatorError(400, `at must not be before ${record.key}'s creation or its latest transition`);
+    }
+    this.applyTransition(
+      record,
+      target,
+      options.comment ?? null,
+      null,
+      options.changedBy ?? userIdFor(UI_OPERATOR),
+      options.via ?? "ui",
+      at,
+    );
+    return this.snapshot(record);
+  }
+
   /** Assigns the incident (a user id) or clears the assignee (null), as in the SIEM UI. Moves `modified`. */
   assign(idOrKey: string, userId: string | null): EmulatorIncident {
     const record = this.require(idOrKey);
@@ -847,6 +878,7 @@ export class EmulatorState {
     measures: string | null,
     changedBy: string,
     via: "api" | "ui",
+    explicitAt?: Instant,
   ): void {
     if (record.status === target) {
       throw new EmulatorError(400, `Incident ${record.key} is already in status ${target}`);
@@ -857,7 +889,7 @@ export class EmulatorState {
         `Transition from ${record.status} to ${target} is not allowed for ${record.key}`,
       );
     }
-    const at = this.nextNowInstant();
+    const at = explicitAt ?? this.nextNowInstant();
     record.history.push({
       prevStatus: record.status,
       nextStatus: target,

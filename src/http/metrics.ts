@@ -80,6 +80,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // ---- intake and routing: what matching costs against the intake it is part of ----
+  readonly intakeSeconds = new Counter({
+    name: "mpsiem_telegram_intake_seconds_total",
+    help: "Seconds spent taking listed incidents in: finding the new ones, reading a few, routing and the ingest transaction (not the SIEM list calls)",
+    registers: [this.registry],
+  });
+  readonly routingSeconds = new Counter({
+    name: "mpsiem_telegram_routing_seconds_total",
+    help: "Seconds of intake spent on routing decisions (loading changed rules and deciding each incident's chats, topics and sound)",
+    registers: [this.registry],
+  });
+  readonly routingDecisions = new Counter({
+    name: "mpsiem_telegram_routing_decisions_total",
+    help: "Routing decisions made: one per (incident, chat receiving now)",
+    registers: [this.registry],
+  });
+
   // ---- leadership (several instances on PostgreSQL; on SQLite the one process always leads) ----
   readonly leader = new Gauge({
     name: "mpsiem_telegram_leader",

@@ -6,6 +6,8 @@ import { en } from "./en.js";
 import { lookupEn } from "./lookup-en.js";
 import { type LookupMessages, lookupRu } from "./lookup-ru.js";
 import type { Messages } from "./messages.js";
+import { queriesEn } from "./queries-en.js";
+import { type QueryMessages, queriesRu } from "./queries-ru.js";
 import { remindersEn } from "./reminders-en.js";
 import { type ReminderMessages, remindersRu } from "./reminders-ru.js";
 import { ru } from "./ru.js";
@@ -48,4 +50,11 @@ export type { ReminderMessages } from "./reminders-ru.js";
 /** The texts of reminders, escalation and Snooze in `locale` (Russian for anything unknown). */
 export function reminderTexts(locale: Locale | string | undefined): ReminderMessages {
   return locale === "en" ? remindersEn : remindersRu;
+}
+
+export type { QueryMessages, StatsView } from "./queries-ru.js";
+
+/** The texts of /open, /stats, /audit, /report and the shift report in `locale` (Russian for anything unknown). */
+export function queryTexts(locale: Locale | string | undefined): QueryMessages {
+  return locale === "en" ? queriesEn : queriesRu;
 }

@@ -33,7 +33,19 @@ export type ChatDecision = "allow" | "ignore" | "block";
 
 export type CallbackData =
   | { kind: "incident"; action: IncidentAction; incidentId: string }
-  | { kind: "chat"; decision: ChatDecision; chatId: number; threadId: number | null };
+  | { kind: "chat"; decision: ChatDecision; chatId: number; threadId: number | null }
+  /** A ◀️ ▶️ page of /open (0-based page, at most 999), of one severity or all. */
+  | { kind: "open"; page: number; severity: OpenPageSeverity };
+
+export type OpenPageSeverity = "High" | "Medium" | "Low" | null;
+const OPEN_SEVERITY_CODES: Array<[OpenPageSeverity, string]> = [
+  [null, "a"],
+  ["High", "h"],
+  ["Medium", "m"],
+  ["Low", "l"],
+];
+/** 0..999 without leading zeros, so every accepted payload encodes back to itself. */
+const OPEN_PAGE_RE = /^(0|[1-9][0-9]{0,2})$/;
 
 const INCIDENT_CODES: Record<IncidentAction, string> = {
   refresh: "r",
@@ -58,9 +70,11 @@ export const MAX_CALLBACK_BYTES = 64;
 
 export function encodeCallbackData(data: CallbackData): string {
   const out =
-    data.kind === "incident"
-      ? `i:${INCIDENT_CODES[data.action]}:${data.incidentId}`
-      : `c:${CHAT_CODES[data.decision]}:${data.chatId}${data.threadId !== null ? `:${data.threadId}` : ""}`;
+    data.kind === "open"
+      ? `o:${data.page}:${OPEN_SEVERITY_CODES.find(([s]) => s === data.severity)![1]}`
+      : data.kind === "incident"
+        ? `i:${INCIDENT_CODES[data.action]}:${data.incidentId}`
+        : `c:${CHAT_CODES[data.decision]}:${data.chatId}${data.threadId !== null ? `:${data.threadId}` : ""}`;
   if (Buffer.byteLength(out, "utf8") > MAX_CALLBACK_BYTES) throw new Error(`callback data too long: ${out}`);
   return out;
 }
@@ -76,6 +90,11 @@ export function decodeCallbackData(raw: string | undefined | null): CallbackData
     const id = parts[2]!;
     if (!action || !UUID_RE.test(id)) return null;
     return { kind: "incident", action, incidentId: id.toLowerCase() };
+  }
+  if (parts[0] === "o" && parts.length === 3) {
+    const severity = OPEN_SEVERITY_CODES.find(([, code]) => code === parts[2]);
+    if (!severity || !OPEN_PAGE_RE.test(parts[1]!)) return null;
+    return { kind: "open", page: Number(parts[1]), severity: severity[0] };
   }
   if (parts[0] === "c" && (parts.length === 3 || parts.length === 4)) {
     const decision = (Object.keys(CHAT_CODES) as ChatDecision[]).find((d) => CHAT_CODES[d] === parts[1]);

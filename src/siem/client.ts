@@ -22,6 +22,8 @@ import { createAgent, exchange, type HttpAnswer, type HttpCall } from "./transpo
 import {
   type IncidentDetails,
   type IncidentEvents,
+  type IncidentQuery,
+  type IncidentQueryPage,
   type IncidentSummary,
   type ListIncidentsQuery,
   type SiemClient,
@@ -543,6 +545,35 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     }
   }
 
+  async function queryIncidents(query: IncidentQuery): Promise<IncidentQueryPage> {
+    const call = "query incidents";
+    if (Number.isNaN(query.from.getTime()) || (query.to && Number.isNaN(query.to.getTime()))) {
+      throw new SiemError("http", call, "invalid query: `from`/`to` is not a valid date");
+    }
+    return withRetry(call, async () => {
+      const answer = await api(call, "POST", "/api/v2/incidents/", {
+        offset: Math.max(0, Math.floor(query.offset)),
+        limit: clampInt(query.limit, 1, MAX_PAGE_SIZE),
+        groups: { filterType: "no_filter" },
+        timeFrom: formatSiemTime(query.from),
+        timeTo: query.to ? formatSiemTime(query.to) : null,
+        filterTimeType: "creation",
+        filter: {
+          select: LIST_SELECT,
+          where: query.where,
+          orderby: [{ field: "created", sortOrder: query.order ?? "descending" }],
+        },
+        queryIds: ["all_incidents"],
+      });
+      requireSuccess(call, answer);
+      const page = parseIncidentPage(readJson(call, answer));
+      if (page === null) throw new SiemError("malformed", call, "the answer has no `incidents` array");
+      for (const note of page.notes)
+        logger.warn({ call, offset: query.offset, index: note.index }, `MP SIEM list item ${note.problem}`);
+      return { incidents: page.incidents, totalItems: page.totalItems };
+    });
+  }
+
   function guarded<A extends unknown[], R>(call: string, fn: (...args: A) => Promise<R>) {
     return async (...args: A): Promise<R> => {
       try {
@@ -564,6 +595,7 @@ export function createSiemClient(opts: SiemClientOptions): SiemClient {
     assign: guarded("assign", assign),
     transitionHistory: guarded("transition history", transitionHistory),
     findIncidentByKey: guarded("find incident by key", findIncidentByKey),
+    queryIncidents: guarded("query incidents", queryIncidents),
     siemNow() {
       return siemClock === null ? null : siemClock.siemMs + (now() - siemClock.localMs);
     },

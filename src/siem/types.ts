@@ -93,6 +93,26 @@ export interface ListIncidentsQuery {
   pageSize?: number;
 }
 
+/** One page of the list call with a filter (the questions to the bot: /open, /stats). */
+export interface IncidentQuery {
+  /** A §3.3 filter expression, e.g. `status IN ("New", "Approved")`; "" for none. */
+  where: string;
+  /** Inclusive creation-time bounds; `to` open when absent. */
+  from: Date;
+  to?: Date;
+  offset: number;
+  /** 1..1000. */
+  limit: number;
+  /** By `created`; default newest first. */
+  order?: "ascending" | "descending";
+}
+
+export interface IncidentQueryPage {
+  incidents: IncidentSummary[];
+  /** The SIEM's count of every match before paging; null when the answer lacks it. */
+  totalItems: number | null;
+}
+
 export interface SystemInfo {
   productVersion: string;
 }
@@ -173,4 +193,6 @@ export interface SiemClient {
   close(): Promise<void>;
   /** The incident with this key (`INC-123`), however old, read in full; null when the SIEM has none. */
   findIncidentByKey(key: string): Promise<IncidentDetails | null>;
+  /** One list call with a filter and paging: the page and the SIEM's total (`totalItems`). Retried like reads. */
+  queryIncidents(query: IncidentQuery): Promise<IncidentQueryPage>;
 }

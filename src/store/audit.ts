@@ -39,4 +39,29 @@ export class AuditRepository {
   async recent(limit = 50): Promise<AuditEntry[]> {
     return this.db.selectFrom("audit").selectAll().orderBy("id", "desc").limit(limit).execute();
   }
+
+  /** Incident ids acted on successfully through the bot (`incident.*`, result ok) since `since` (ms). */
+  async actedOnSince(since: number): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom("audit")
+      .select("target")
+      .distinct()
+      .where("at", ">=", since)
+      .where("action", "like", "incident.%")
+      .where("result", "=", "ok")
+      .where("target", "is not", null)
+      .execute();
+    return new Set(rows.map((r) => r.target as string));
+  }
+
+  /** The latest `limit` actions on incidents through the bot (`incident.*`), newest first, whatever their result. */
+  async recentActions(limit: number): Promise<AuditEntry[]> {
+    return this.db
+      .selectFrom("audit")
+      .selectAll()
+      .where("action", "like", "incident.%")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+  }
 }

@@ -38,6 +38,7 @@ import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
 import { RemindersRepository } from "./reminders.js";
+import { ReportsRepository } from "./reports.js";
 import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
 import { SettingsRepository } from "./settings.js";
@@ -85,6 +86,7 @@ export {
   readNote,
   type Unscheduled,
 } from "./reminders.js";
+export { type ReportChat, ReportsRepository } from "./reports.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export {
   type ConfigRoute,
@@ -123,6 +125,8 @@ export interface Store {
   readonly routing: RoutingRulesRepository;
   /** Reminder and escalation jobs and the messages they owe (issue 15); the leader's steps are fenced. */
   readonly reminders: RemindersRepository;
+  /** The daily shift report: its chats, and each day's claim (fenced: the leader sends it). */
+  readonly reports: ReportsRepository;
   /**
    * The same store as seen by the leader of `epoch`: its outbox progress, ingests, settings and update
    * offset commit only while the lease is still at that epoch (FencedError otherwise). No-op on SQLite.
@@ -170,6 +174,7 @@ export async function openStore(
       updates: new UpdatesRepository(db, now, fence),
       routing: new RoutingRulesRepository(db, now, fence),
       reminders: new RemindersRepository(db, now, fence),
+      reports: new ReportsRepository(db, now, fence),
       fenced: (next) => view(next),
     };
   };

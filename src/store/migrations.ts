@@ -391,6 +391,26 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
       await db.schema.alterTable("incidents").addColumn("reminder_json", "text").execute();
     },
   }),
+  // Questions to the bot (issue 16): the chats that take the daily shift report, and each report's
+  // claim per chat and day, so it goes out once across restarts and instances.
+  "0010_queries": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("report_chats")
+        .addColumn("chat_id", t.int, (c) => c.primaryKey())
+        .addColumn("thread_id", t.int)
+        .addColumn("enabled_by", t.int)
+        .addColumn("enabled_at", t.int, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("report_sends")
+        .addColumn("day", "text", (c) => c.notNull())
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("claimed_at", t.int, (c) => c.notNull())
+        .addPrimaryKeyConstraint("report_sends_day_chat", ["day", "chat_id"])
+        .execute();
+    },
+  }),
 };
 
 export function migrationProvider(t: SchemaTypes): MigrationProvider {

@@ -281,6 +281,8 @@ export interface Database {
   digest_messages: DigestMessagesTable;
   reminder_jobs: ReminderJobsTable;
   reminder_messages: ReminderMessagesTable;
+  report_chats: ReportChatsTable;
+  report_sends: ReportSendsTable;
 }
 
 /** One scheduled job per (incident, policy) (issue 15, 0009). */
@@ -325,4 +327,19 @@ export interface ReminderMessagesTable {
   created_at: number;
   sent_at: number | null;
   message_id: number | null;
+}
+
+/** A chat (or forum topic) that opted in to the daily shift report with /report on (migration 0010). */
+export interface ReportChatsTable {
+  chat_id: number;
+  thread_id: number | null;
+  enabled_by: number | null;
+  enabled_at: number;
+}
+
+/** One shift report claimed for one chat and day (YYYY-MM-DD in BOT_TIME_ZONE): never sent twice. */
+export interface ReportSendsTable {
+  day: string;
+  chat_id: number;
+  claimed_at: number;
 }

@@ -27,12 +27,15 @@ import {
   type CommandName,
   isAdminCommand,
   isMuteCommand,
+  isQueryCommand,
   LOOKUP_COMMANDS,
   type LookupCommandName,
   MUTE_COMMANDS,
   type ParsedCommand,
   PUBLIC_COMMANDS,
   parseCommand,
+  QUERY_COMMANDS,
+  type QueryCommandName,
 } from "./commands.js";
 import type { BotContext, BotServices } from "./context.js";
 import { handleOfflinePress, type OfflineNotices, UpdatesGapWatch } from "./downtime.js";
@@ -47,7 +50,9 @@ import { PollBackoff } from "./poll-backoff.js";
 import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
 import { handlePublicCommand } from "./public-commands.js";
+import { QueryCommands } from "./query-commands.js";
 import { CommandRateLimiter, type Refusals, RefusalTally } from "./rate-limit.js";
+import { replyRetry } from "./reply-retry.js";
 import { RequestPace } from "./request-pace.js";
 import { handleFilterCommand, handleMuteCommand } from "./routing-commands.js";
 import { botTexts } from "./texts.js";
@@ -155,9 +160,10 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   const pollBackoff = new PollBackoff({ logger });
   bot.api.config.use(pollBackoff.transformer);
   for (const transformer of deps.apiTransformers ?? []) bot.api.config.use(transformer);
-  // Replies to commands and presses: a 429 is waited out (retry_after) and a 5xx retried, a couple of times at
-  // most. Network errors are not retried here: auto-retry would retry those without any bound, and long
-  // polling (the runner) has its own backoff for them.
+  // Replies to commands and presses: a network failure is retried a few times (reply-retry.ts), a 429 is
+  // waited out (retry_after) and a 5xx retried, a couple of times at most. auto-retry is not given network
+  // errors: it would retry those without any bound, and long polling (the runner) has its own backoff.
+  bot.api.config.use(replyRetry());
   bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 60, rethrowHttpErrors: true }));
 
   const notifier = new AdminNotifier(bot.api, config.telegram.adminIds, logger);
@@ -203,6 +209,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   };
   const limiter = new CommandRateLimiter({ ...deps.commandRateLimit, now });
   const lookups = new LookupCommand(s, deps.lookupRateLimit);
+  const queries = new QueryCommands(s);
   const inFlight: InFlight = new Set();
 
   // Presses over the per-person budget are answered, not carried out, and audited once per person and window.
@@ -290,6 +297,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     const data = decodeCallbackData(ctx.callbackQuery.data);
     if (!data) return handleUnknownPress(s, ctx, "unreadable data");
     if (data.kind === "incident") return handleIncidentPress(s, ctx, inFlight, data);
+    if (data.kind === "open") return queries.press(ctx, data);
     return handleChatDecision(s, ctx, data);
   });
 
@@ -304,7 +312,12 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       if (verdict === "warn") await reply(s, ctx, s.extra.tooManyCommands);
       return;
     }
-    const result = cmd.name === "inc" ? await lookups.handle(ctx, cmd) : await dispatchCommand(s, ctx, cmd);
+    const result =
+      cmd.name === "inc"
+        ? await lookups.handle(ctx, cmd)
+        : isQueryCommand(cmd.name)
+          ? await queries.handle(ctx, { ...cmd, name: cmd.name })
+          : await dispatchCommand(s, ctx, cmd);
     s.metrics.actions.inc({ action: `command.${cmd.name}`, result });
   });
 
@@ -357,13 +370,18 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     const entry = (command: CommandName): BotCommand => ({ command, description: menu[command] });
     try {
       // /inc for everyone: allowed users and chats use it; access.ts refuses it to strangers.
-      await bot.api.setMyCommands([...PUBLIC_COMMANDS, ...LOOKUP_COMMANDS].map(entry));
+      const everyone = QUERY_COMMANDS.filter((c) => c !== "audit");
+      await bot.api.setMyCommands([...PUBLIC_COMMANDS, ...LOOKUP_COMMANDS, ...everyone].map(entry));
     } catch (err) {
       logger.warn({ err: describeError(err) }, "could not publish the command menu");
     }
-    const adminMenu = [...ADMIN_COMMANDS, ...MUTE_COMMANDS, ...LOOKUP_COMMANDS, ...PUBLIC_COMMANDS].map(
-      entry,
-    );
+    const adminMenu = [
+      ...ADMIN_COMMANDS,
+      ...MUTE_COMMANDS,
+      ...LOOKUP_COMMANDS,
+      ...QUERY_COMMANDS,
+      ...PUBLIC_COMMANDS,
+    ].map(entry);
     for (const adminId of config.telegram.adminIds) {
       try {
         await bot.api.setMyCommands(adminMenu, { scope: { type: "chat", chat_id: adminId } });
@@ -553,6 +571,9 @@ async function dispatchCommand(s: BotServices, ctx: BotContext, cmd: ParsedComma
   }
   return handlePublicCommand(s, ctx, {
     ...cmd,
-    name: cmd.name as Exclude<CommandName, AdminCommandName | "mute" | "unmute" | LookupCommandName>,
+    name: cmd.name as Exclude<
+      CommandName,
+      AdminCommandName | "mute" | "unmute" | LookupCommandName | QueryCommandName
+    >,
   });
 }

@@ -21,11 +21,22 @@ export const PUBLIC_COMMANDS = ["start", "id", "ping"] as const;
 export const MUTE_COMMANDS = ["mute", "unmute"] as const;
 /** Admins, allowed chats and allowed users (design.md §4; access.ts decides): `/inc KEY`, `/inc_123`. */
 export const LOOKUP_COMMANDS = ["inc"] as const;
+/**
+ * Questions to the bot (design.md §6, issue 16; query-commands.ts): /open, /stats and /report for the same
+ * people as /inc, /audit for admins (access is decided there).
+ */
+export const QUERY_COMMANDS = ["open", "stats", "audit", "report"] as const;
+export type QueryCommandName = (typeof QUERY_COMMANDS)[number];
 export type AdminCommandName = (typeof ADMIN_COMMANDS)[number];
 export type PublicCommandName = (typeof PUBLIC_COMMANDS)[number];
 export type MuteCommandName = (typeof MUTE_COMMANDS)[number];
 export type LookupCommandName = (typeof LOOKUP_COMMANDS)[number];
-export type CommandName = AdminCommandName | PublicCommandName | MuteCommandName | LookupCommandName;
+export type CommandName =
+  | AdminCommandName
+  | PublicCommandName
+  | MuteCommandName
+  | LookupCommandName
+  | QueryCommandName;
 
 /** Commands that take a chat id argument. */
 export const CHAT_ID_COMMANDS = ["accept", "deny", "ban", "unban"] as const;
@@ -45,6 +56,7 @@ const NAMES_LONGEST_FIRST: readonly CommandName[] = [
   ...PUBLIC_COMMANDS,
   ...MUTE_COMMANDS,
   ...LOOKUP_COMMANDS,
+  ...QUERY_COMMANDS,
 ].sort((a, b) => b.length - a.length);
 const GLUED_ARG_START = /^[-+0-9]/;
 /** `/inc_123` (the tappable form: Telegram links `/word_123`) and `/inc123`. */
@@ -62,6 +74,10 @@ export function isAdminCommand(name: CommandName): name is AdminCommandName {
 
 export function isLookupCommand(name: CommandName): name is LookupCommandName {
   return (LOOKUP_COMMANDS as readonly string[]).includes(name);
+}
+
+export function isQueryCommand(name: CommandName): name is QueryCommandName {
+  return (QUERY_COMMANDS as readonly string[]).includes(name);
 }
 
 export function isMuteCommand(name: CommandName): name is MuteCommandName {

@@ -34,6 +34,10 @@ const ru: BotTexts = {
     unlink: "Отвязать от MP: /unlink <id>",
     links: "Привязки Telegram → MP SIEM",
     inc: "Показать инцидент: /inc INC-123",
+    open: "Открытые инциденты: /open [high|medium|low]",
+    stats: "Сводка: /stats [24h|7d|30d]",
+    audit: "Последние действия через бота: /audit [N]",
+    report: "Утренний отчёт смены сюда: /report on|off",
   },
 };
 
@@ -59,6 +63,10 @@ const en: BotTexts = {
     unlink: "Unlink from MP: /unlink <id>",
     links: "Telegram → MP SIEM links",
     inc: "Show an incident: /inc INC-123",
+    open: "Open incidents: /open [high|medium|low]",
+    stats: "Summary: /stats [24h|7d|30d]",
+    audit: "Latest actions through the bot: /audit [N]",
+    report: "The morning shift report here: /report on|off",
   },
 };
 

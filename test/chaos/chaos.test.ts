@@ -1,5 +1,6 @@
 // The short chaos run inside `npm test`: the same engine as `npm run chaos`, a fixed seed, about
-// half a minute of incidents, faults in both fakes and kills, then every invariant checked.
+// half a minute of incidents, faults in both fakes and kills, filters and mutes changed by the admin,
+// then every invariant checked.
 
 import { describe, expect, it } from "vitest";
 import { ensureBuilt } from "./build.js";
@@ -8,7 +9,7 @@ import { formatReport, runChaos } from "./scenario.js";
 const SEED = 20_240_611;
 
 describe("chaos (short run)", () => {
-  it("loses nothing, repeats only what kills explain, honours retry_after and never exits by itself", async () => {
+  it("loses nothing, repeats only what kills explain, honours retry_after and routing, never exits by itself", async () => {
     await ensureBuilt();
     const progress: string[] = [];
     const report = await runChaos({
@@ -21,8 +22,17 @@ describe("chaos (short run)", () => {
     // The run did real work: incidents, kills, deliveries, faults of several kinds.
     expect(report.incidents, summary).toBeGreaterThan(20);
     expect(report.kills.SIGKILL + report.kills.SIGTERM, summary).toBeGreaterThanOrEqual(2);
-    expect(report.verdict.delivered, summary).toBeGreaterThanOrEqual(report.incidents * 2);
+    // Filters keep some incidents from Alice and the group: each chat is owed what its filter admitted.
+    expect(report.verdict.delivered, summary).toBeGreaterThanOrEqual(report.incidents);
     expect(Object.keys(report.faults).length, summary).toBeGreaterThanOrEqual(4);
+    // Routing changed during the run and was judged: filters and a mute took effect, BOT_SILENT_BELOW is
+    // on (this seed), and messages went both silently and with sound.
+    const routing = report.verdict.routing!;
+    expect(report.routing.silentBelow, summary).toBe("high");
+    expect(routing.confirmed, summary).toBeGreaterThanOrEqual(3);
+    expect(routing.filteredOut + routing.filterStraddled, summary).toBeGreaterThan(0);
+    expect(routing.silentMessages, summary).toBeGreaterThan(0);
+    expect(routing.loudMessages, summary).toBeGreaterThan(0);
     expect(report.verdict.violations, `${summary}\n${progress.join("\n")}`).toEqual([]);
   }, 180_000);
 });

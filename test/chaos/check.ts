@@ -9,6 +9,24 @@
 // PostgreSQL the unit is a leader's term (one process, one lease epoch): a term that ends by a kill or
 // by a lost lease may leave one message per chat repeated, the last one it sent there; and two terms
 // never call Telegram at once, and getUpdates meets a 409 only right around a takeover.
+//
+// Routing (issue 13): the admin changes filters and mutes during the run. The service decides at queue
+// time, which the run cannot see; it knows only that an incident is queued after it appeared in the SIEM
+// and before its first message was sent anywhere (the queue window), and that a rule is stored after its
+// command was sent and before the bot's reply to it. So a chat must receive an incident iff the filters it
+// could have had in force during the queue window all admit it (when they disagree — the window straddles
+// a change — either outcome is right), and a message goes silently (disable_notification) iff a matching
+// mute or BOT_SILENT_BELOW applied (same tolerance; a digest is silent only when all it holds are). The
+// matchers are evaluated by the run's own model (rules.ts), not by src/routing.
+
+import {
+  allHold,
+  type IncidentFacts,
+  matchersText,
+  type RuleMatcher,
+  type SeverityWord,
+  severityRank,
+} from "./rules.js";
 
 /** One incident the run created in the SIEM. */
 export interface IncidentRecord {
@@ -16,6 +34,8 @@ export interface IncidentRecord {
   key: string;
   /** When it appeared in the SIEM (runner clock, ms). */
   appearedAt: number;
+  /** What routing matchers look at (needed when the run changes routing). */
+  facts?: IncidentFacts;
 }
 
 /** One message the bot sent, as the fake holds it now, with what it was sent with. */
@@ -35,6 +55,37 @@ export interface MessageRecord {
   statusLine: string | null;
   /** The call that created it lost its answer (connection reset after the fake processed it). */
   answerLost: boolean;
+  /** Sent with `disable_notification: true` (known when the run judges routing). */
+  silent?: boolean;
+  /** It shows the 🔕 mark now. */
+  marked?: boolean;
+}
+
+/** One routing command the admin sent during the run, and what the bot answered. */
+export interface RuleChange {
+  /** The ChatGroup (by name) it changes. */
+  group: string;
+  kind: "filter" | "mute" | "unmute";
+  /** filter: its matchers, null for `/filter off`; mute: its matchers ([] mutes everything); unmute: null. */
+  matchers: RuleMatcher[] | null;
+  /** mute: how long it runs. */
+  durationMs: number;
+  sentAt: number;
+  /**
+   * When the bot's replies confirming it arrived (the rule was stored before each); usually one. A command
+   * handled again after a kill (a replay) may be confirmed twice, and a mute then runs twice. Empty: no
+   * reply was seen, so it may or may not have been stored.
+   */
+  confirmedAt: number[];
+  /** The bot refused it (the chat was not receiving): nothing changed. */
+  refused: boolean;
+}
+
+export interface RoutingObservations {
+  /** BOT_SILENT_BELOW of the run; null: off. */
+  silentBelow: SeverityWord | null;
+  /** Every routing command, in the order sent. */
+  changes: RuleChange[];
 }
 
 export type InstanceEnd = "SIGKILL" | "SIGTERM" | "self";
@@ -142,6 +193,13 @@ export interface Observations {
    * once and for getUpdates 409s away from a takeover. Only with `terms`.
    */
   calls?: CallRecord[];
+  /** The routing commands of the run: then each chat is owed what its filter admitted, and sound is judged. */
+  routing?: RoutingObservations;
+  /**
+   * Incident id → when the service says it queued it (its outbox rows' creation time). The decision is
+   * made just before that, so it narrows the queue window's end; never past the window's own bounds.
+   */
+  queuedAt?: ReadonlyMap<string, number>;
 }
 
 export interface RepeatRecord {
@@ -187,6 +245,24 @@ export interface Verdict {
   excusedBreaches: number;
   /** Leadership figures, when terms were given. */
   leadership?: LeadershipVerdict;
+  /** Routing figures, when routing was observed. */
+  routing?: RoutingVerdict;
+}
+
+export interface RoutingVerdict {
+  /** (incident, chat group) pairs every filter that could apply refused: must not arrive. */
+  filteredOut: number;
+  /** Pairs whose queue window straddles a filter change that decides them: either outcome is right. */
+  filterStraddled: number;
+  /** Incident messages sent silently / with sound. */
+  silentMessages: number;
+  loudMessages: number;
+  /** Incident messages whose sound a mute's start or end within the queue window leaves open. */
+  soundStraddled: number;
+  /** Commands confirmed by a reply / refused / never answered. */
+  confirmed: number;
+  refused: number;
+  unconfirmed: number;
 }
 
 export interface LeadershipVerdict {
@@ -423,6 +499,128 @@ function judgeLeadership(
   };
 }
 
+/** Which outcomes are possible: {true}, {false} or both. */
+type Outcomes = ReadonlySet<boolean>;
+const ONLY_TRUE: Outcomes = new Set([true]);
+const ONLY_FALSE: Outcomes = new Set([false]);
+const EITHER: Outcomes = new Set([true, false]);
+
+/** A queue window: the incident was queued at some moment in [from, to] (to: Infinity when never sent). */
+interface Window {
+  from: number;
+  to: number;
+}
+
+interface MuteSpan {
+  matchers: RuleMatcher[];
+  /** It may have run during [from, to). */
+  possible: Window;
+  /** It surely ran during [from, to) (empty when never confirmed). */
+  sure: Window | null;
+  text: string;
+}
+
+/**
+ * The rules a group may have had in force at any moment, from the commands sent and the replies seen.
+ * Commands are handled in the order they were sent (one admin chat, updates in order).
+ */
+class RoutingModel {
+  private readonly filters = new Map<string, RuleChange[]>();
+  private readonly mutes = new Map<string, MuteSpan[]>();
+  private readonly silentBelowRank: number | null;
+
+  constructor(private readonly routing: RoutingObservations) {
+    this.silentBelowRank = routing.silentBelow === null ? null : severityRank(routing.silentBelow);
+    const applied = routing.changes.filter((c) => !c.refused);
+    const byGroup = new Map<string, RuleChange[]>();
+    for (const c of applied) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
+    for (const [group, changes] of byGroup) {
+      const ordered = [...changes].sort((a, b) => a.sentAt - b.sentAt);
+      this.filters.set(
+        group,
+        ordered.filter((c) => c.kind === "filter"),
+      );
+      const unmutes = ordered.filter((c) => c.kind === "unmute");
+      this.mutes.set(
+        group,
+        ordered.filter((c) => c.kind === "mute").map((m) => RoutingModel.span(m, unmutes)),
+      );
+    }
+  }
+
+  private static span(m: RuleChange, unmutes: readonly RuleChange[]): MuteSpan {
+    const confirmed = [...m.confirmedAt].sort((a, b) => a - b);
+    const first = confirmed[0];
+    const last = confirmed.at(-1);
+    // It may run until its last confirmed start plus its length, unless an /unmute sent after that
+    // start was confirmed earlier; never confirmed: it may be running at any later moment.
+    let possibleTo = last === undefined ? Number.POSITIVE_INFINITY : last + m.durationMs;
+    if (last !== undefined) {
+      for (const u of unmutes) {
+        if (u.sentAt >= last && u.confirmedAt.length > 0)
+          possibleTo = Math.min(possibleTo, Math.min(...u.confirmedAt));
+      }
+    }
+    // It surely runs from its first confirmation until the earliest it could end: its length from when it
+    // was sent, or the first /unmute sent after it.
+    let sureTo = m.sentAt + m.durationMs;
+    for (const u of unmutes) if (u.sentAt >= m.sentAt) sureTo = Math.min(sureTo, u.sentAt);
+    const sure = first !== undefined && first < sureTo ? { from: first, to: sureTo } : null;
+    const what = m.matchers && m.matchers.length > 0 ? ` ${matchersText(m.matchers)}` : "";
+    return {
+      matchers: m.matchers ?? [],
+      possible: { from: m.sentAt, to: possibleTo },
+      sure,
+      text: `/mute ${m.durationMs / 1000}s${what} sent at +${m.sentAt} ms`,
+    };
+  }
+
+  /** Whether the group's filter admitted the incident, over its queue window, and the filters that could apply. */
+  admits(group: string, facts: IncidentFacts, w: Window): { outcomes: Outcomes; filters: string[] } {
+    const changes = this.filters.get(group) ?? [];
+    // State k: after the first k changes (0: no filter). By `w.from` at least every change confirmed by
+    // then is in force; by `w.to` at most every change sent by then.
+    let least = 0;
+    let most = 0;
+    changes.forEach((c, i) => {
+      if (c.confirmedAt.length > 0 && Math.min(...c.confirmedAt) <= w.from) least = i + 1;
+      if (c.sentAt <= w.to) most = i + 1;
+    });
+    most = Math.max(least, most);
+    const seen = new Set<boolean>();
+    const filters: string[] = [];
+    for (let k = least; k <= most; k++) {
+      const matchers = k === 0 ? null : changes[k - 1]!.matchers;
+      seen.add(matchers === null || allHold(matchers, facts));
+      filters.push(matchers === null ? "off" : matchersText(matchers));
+    }
+    return { outcomes: seen, filters };
+  }
+
+  belowSilentThreshold(facts: IncidentFacts): boolean {
+    if (this.silentBelowRank === null) return false;
+    const rank = severityRank(facts.severity);
+    return rank === null || rank < this.silentBelowRank;
+  }
+
+  /** Whether the incident was to go silently in the group, over its queue window, and why. */
+  silent(group: string, facts: IncidentFacts, w: Window): { outcomes: Outcomes; why: string } {
+    if (this.belowSilentThreshold(facts)) {
+      return { outcomes: ONLY_TRUE, why: `BOT_SILENT_BELOW=${this.routing.silentBelow}` };
+    }
+    const matching = (this.mutes.get(group) ?? []).filter((m) => allHold(m.matchers, facts));
+    const sure = matching.find((m) => m.sure !== null && m.sure.from <= w.from && w.to < m.sure.to);
+    if (sure) return { outcomes: ONLY_TRUE, why: `the mute ${sure.text}` };
+    const maybe = matching.filter((m) => m.possible.from <= w.to && w.from < m.possible.to);
+    if (maybe.length === 0) return { outcomes: ONLY_FALSE, why: "no mute or silent rule applied" };
+    return { outcomes: EITHER, why: `the mute ${maybe[0]!.text} may or may not have applied` };
+  }
+}
+
+function windowText(w: Window): string {
+  return `queued between +${w.from} and ${Number.isFinite(w.to) ? `+${w.to}` : "the end"} ms`;
+}
+
 export function judge(obs: Observations): Verdict {
   const violations: string[] = [];
   const index = new TermIndex(obs.terms ?? termsFromInstances(obs.instances));
@@ -455,6 +653,31 @@ export function judge(obs: Observations): Verdict {
     );
   }
 
+  // Routing: the queue window of each incident runs from its appearance to its first message anywhere (all
+  // of an incident's rows are made in one transaction, before any of them is sent), or to the moment the
+  // service recorded queueing it, when that is earlier.
+  const model = obs.routing ? new RoutingModel(obs.routing) : null;
+  const firstSent = new Map<string, number>();
+  for (const m of obs.messages) {
+    for (const id of m.sentIds) firstSent.set(id, Math.min(firstSent.get(id) ?? m.at, m.at));
+  }
+  const windowOf = (incident: IncidentRecord): Window => {
+    const from = incident.appearedAt;
+    const sentBy = firstSent.get(incident.id) ?? Number.POSITIVE_INFINITY;
+    const recorded = obs.queuedAt?.get(incident.id);
+    return { from, to: recorded === undefined ? sentBy : Math.max(from, Math.min(sentBy, recorded)) };
+  };
+  const routing: RoutingVerdict = {
+    filteredOut: 0,
+    filterStraddled: 0,
+    silentMessages: 0,
+    loudMessages: 0,
+    soundStraddled: 0,
+    confirmed: obs.routing?.changes.filter((c) => !c.refused && c.confirmedAt.length > 0).length ?? 0,
+    refused: obs.routing?.changes.filter((c) => c.refused).length ?? 0,
+    unconfirmed: obs.routing?.changes.filter((c) => !c.refused && c.confirmedAt.length === 0).length ?? 0,
+  };
+
   for (const group of obs.groups) {
     const inGroup = obs.messages
       .filter((m) => group.chatIds.includes(m.chatId))
@@ -469,12 +692,29 @@ export function judge(obs: Observations): Verdict {
     }
     const missed: string[] = [];
     const forbidden: string[] = [];
+    const filteredOut: string[] = [];
     const unexplained: string[] = [];
     for (const incident of obs.incidents) {
       const list = copies.get(incident.id) ?? [];
-      const duty = group.duty(incident);
+      let duty = group.duty(incident);
+      let admitted = "";
+      if (model !== null && incident.facts !== undefined && duty !== "never") {
+        const w = windowOf(incident);
+        const { outcomes, filters } = model.admits(group.name, incident.facts, w);
+        if (!outcomes.has(true)) {
+          routing.filteredOut++;
+          // Judged here, with the reason: the filter refused it.
+          if (list.length > 0)
+            filteredOut.push(`${incident.key} (${windowText(w)}; filter ${filters.join(" or ")})`);
+          duty = "optional";
+        } else if (outcomes.has(false)) {
+          duty = "optional";
+          routing.filterStraddled++;
+        } else if (filters.some((f) => f !== "off"))
+          admitted = ` (admitted by filter ${filters.join(" or ")})`;
+      }
       if (list.length > 0) delivered++;
-      if (duty === "owed" && list.length === 0) missed.push(incident.key);
+      if (duty === "owed" && list.length === 0) missed.push(`${incident.key}${admitted}`);
       if (duty === "never" && list.length > 0) forbidden.push(incident.key);
       for (let i = 1; i < list.length; i++) {
         const earlier = list[i - 1]!;
@@ -517,6 +757,12 @@ export function judge(obs: Observations): Verdict {
       violations.push(`${group.name}: ${missed.length} owed incidents never arrived: ${listed(missed)}`);
     if (forbidden.length > 0)
       violations.push(`${group.name}: got incidents it must not: ${listed(forbidden)}`);
+    if (filteredOut.length > 0) {
+      violations.push(
+        `${group.name}: got incidents its filter did not admit at queue time: ${listed(filteredOut)}`,
+      );
+    }
+    if (model !== null) judgeSound(group, inGroup, model, known, windowOf, routing, violations);
     if (unexplained.length > 0) {
       const explainers = obs.terms ? "no kill, lost lease or lost answer" : "no kill or lost answer";
       violations.push(`${group.name}: repeats ${explainers} explains: ${listed(unexplained)}`);
@@ -558,5 +804,56 @@ export function judge(obs: Observations): Verdict {
     digests,
     excusedBreaches,
     ...(leadership ? { leadership } : {}),
+    ...(model ? { routing } : {}),
   };
+}
+
+/**
+ * Every incident message of a group: sent silently iff a matching mute or BOT_SILENT_BELOW applied at
+ * queue time to what it carries (a digest: to all it carries), and marked 🔕 iff sent silently.
+ */
+function judgeSound(
+  group: ChatGroup,
+  inGroup: readonly MessageRecord[],
+  model: RoutingModel,
+  known: ReadonlyMap<string, IncidentRecord>,
+  windowOf: (incident: IncidentRecord) => Window,
+  routing: RoutingVerdict,
+  violations: string[],
+): void {
+  const wrong: string[] = [];
+  const marks: string[] = [];
+  for (const m of inGroup) {
+    if (m.sentIds.length === 0 || m.silent === undefined) continue;
+    if (m.silent) routing.silentMessages++;
+    else routing.loudMessages++;
+    const name = `message ${m.messageId} in chat ${m.chatId}`;
+    if (m.marked !== undefined && m.marked !== m.silent) {
+      marks.push(`${name} ${m.silent ? "went silently without" : "went with sound but shows"} the 🔕 mark`);
+    }
+    // A digest goes silently only when everything it holds does: sure-silent if all are, sure-loud if one is.
+    let allSurelySilent = true;
+    let surelyLoud: string | null = null;
+    let silentBecause = "";
+    for (const id of m.sentIds) {
+      const incident = known.get(id);
+      if (incident?.facts === undefined) {
+        allSurelySilent = false;
+        continue;
+      }
+      const w = windowOf(incident);
+      const { outcomes, why } = model.silent(group.name, incident.facts, w);
+      if (!outcomes.has(false)) silentBecause ||= `${incident.key}: ${why}`;
+      else allSurelySilent = false;
+      if (!outcomes.has(true)) surelyLoud ??= `${incident.key} (${windowText(w)}): ${why}`;
+    }
+    const keys = m.sentIds.map((id) => known.get(id)?.key ?? id).join("+");
+    if (m.silent && surelyLoud !== null) {
+      wrong.push(`${name} (${keys}) went silently, but ${surelyLoud}`);
+    } else if (!m.silent && allSurelySilent) {
+      wrong.push(`${name} (${keys}) went with sound, but ${silentBecause}`);
+    } else if (surelyLoud === null && !allSurelySilent) routing.soundStraddled++;
+  }
+  if (wrong.length > 0) violations.push(`${group.name}: wrong sound: ${listed(wrong)}`);
+  if (marks.length > 0) violations.push(`${group.name}: ${listed(marks)}`);
 }

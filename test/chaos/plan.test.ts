@@ -1,11 +1,16 @@
 // A failing chaos run is replayed from its seed: the plan must be a pure function of seed and length.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { makePlan } from "./plan.js";
+import { makePlan, ROUTING_KINDS } from "./plan.js";
+import { matchersText } from "./rules.js";
 
-/** A digest of what a plan does (its shape left out), to pin plans drawn before shapes existed. */
+/**
+ * A digest of what a plan does (its shape and its routing left out: routing is drawn from a stream of
+ * its own), to pin plans drawn before shapes and routing existed.
+ */
 function digest(plan: ReturnType<typeof makePlan>): string {
-  const { seed, durationMs, pollIntervalSec, emulatorSeed, actions } = plan;
+  const { seed, durationMs, pollIntervalSec, emulatorSeed } = plan;
+  const actions = plan.actions.filter((a) => !ROUTING_KINDS.has(a.action.kind));
   const text = JSON.stringify({ seed, durationMs, pollIntervalSec, emulatorSeed, actions });
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
@@ -70,5 +75,46 @@ describe("chaos plan", () => {
         p.actions.filter((a) => a.action.kind !== "kill" && a.action.kind !== "pgTerminate");
       expect(others(plan)).toEqual(others(single));
     }
+  });
+
+  it("changes filters and mutes of Alice and the group at random, reproducibly, every operator over a few seeds", () => {
+    const ops = new Set<string>();
+    const fields = new Set<string>();
+    const silentBelow = new Set<string | null>();
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const plan = makePlan(seed, 180_000);
+      expect(makePlan(seed, 180_000)).toEqual(plan);
+      silentBelow.add(plan.silentBelow);
+      const routing = plan.actions.filter((a) => ROUTING_KINDS.has(a.action.kind));
+      // About one every 6 s, at least 2 s apart.
+      expect(routing.length, `seed ${seed}`).toBeGreaterThanOrEqual(15);
+      expect(routing.length, `seed ${seed}`).toBeLessThanOrEqual(40);
+      for (let i = 1; i < routing.length; i++) {
+        expect(routing[i]!.atMs - routing[i - 1]!.atMs).toBeGreaterThanOrEqual(1_999);
+      }
+      const kinds = routing.map(({ action: a }) =>
+        a.kind === "filter" ? (a.matchers === null ? "off" : "filter") : a.kind,
+      );
+      for (const kind of ["filter", "mute"]) expect(kinds, `seed ${seed}`).toContain(kind);
+      const chats = new Set(routing.map(({ action: a }) => ("chat" in a ? a.chat : null)));
+      expect(chats).toEqual(new Set(["alice", "group"]));
+      for (const { action: a } of routing) {
+        if (a.kind === "mute") {
+          expect(a.seconds).toBeGreaterThanOrEqual(20);
+          expect(a.seconds).toBeLessThanOrEqual(60);
+        }
+        const matchers = a.kind === "filter" ? (a.matchers ?? []) : a.kind === "mute" ? a.matchers : [];
+        for (const m of matchers) {
+          ops.add(m.op);
+          fields.add(m.field);
+          // Typed as one token each: no space outside quotes.
+          expect(matchersText([m]).replace(/"[^"]*"/g, "")).not.toMatch(/\s/);
+        }
+      }
+    }
+    expect([...ops].sort()).toEqual(["!=", "!~", "<", "<=", "=", "=~", ">", ">="]);
+    expect([...fields].sort()).toEqual(["category", "name", "severity", "type"]);
+    expect(silentBelow.has(null)).toBe(true);
+    expect(silentBelow.size).toBeGreaterThanOrEqual(2);
   });
 });

@@ -4,6 +4,7 @@
 
 import type { IncidentStatus } from "../../src/siem/types.js";
 import { Prng } from "./prng.js";
+import { drawMatchers, type RuleMatcher, type SeverityWord } from "./rules.js";
 
 export type TelegramFaultMethod = "sendMessage" | "editMessageText" | "*";
 
@@ -41,6 +42,12 @@ export type ChaosAction =
   /** The group becomes a supergroup (a new chat id). */
   | { kind: "migrate" }
   | { kind: "adminCommand"; text: "/debug" | "/accepted" | "/ping" | "/help" }
+  /** The admin sets a chat's filter (`/filter<id> MATCHERS`), or clears it (null: `/filter<id> off`). */
+  | { kind: "filter"; chat: RoutedChat; matchers: RuleMatcher[] | null }
+  /** The admin mutes a chat for `seconds` (`/mute<id> 30s [MATCHERS]`); empty matchers: everything. */
+  | { kind: "mute"; chat: RoutedChat; seconds: number; matchers: RuleMatcher[] }
+  /** The admin ends a chat's mutes (`/unmute<id>`). */
+  | { kind: "unmute"; chat: RoutedChat }
   /**
    * The service process is killed; it is started again `restartAfterMs` later. With several instances
    * the target is the one leading at that moment, or one standing by; `midSend`: the leader gets the
@@ -58,6 +65,12 @@ export type ChaosAction =
    * every connection of its process (the lease's and the store's pool).
    */
   | { kind: "pgTerminate"; scope: "lease" | "all" };
+
+/** The chats whose routing the run changes: Alice, and the group (its supergroup after the migration). */
+export type RoutedChat = "alice" | "group";
+
+/** The routing actions, as a set of kinds (they are drawn from their own stream). */
+export const ROUTING_KINDS: ReadonlySet<ChaosAction["kind"]> = new Set(["filter", "mute", "unmute"]);
 
 export interface PlannedAction {
   /** Offset from the start of the chaos phase. */
@@ -81,6 +94,8 @@ export interface ChaosPlan {
   pollIntervalSec: number;
   /** Seeds the emulator's generated names, ids and events. */
   emulatorSeed: number;
+  /** BOT_SILENT_BELOW for this run; null: not set. */
+  silentBelow: SeverityWord | null;
   actions: PlannedAction[];
 }
 
@@ -190,6 +205,8 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
     add(t, { kind: "adminCommand", text: rng.pick(["/debug", "/accepted", "/ping", "/help"] as const) });
   }
 
+  const silentBelow = addRoutingChanges(seed, end, add);
+
   if (shape.instances > 1) addLeadershipFaults(rng, end, add);
   else {
     // Kills: about one every 25 s (at least two), spread over the run, one or two of them graceful.
@@ -209,7 +226,49 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
 
   // Stable order: by time, then by the order drawn.
   const ordered = actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.atMs - y.a.atMs || x.i - y.i);
-  return { seed, durationMs, shape, pollIntervalSec, emulatorSeed, actions: ordered.map((x) => x.a) };
+  return {
+    seed,
+    durationMs,
+    shape,
+    pollIntervalSec,
+    emulatorSeed,
+    silentBelow,
+    actions: ordered.map((x) => x.a),
+  };
+}
+
+/** Mixed into the seed for the routing stream, so the actions drawn before routing existed stay as drawn. */
+const ROUTING_STREAM = 0x0a7e_5c0d;
+/** Mutes are short, so that some end by themselves during the run and some are ended by /unmute. */
+const MUTE_SECONDS = [20, 60] as const;
+
+/**
+ * The admin's routing commands, about one every 6 s (more often in a short run; never closer than 2 s),
+ * for Alice or the group:
+ * filters of one to three matchers (every field but `rule`, every operator), `/filter off`, mutes of
+ * 20–60 s with or without matchers, `/unmute`. One seed in three also runs with BOT_SILENT_BELOW.
+ */
+function addRoutingChanges(
+  seed: number,
+  end: number,
+  add: (atMs: number, action: ChaosAction) => void,
+): SeverityWord | null {
+  const rng = new Prng(Math.imul((seed ^ ROUTING_STREAM) >>> 0, 0x9e37_79b1) >>> 0);
+  // One draw: consecutive draws of a fresh stream are not independent enough for a one-in-three pick of three.
+  const silentBelow = rng.pick([null, null, null, null, null, null, "low", "medium", "high"] as const);
+  // A half-minute run still changes several rules.
+  const mean = Math.min(6_000, end / 8);
+  for (let t = 1_500 + rng.gap(2_000); t < end; t += rng.gap(mean, 2_000)) {
+    const chat = rng.pick(["alice", "group"] as const);
+    const kind = rng.weighted({ filter: 4, filterOff: 1.5, mute: 2.5, unmute: 1 });
+    if (kind === "filter") add(t, { kind, chat, matchers: drawMatchers(rng, 3) });
+    else if (kind === "filterOff") add(t, { kind: "filter", chat, matchers: null });
+    else if (kind === "mute") {
+      const matchers = rng.chance(0.5) ? drawMatchers(rng, 2) : [];
+      add(t, { kind, chat, seconds: rng.int(MUTE_SECONDS[0], MUTE_SECONDS[1]), matchers });
+    } else add(t, { kind, chat });
+  }
+  return silentBelow;
 }
 
 /**

@@ -22,6 +22,7 @@ import { DEFAULT_LEASE_TTL_MS } from "../../src/config/schema.js";
 import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { t } from "../../src/i18n/index.js";
 import { LEASE_NAME, openStore } from "../../src/store/index.js";
+import { openDatabase } from "../../src/store/open.js";
 import { createDatabase, type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
 import { PROCESS_PARAM, startTaggingProxy, type TaggingProxy } from "../helpers/tagging-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -33,17 +34,27 @@ import {
   judge,
   MAX_CONFLICTS_PER_TAKEOVER,
   type MessageRecord,
+  type RuleChange,
   retryAfterBreaches,
   type TermRecord,
   type Verdict,
 } from "./check.js";
-import { type ChaosAction, type ChaosPlan, countByKind, makePlan, type PlanShape, STATUSES } from "./plan.js";
+import {
+  type ChaosAction,
+  type ChaosPlan,
+  countByKind,
+  makePlan,
+  type PlanShape,
+  type RoutedChat,
+  STATUSES,
+} from "./plan.js";
 import {
   asAdmin,
   type Terminated,
   terminateConnectionsOf,
   terminateLeaseConnection,
 } from "./postgres-faults.js";
+import { canonicalText, matchersText } from "./rules.js";
 
 export { CLI_PATH, REPO } from "../helpers/build.js";
 
@@ -57,6 +68,10 @@ export const BOB: FakeUser = { id: 4343, username: "bob", first_name: "Bob" };
 /** A basic group that receives incidents and becomes a supergroup during the run. */
 export const GROUP_ID = -4_070_001;
 export const SUPERGROUP_ID = -1_004_070_001;
+/** The chat groups as the verdict names them (the routing commands name them too). */
+const ALICE_GROUP = "Alice (private)";
+const BOB_GROUP = "Bob (private, blocks the bot once)";
+const SOC_GROUP = "SOC duty (group → supergroup)";
 
 export interface ChaosOptions {
   seed: number;
@@ -115,6 +130,8 @@ export interface ChaosReport {
   /** Requests the fake caught inside a retry_after window (excused ones included). */
   retryAfterBreaches: number;
   settleMs: number;
+  /** The routing commands sent, by kind, and BOT_SILENT_BELOW. */
+  routing: { silentBelow: string | null; commands: Record<string, number> };
   bobReallowed: boolean;
   migrated: boolean;
   notes: string[];
@@ -126,7 +143,9 @@ export interface ChaosReport {
 
 const INCIDENT_URL_ID =
   /\/incidents\/view\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/g;
-const DIGEST_FIRST_LINE = /^\d+ new incidents?( \(\d+\/\d+\))?$/;
+const SILENT_MARK = t("en").incident.silent;
+/** A digest's header: "12 new incidents", and " · 🔕 silent" when it went silently. */
+const DIGEST_FIRST_LINE = new RegExp(`^\\d+ new incidents?( \\(\\d+\\/\\d+\\))?( · ${SILENT_MARK})?$`);
 const STARTED_LINE = '"msg":"service started"';
 const START_TIMEOUT_MS = 30_000;
 const SIGTERM_GRACE_MS = 12_000;
@@ -590,6 +609,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     BOT_INITIAL_LOOKBACK: "1h",
     BOT_LOCALE: "en",
     BOT_TIME_ZONE: "UTC",
+    ...(plan.silentBelow === null ? {} : { BOT_SILENT_BELOW: plan.silentBelow }),
     BOT_HTTP_PORT: String(httpPort),
     LOG_LEVEL: "info",
   };
@@ -648,7 +668,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   };
   const remember = (created: EmulatorIncident[], kind: string) => {
     const at = clock();
-    for (const incident of created) incidents.push({ id: incident.id, key: incident.key, appearedAt: at });
+    for (const incident of created) {
+      const { id, key, severity, type, category, name } = incident;
+      incidents.push({ id, key, appearedAt: at, facts: { severity, type, category, name } });
+    }
     incidentsByKind[kind] = (incidentsByKind[kind] ?? 0) + created.length;
   };
 
@@ -682,6 +705,59 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
     }
     notes.push("the admin's /accept for Bob was never confirmed: Bob's later incidents were not owed");
+  }
+
+  /** The routing commands sent, for the verdict; their replies are matched when judging. */
+  const ruleCommands: Array<{
+    change: Omit<RuleChange, "confirmedAt" | "refused">;
+    chatId: number;
+    tag: string;
+    text: string;
+  }> = [];
+  const routingCounts: Record<string, number> = {};
+  /** Replies refusing matchers (judged as violations: the plan draws only valid ones). */
+  const refusedMatchers: string[] = [];
+  /** Incident id → when the service queued it (its first outbox row's created_at, runner clock); read at the end. */
+  let queuedAt: Map<string, number> | undefined;
+  /** Routing commands no reply was seen to (their rules may or may not be in force: judged leniently). */
+  const unanswered: string[] = [];
+
+  /**
+   * The admin changes a chat's filter or mutes from their private chat, naming the chat by its id: the
+   * group's current one (the supergroup's once the service has written there). Not awaited: the reply is
+   * matched when judging.
+   */
+  function sendRuleCommand(action: Extract<ChaosAction, { kind: "filter" | "mute" | "unmute" }>): void {
+    const chatId =
+      action.chat === "alice"
+        ? ALICE.id
+        : sent.some((m) => m.chatId === SUPERGROUP_ID)
+          ? SUPERGROUP_ID
+          : GROUP_ID;
+    const group = groupOfRoutedChat(action.chat);
+    const tag = `chaos-${ruleCommands.length + 1}`;
+    let text: string;
+    let matchers = action.kind === "unmute" ? null : action.matchers;
+    let durationMs = 0;
+    if (action.kind === "filter")
+      text = `/filter ${chatId} ${matchers === null ? "off" : matchersText(matchers)}`;
+    else if (action.kind === "mute") {
+      durationMs = action.seconds * 1000;
+      matchers = action.matchers;
+      const what = matchers.length > 0 ? ` ${matchersText(matchers)}` : "";
+      text = `/mute ${chatId} ${action.seconds}s${what} -- ${tag}`;
+    } else text = `/unmute ${chatId}`;
+    const sentAt = clock();
+    fake.sendText(ADMIN, ADMIN.id, text);
+    ruleCommands.push({
+      change: { group, kind: action.kind, matchers, durationMs, sentAt },
+      chatId,
+      tag,
+      text,
+    });
+    const kind = action.kind === "filter" && matchers === null ? "filter off" : action.kind;
+    routingCounts[kind] = (routingCounts[kind] ?? 0) + 1;
+    say(`  +${sentAt} ms: ${text}`);
   }
 
   async function execute(action: ChaosAction): Promise<void> {
@@ -796,6 +872,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       case "adminCommand":
         fake.sendText(ADMIN, ADMIN.id, action.text);
         break;
+      case "filter":
+      case "mute":
+      case "unmute":
+        sendRuleCommand(action);
+        return;
       case "kill": {
         if (action.target !== undefined) {
           const target = await findSlot(action.target);
@@ -967,6 +1048,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const stops: Array<{ slot: ServiceProcess; stop: { code: number | null; ms: number } | null }> = [];
     for (const slot of stopOrder) stops.push({ slot, stop: await slot.stop() });
     for (const slot of slots) await slot.drained();
+    queuedAt = await readQueueTimes().catch((error: Error) => {
+      notes.push(
+        `could not read when incidents were queued (routing judged on wider windows): ${error.message}`,
+      );
+      return undefined;
+    });
     // Judged after the stop: whatever the last process sent while stopping counts too.
     const finalVerdict = judgeNow();
     finalVerdict.violations.push(...endViolations);
@@ -990,6 +1077,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
     // The final stops are not the plan's kills.
     for (const { stop } of stops) if (stop !== null) kills.SIGTERM--;
+    if (unanswered.length > 0) {
+      notes.push(
+        `no reply was seen to ${unanswered.length} routing command(s), judged as maybe in force from then on: ${unanswered.join("; ")}`,
+      );
+    }
     if (kills.forcedStops > 0) {
       notes.push(
         `${kills.forcedStops} graceful stop(s) under faults took longer than the CLI's 5 s and exited 1`,
@@ -1010,6 +1102,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       tooManyRequests: fake.stats().tooManyRequests,
       retryAfterBreaches: fake.stats().duringRetryAfter,
       settleMs,
+      routing: { silentBelow: plan.silentBelow, commands: routingCounts },
       bobReallowed: bob.reallowedAt !== null,
       migrated: migratedAt !== null,
       notes,
@@ -1070,13 +1163,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         digest,
         statusLine,
         answerLost: s.call?.response === CONNECTION_RESET,
+        silent:
+          s.call?.params.disable_notification === true || s.call?.params.disable_notification === "true",
+        marked: plain.includes(SILENT_MARK),
       };
     });
     const always = () => "owed" as const;
     const groups: ChatGroup[] = [
-      { name: "Alice (private)", chatIds: [ALICE.id], duty: always, editableChatIds: [ALICE.id] },
+      { name: ALICE_GROUP, chatIds: [ALICE.id], duty: always, editableChatIds: [ALICE.id] },
       {
-        name: "Bob (private, blocks the bot once)",
+        name: BOB_GROUP,
         chatIds: [BOB.id],
         duty: (incident) => {
           if (bob.blockedAt === null || incident.appearedAt < bob.blockedAt)
@@ -1086,7 +1182,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         editableChatIds: bob.blockedAt === null || bob.reallowedAt !== null ? [BOB.id] : [],
       },
       {
-        name: "SOC duty (group → supergroup)",
+        name: SOC_GROUP,
         chatIds: [GROUP_ID, SUPERGROUP_ID],
         duty: always,
         // Telegram does not let the bot edit the old group's messages after the upgrade.
@@ -1096,7 +1192,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const m = t("en").incident;
     const siemStatus = new Map(emu.state.listAll().map((i) => [i.id, i.status as string]));
     const calls = callRecords();
-    return judge({
+    const verdict = judge({
       incidents,
       messages,
       instances: registry.instances,
@@ -1105,7 +1201,88 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       expectedStatusLine: (status) => `${m.labels.status}: ${m.status(status)}`,
       retryAfterBreaches: retryAfterBreaches(calls),
       ...(several ? { terms: registry.terms, calls } : {}),
+      routing: { silentBelow: plan.silentBelow, changes: ruleChanges() },
+      ...(queuedAt ? { queuedAt } : {}),
     });
+    // The plan draws only matchers the grammar allows (design.md §3): the bot must take every one.
+    for (const text of refusedMatchers) verdict.violations.push(`the bot refused valid matchers: ${text}`);
+    return verdict;
+  }
+
+  /**
+   * The routing commands with the bot's replies to them, from the admin's chat. A reply names the chat by
+   * its id and says what was done; the first unclaimed one after the command, of its kind, answers it (a
+   * mute's, by the tag in its comment: every one, as a replay after a kill starts the mute again).
+   */
+  /**
+   * When the service queued each incident, as its outbox rows say (all of an incident's rows are made in
+   * one transaction, with the time of that moment): read once every process has stopped.
+   */
+  async function readQueueTimes(): Promise<Map<string, number>> {
+    const opened = await openDatabase(dbTarget);
+    try {
+      const rows = await opened.db
+        .selectFrom("outbox")
+        .select(["incident_id", (eb) => eb.fn.min("created_at").as("queued")])
+        .groupBy("incident_id")
+        .execute();
+      return new Map(rows.map((r) => [r.incident_id, Number(r.queued) - t0]));
+    } finally {
+      await opened.close();
+    }
+  }
+
+  function ruleChanges(): RuleChange[] {
+    const texts = new Map(fake.messages(ADMIN.id).map((m) => [m.messageId, m.plainText]));
+    const replies = sent
+      .filter((m) => m.chatId === ADMIN.id)
+      .map((m) => ({ at: m.at, text: texts.get(m.messageId) ?? "", claimed: false }));
+    const changes: RuleChange[] = [];
+    refusedMatchers.length = 0;
+    unanswered.length = 0;
+    for (const { change, chatId, tag, text: command } of ruleCommands) {
+      const names = new RegExp(`id ${chatId}(?!\\d)`);
+      const later = replies.filter((r) => r.at >= change.sentAt);
+      const claim = (test: (text: string) => boolean) => {
+        const reply = later.find((r) => !r.claimed && test(r.text));
+        if (reply) reply.claimed = true;
+        return reply;
+      };
+      const refusal = (text: string) =>
+        (names.test(text) && text.includes("does not receive incidents")) ||
+        text.includes("Nothing was changed.");
+      let confirmedAt: number[] = [];
+      let refused = false;
+      if (change.kind === "mute") {
+        confirmedAt = later.filter((r) => r.text.includes(`Comment: ${tag}`)).map((r) => r.at);
+      } else {
+        const done =
+          change.kind === "unmute"
+            ? (text: string) =>
+                names.test(text) &&
+                (text.includes("incidents arrive with sound again") || text.includes("No mutes are running"))
+            : change.matchers === null
+              ? (text: string) =>
+                  names.test(text) &&
+                  (text.includes("receives everything again") || text.includes("has no filter"))
+              : (text: string) =>
+                  names.test(text) && text.includes(`now receives: ${canonicalText(change.matchers ?? [])}.`);
+        const reply = claim((text) => done(text) || refusal(text));
+        if (reply) {
+          if (done(reply.text)) confirmedAt = [reply.at];
+          else refused = true;
+          if (reply.text.includes("Nothing was changed.")) refusedMatchers.push(reply.text);
+        }
+      }
+      if (confirmedAt.length === 0 && !refused && change.kind === "mute") {
+        const reply = claim(refusal);
+        refused = reply !== undefined;
+        if (reply?.text.includes("Nothing was changed.")) refusedMatchers.push(reply.text);
+      }
+      if (confirmedAt.length === 0 && !refused) unanswered.push(`"${command}" sent at +${change.sentAt} ms`);
+      changes.push({ ...change, confirmedAt, refused });
+    }
+    return changes;
   }
 
   function callRecords(): CallRecord[] {
@@ -1138,7 +1315,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
     writeFileSync(join(dir, "processes.jsonl"), lines(registry.instances));
     if (several) writeFileSync(join(dir, "terms.jsonl"), lines(registry.terms));
+    // Routing: the commands with the replies matched to them, and the admin's chat as it reads.
+    writeFileSync(join(dir, "rule-changes.jsonl"), lines(ruleChanges()));
+    const adminTexts = new Map(fake.messages(ADMIN.id).map((m) => [m.messageId, m.plainText]));
+    writeFileSync(
+      join(dir, "admin-chat.jsonl"),
+      lines(
+        sent
+          .filter((m) => m.chatId === ADMIN.id)
+          .map((m) => ({ at: m.at, text: adminTexts.get(m.messageId) })),
+      ),
+    );
   }
+}
+
+function groupOfRoutedChat(chat: RoutedChat): string {
+  return chat === "alice" ? ALICE_GROUP : SOC_GROUP;
 }
 
 /** The role an instance's /healthz reports ("unreachable" when it does not answer). */
@@ -1221,6 +1413,19 @@ function repeatsLine(v: Verdict): string {
   );
 }
 
+function routingLine(r: ChaosReport): string {
+  const commands = Object.entries(r.routing.commands)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  const v = r.verdict.routing;
+  const judged = v
+    ? `; confirmed ${v.confirmed}, refused ${v.refused}, unanswered ${v.unconfirmed}; ` +
+      `filtered out ${v.filteredOut} (incident, chat) pairs, ${v.filterStraddled} across a filter change; ` +
+      `messages silent ${v.silentMessages}, with sound ${v.loudMessages}, ${v.soundStraddled} across a mute's start or end`
+    : "";
+  return `routing: BOT_SILENT_BELOW ${r.routing.silentBelow ?? "off"}; commands: ${commands || "none"}${judged}`;
+}
+
 function leadershipLines(l: LeadershipReport): string[] {
   const ends = Object.entries(l.termEnds)
     .map(([k, n]) => `${k} ${n}`)
@@ -1253,6 +1458,7 @@ export function formatReport(r: ChaosReport): string {
     `deliveries: ${v.delivered} incident copies in ${v.singles} single messages and ${v.digests} digests; 429 answers: ${r.tooManyRequests}`,
     `repeats: ${repeatsLine(v)}`,
     `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
+    routingLine(r),
     `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
     ...(r.leadership ? leadershipLines(r.leadership) : []),
     ...r.notes.map((n) => `note: ${n}`),

@@ -313,7 +313,7 @@ describe("loadConfig: secrets in problems", () => {
     expect(described.MPSIEM_TOKEN).toBe("(not set)");
     expect(described.MPSIEM_AUTH_URL).toBe("https://siem.example.local:3334");
     expect(described.BOT_INITIAL_LOOKBACK).toBe("1d");
-    expect(Object.keys(described)).toHaveLength(42);
+    expect(Object.keys(described)).toHaveLength(43);
     const text = JSON.stringify(described);
     for (const secret of [...configSecrets(c), BOT_TOKEN, PASSWORD, CLIENT_SECRET]) {
       expect(text).not.toContain(secret);

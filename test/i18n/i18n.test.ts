@@ -5,6 +5,7 @@ import {
   LOOKUP_COMMANDS,
   MUTE_COMMANDS,
   PUBLIC_COMMANDS,
+  QUERY_COMMANDS,
 } from "../../src/telegram/commands.js";
 
 /** Every leaf path of an object: "incident.labels.time", "buttons.refresh"… */
@@ -232,12 +233,19 @@ describe("Telegram texts", () => {
   it("help lists the contract commands", () => {
     for (const m of [ru, en]) {
       // Every command an admin may use, so a new one cannot be left out of the help.
-      for (const c of [...ADMIN_COMMANDS, ...PUBLIC_COMMANDS, ...MUTE_COMMANDS, ...LOOKUP_COMMANDS]) {
+      for (const c of [
+        ...ADMIN_COMMANDS,
+        ...PUBLIC_COMMANDS,
+        ...MUTE_COMMANDS,
+        ...LOOKUP_COMMANDS,
+        ...QUERY_COMMANDS,
+      ]) {
         if (c === "start") continue;
         expect(m.commands.helpAdmin).toContain(`/${c}`);
       }
       expect(m.commands.helpUser).toContain("/inc");
       expect(m.commands.helpUser).toContain("/ping");
+      for (const c of ["/open", "/stats", "/report"]) expect(m.commands.helpUser).toContain(c);
       expect(m.commands.helpUser).not.toContain("/accept");
     }
   });

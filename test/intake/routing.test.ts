@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { RowRouting } from "../../src/store/index.js";
-import { fakeTime, type Harness, MINUTE, startHarness } from "./helpers.js";
+import { counterValue, fakeTime, type Harness, MINUTE, startHarness } from "./helpers.js";
 
 const L1 = -100202;
 const LEAD = 101;
@@ -193,5 +193,31 @@ describe("routing at intake", () => {
     h.emu.state.addIncident();
     await h.intake.pollOnce();
     expect(loads).toBe(2);
+  });
+
+  it("/metrics counts routing decisions (incident × chat) and their time within the intake's time", async () => {
+    const THIRD = -100404;
+    h = await startHarness({ chats: [LEAD, L1, THIRD] });
+    await h.store.routing.setFilter(LEAD, null, "severity>=high", 9001);
+    h.emu.state.addBurst(40);
+    await h.intake.pollOnce();
+    // Every fresh incident is decided for each of the three chats receiving now, filtered or not.
+    expect(await counterValue(h.metrics.routingDecisions)).toBe(40 * 3);
+    const routing = await counterValue(h.metrics.routingSeconds);
+    const intake = await counterValue(h.metrics.intakeSeconds);
+    expect(routing).toBeGreaterThan(0);
+    expect(intake).toBeGreaterThan(routing);
+    const text = await h.metrics.text();
+    for (const name of [
+      "mpsiem_telegram_routing_decisions_total 120",
+      "mpsiem_telegram_routing_seconds_total ",
+      "mpsiem_telegram_intake_seconds_total ",
+    ])
+      expect(text).toContain(name);
+
+    // A poll with nothing new takes intake time but decides nothing.
+    await h.intake.pollOnce();
+    expect(await counterValue(h.metrics.routingDecisions)).toBe(40 * 3);
+    expect(await counterValue(h.metrics.intakeSeconds)).toBeGreaterThan(intake);
   });
 });

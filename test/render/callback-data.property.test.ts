@@ -40,7 +40,12 @@ const chatData = fc.record({
   chatId: fc.integer({ min: -(2 ** 52), max: 2 ** 52 }),
   threadId: fc.option(fc.integer({ min: 0, max: 999_999_999_999 }), { nil: null }),
 });
-const anyData: fc.Arbitrary<CallbackData> = fc.oneof(incidentData, chatData);
+const openData = fc.record({
+  kind: fc.constant("open" as const),
+  page: fc.integer({ min: 0, max: 999 }),
+  severity: fc.constantFrom("High" as const, "Medium" as const, "Low" as const, null),
+});
+const anyData: fc.Arbitrary<CallbackData> = fc.oneof(incidentData, chatData, openData);
 
 /** Decoding never throws; it gives a CallbackData or null. */
 function safeDecode(raw: unknown): CallbackData | null {
@@ -81,6 +86,7 @@ describe("callback data, property-tested", () => {
       fc.string({ maxLength: 80 }),
       fc.string({ unit: "binary", maxLength: 80 }),
       fc.stringMatching(/^[ic]:[a-z]{0,3}:[0-9a-fA-F:-]{0,40}$/),
+      fc.stringMatching(/^o:[0-9]{0,5}:[a-zA-Z]{0,2}$/),
     );
     fc.assert(
       fc.property(strings, (raw) => {
@@ -115,6 +121,13 @@ describe("callback data, property-tested", () => {
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+
+  it("an /open page: 0..999 without leading zeros, a known severity code; anything else is refused", () => {
+    expect(safeDecode("o:0:a")).toEqual({ kind: "open", page: 0, severity: null });
+    expect(safeDecode("o:12:h")).toEqual({ kind: "open", page: 12, severity: "High" });
+    for (const raw of ["o:01:a", "o:1000:a", "o:-1:a", "o:1:x", "o:1:H", "o:1", "o::a", "o:1:a:2"])
+      expect(safeDecode(raw)).toBeNull();
   });
 
   it("non-strings, empty and over-long payloads are refused", () => {

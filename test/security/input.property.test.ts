@@ -175,8 +175,11 @@ describe("button payloads (callback data)", () => {
         expect(Buffer.byteLength(raw, "utf8")).toBeLessThanOrEqual(64);
         if (data.kind === "incident") {
           expect(data.incidentId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-        } else {
+        } else if (data.kind === "chat") {
           expect(Number.isSafeInteger(data.chatId)).toBe(true);
+        } else {
+          expect(data.page).toBeGreaterThanOrEqual(0);
+          expect(data.page).toBeLessThanOrEqual(999);
         }
         expect(decodeCallbackData(encodeCallbackData(data))).toEqual(data);
       }),
