@@ -25,14 +25,14 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function world(opts: { created?: number[] } = {}) {
+async function world(opts: { created?: number[]; severity?: "Low" | "Medium" | "High" } = {}) {
   const time = fakeTime();
   h = await startHarness({ time });
   const harness = h;
   const incidents = (opts.created ?? [time.now()]).map((created) =>
     harness.emu.state.addIncident({
       status: "New",
-      severity: "High",
+      severity: opts.severity ?? "High",
       eventsCount: 1,
       created: new Date(created),
     }),
@@ -128,6 +128,21 @@ describe("the reminder scheduler", () => {
     expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).toMatchObject({ escalateAt: null });
     time.advance(2 * 60 * MINUTE);
     expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 0 });
+  });
+
+  it("leaves incidents below BOT_REMIND_MIN_SEVERITY alone: their job is over at once", async () => {
+    const { h, time, incidents, engine } = await world({ severity: "Medium" });
+    const scheduler = engine({ remindMinSeverity: "high" });
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 1 });
+    expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).toMatchObject({ nextDueAt: null });
+    time.advance(2 * 60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, rereads: 0 });
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+    // The same incident under "medium" is reminded of (a second world: afterEach closes that one).
+    await h.close();
+    const other = await world({ severity: "Medium" });
+    await other.engine({ remindMinSeverity: "medium" }).tick();
+    expect((await other.h.store.reminders.job(other.incidents[0]!.id, ENV_POLICY))?.nextDueAt).not.toBeNull();
   });
 
   it("two schedulers racing on the same due job write its step and its messages once", async () => {
