@@ -33,6 +33,7 @@ import {
 } from "./leadership/index.js";
 import { type LogRing, recentProblems } from "./log/logger.js";
 import { ShiftReport } from "./report/shift-report.js";
+import { ReminderEngine } from "./schedule/index.js";
 import { createSiemClient } from "./siem/client.js";
 import type { SiemClient } from "./siem/types.js";
 import { openStore, RetentionTask, type Store } from "./store/index.js";
@@ -243,6 +244,24 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       ...(deps.now ? { now: deps.now } : {}),
     });
     report.start();
+    // Reminders and escalation (design.md §5), when the settings ask for them: the leader's scheduler.
+    const reminderSettings = config.bot.reminders;
+    let reminders: ReminderEngine | null = null;
+    if (ReminderEngine.enabled(reminderSettings)) {
+      // A send the previous term cut short may have reached Telegram: it is not sent again.
+      await termStore.reminders.settleAbandoned();
+      reminders = new ReminderEngine({
+        store: termStore,
+        reader,
+        settings: reminderSettings,
+        log: logger.child({ part: "schedule" }),
+        now: deps.now ?? Date.now,
+        onQueued: kickDelivery,
+        intervalMs: config.bot.pollIntervalMs,
+        metrics,
+      });
+      reminders.start();
+    }
     const tookOverFrom =
       store.dialect === "postgres" && term.previousHolder !== null && term.previousHolder !== instance
         ? term.previousHolder
@@ -268,6 +287,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
           delivery.stop(),
           retention.stop(),
           report.stop(),
+          reminders?.stop(),
         ]);
         await untilDeadline(telegramLed, Date.now() + 1_000);
       },

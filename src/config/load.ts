@@ -23,7 +23,13 @@ import {
   SETTING_NAMES,
   type SettingName,
 } from "./schema.js";
-import { type Config, DEFAULT_RETENTION_MS, secretValues } from "./types.js";
+import {
+  type Config,
+  DEFAULT_REMIND_EVERY_MS,
+  DEFAULT_REMIND_MAX,
+  DEFAULT_RETENTION_MS,
+  secretValues,
+} from "./types.js";
 
 export { formatDuration, parseDuration };
 
@@ -261,6 +267,13 @@ export function describeConfig(c: Config): Record<string, string> {
     BOT_LEASE_TTL: formatDuration(c.bot.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS),
     BOT_INSTANCE_NAME: plain(c.bot.instanceName),
     BOT_SILENT_BELOW: c.bot.silentBelow ?? "off",
+    BOT_REMIND_AFTER: formatDuration(c.bot.reminders?.remindAfterMs ?? 0),
+    BOT_REMIND_EVERY: formatDuration(c.bot.reminders?.remindEveryMs ?? DEFAULT_REMIND_EVERY_MS),
+    BOT_REMIND_MAX: String(c.bot.reminders?.remindMax ?? DEFAULT_REMIND_MAX),
+    BOT_REMIND_MIN_SEVERITY: c.bot.reminders?.remindMinSeverity ?? "low",
+    BOT_ESCALATE_AFTER: formatDuration(c.bot.reminders?.escalateAfterMs ?? 0),
+    BOT_ESCALATE_CHAT:
+      c.bot.reminders?.escalateChatId != null ? String(c.bot.reminders.escalateChatId) : NOT_SET,
     BOT_REPORT_AT: c.bot.reportAt ?? "off",
     LOG_LEVEL: c.logLevel,
   };

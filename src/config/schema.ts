@@ -6,7 +6,15 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { SEVERITY_WORDS_HINT, severityOfWord } from "../routing/index.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import { type ActionPolicy, type Config, DEFAULT_RETENTION_MS, type Locale, type LogLevel } from "./types.js";
+import {
+  type ActionPolicy,
+  type Config,
+  DEFAULT_REMIND_EVERY_MS,
+  DEFAULT_REMIND_MAX,
+  DEFAULT_RETENTION_MS,
+  type Locale,
+  type LogLevel,
+} from "./types.js";
 
 /** Every setting, in the order problems and descriptions are listed (design.md §1 plus the additions). */
 export const SETTING_NAMES = [
@@ -45,6 +53,12 @@ export const SETTING_NAMES = [
   "BOT_LEASE_TTL",
   "BOT_INSTANCE_NAME",
   "BOT_SILENT_BELOW",
+  "BOT_REMIND_AFTER",
+  "BOT_REMIND_EVERY",
+  "BOT_REMIND_MAX",
+  "BOT_REMIND_MIN_SEVERITY",
+  "BOT_ESCALATE_AFTER",
+  "BOT_ESCALATE_CHAT",
   "BOT_REPORT_AT",
   "LOG_LEVEL",
 ] as const;
@@ -339,6 +353,18 @@ const silentBelow: Parse<"low" | "medium" | "high" | null> = (v) => {
   return severityOfWord(v) ?? expected(`low, medium, high or off (${SEVERITY_WORDS_HINT})`);
 };
 
+/** BOT_REMIND_MIN_SEVERITY: a severity (any case, Russian names too). */
+const minSeverity: Parse<"low" | "medium" | "high"> = (v) =>
+  severityOfWord(v) ?? expected(`low, medium or high (${SEVERITY_WORDS_HINT})`);
+
+/** BOT_ESCALATE_CHAT: a Telegram chat id (a group's is negative, like -1001234567890). */
+const chatId: Parse<number> = (v) => {
+  const id = Number(v);
+  return /^-?\d+$/.test(v) && id !== 0 && Number.isSafeInteger(id)
+    ? id
+    : expected("a numeric Telegram chat id, like -1001234567890");
+};
+
 /** BOT_REPORT_AT: the daily shift report's time, HH:MM (24-hour, in BOT_TIME_ZONE), or off. */
 const reportAt: Parse<string | undefined> = (v) => {
   if (/^(off|none|false|no)$/i.test(v)) return undefined;
@@ -427,6 +453,32 @@ export function buildConfigSchema(cwd: string) {
       BOT_LEASE_TTL: withDefault("BOT_LEASE_TTL", DEFAULT_LEASE_TTL_MS, leaseTtl),
       BOT_INSTANCE_NAME: optional("BOT_INSTANCE_NAME", instanceName),
       BOT_SILENT_BELOW: withDefault("BOT_SILENT_BELOW", null, silentBelow),
+      BOT_REMIND_AFTER: withDefault(
+        "BOT_REMIND_AFTER",
+        0,
+        duration("a duration like 0 (off), 20s, 30m, 1h", { positive: false }),
+      ),
+      BOT_REMIND_EVERY: withDefault(
+        "BOT_REMIND_EVERY",
+        DEFAULT_REMIND_EVERY_MS,
+        duration("a duration > 0 like 20s, 30m, 1h", { positive: true }),
+      ),
+      BOT_REMIND_MAX: withDefault(
+        "BOT_REMIND_MAX",
+        DEFAULT_REMIND_MAX,
+        wholeNumber(1, 100, "a whole number from 1 to 100"),
+      ),
+      BOT_REMIND_MIN_SEVERITY: withDefault<"low" | "medium" | "high">(
+        "BOT_REMIND_MIN_SEVERITY",
+        "low",
+        minSeverity,
+      ),
+      BOT_ESCALATE_AFTER: withDefault(
+        "BOT_ESCALATE_AFTER",
+        0,
+        duration("a duration like 0 (off), 20s, 1h", { positive: false }),
+      ),
+      BOT_ESCALATE_CHAT: optional("BOT_ESCALATE_CHAT", chatId),
       BOT_REPORT_AT: withDefault("BOT_REPORT_AT", undefined, reportAt),
       LOG_LEVEL: withDefault<LogLevel>(
         "LOG_LEVEL",
@@ -454,6 +506,17 @@ export function buildConfigSchema(cwd: string) {
         }
         const missing = (name: SettingName, message: string) =>
           ctx.addIssue({ code: "custom", path: [name], message });
+        // An escalation needs somewhere to go.
+        if (
+          typeof s.BOT_ESCALATE_AFTER === "number" &&
+          s.BOT_ESCALATE_AFTER > 0 &&
+          s.BOT_ESCALATE_CHAT === undefined
+        ) {
+          missing(
+            "BOT_ESCALATE_CHAT",
+            `required with BOT_ESCALATE_AFTER (${formatDuration(s.BOT_ESCALATE_AFTER)}): the chat id escalations go to`,
+          );
+        }
         // Webhook mode needs both: the URL turns it on, the secret proves a post comes from Telegram.
         if (s.TELEGRAM_WEBHOOK_URL !== undefined && s.TELEGRAM_WEBHOOK_SECRET === undefined) {
           missing(
@@ -526,6 +589,14 @@ export function buildConfigSchema(cwd: string) {
           leaseTtlMs: s.BOT_LEASE_TTL,
           instanceName: s.BOT_INSTANCE_NAME,
           silentBelow: s.BOT_SILENT_BELOW,
+          reminders: {
+            remindAfterMs: s.BOT_REMIND_AFTER,
+            remindEveryMs: s.BOT_REMIND_EVERY,
+            remindMax: s.BOT_REMIND_MAX,
+            remindMinSeverity: s.BOT_REMIND_MIN_SEVERITY,
+            escalateAfterMs: s.BOT_ESCALATE_CHAT === undefined ? 0 : s.BOT_ESCALATE_AFTER,
+            escalateChatId: s.BOT_ESCALATE_CHAT ?? null,
+          },
           ...(s.BOT_REPORT_AT ? { reportAt: s.BOT_REPORT_AT } : {}),
         },
         logLevel: s.LOG_LEVEL,

@@ -59,9 +59,32 @@ export interface BotConfig {
   instanceName?: string; // BOT_INSTANCE_NAME (addition), default <host>-<pid>: this instance in /healthz, /debug
   /** BOT_SILENT_BELOW (design.md §3): incidents below this severity arrive silently everywhere; absent = off. */
   silentBelow?: "low" | "medium" | "high" | null;
+  /** BOT_REMIND_* and BOT_ESCALATE_* (design.md §5); absent (a config built in code) = both off. */
+  reminders?: ReminderConfig;
   /** BOT_REPORT_AT (issue 16): "HH:MM" in BOT_TIME_ZONE, when the daily shift report goes out; absent = off. */
   reportAt?: string;
 }
+
+/** design.md §5: the one-policy shortcut for reminders and escalation. */
+export interface ReminderConfig {
+  remindAfterMs: number; // BOT_REMIND_AFTER, default 0 = off
+  remindEveryMs: number; // BOT_REMIND_EVERY, default 30m
+  remindMax: number; // BOT_REMIND_MAX, default 3
+  remindMinSeverity: "low" | "medium" | "high"; // BOT_REMIND_MIN_SEVERITY, default low
+  escalateAfterMs: number; // BOT_ESCALATE_AFTER, default 0 = off
+  escalateChatId: number | null; // BOT_ESCALATE_CHAT
+}
+
+/** Whether reminders or escalation are on (the Snooze button is offered only then). */
+export function remindersOn(config: Pick<Config, "bot">): boolean {
+  const r = config.bot.reminders;
+  return r !== undefined && (r.remindAfterMs > 0 || (r.escalateAfterMs > 0 && r.escalateChatId !== null));
+}
+
+/** BOT_REMIND_EVERY's default: 30 minutes. */
+export const DEFAULT_REMIND_EVERY_MS = 30 * 60_000;
+/** BOT_REMIND_MAX's default. */
+export const DEFAULT_REMIND_MAX = 3;
 
 /**
  * A route of the config file's `routes:` (design.md §3): the chat is allowed by being listed; `topic`

@@ -7,6 +7,7 @@
 //   copy-edits.ts       edits of the copies already delivered
 //   telegram-calls.ts   the calls themselves, with their fallbacks and per-call signals
 //   mute-summary.ts     the one line a chat gets when a mute is over
+//   reminder-sends.ts   reminders (replies to the card) and escalations the scheduler queued
 //
 // - Each chat has one lane working strictly in order — High incidents first, then the rest, each by
 //   id — and lanes of different chats run in parallel, and so do their sends: a slow or hung chat
@@ -20,7 +21,7 @@ import { setMaxListeners } from "node:events";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
 import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../chats/index.js";
-import type { Config } from "../config/types.js";
+import { type Config, remindersOn } from "../config/types.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RenderOptions } from "../render/types.js";
 import { FencedError, type Store } from "../store/index.js";
@@ -28,6 +29,7 @@ import { type ChatFailure, CopyEditor } from "./copy-edits.js";
 import { MuteSummaries, type SummaryLine } from "./mute-summary.js";
 import { NewMessages } from "./new-messages.js";
 import type { Pacer } from "./pacer.js";
+import { ReminderSends } from "./reminder-sends.js";
 import { SendWindows } from "./send-window.js";
 import { TelegramCalls } from "./telegram-calls.js";
 import { DeliveryStoppedError } from "./telegram-errors.js";
@@ -97,6 +99,7 @@ export class Delivery {
   private readonly edits: CopyEditor;
   private readonly messages: NewMessages;
   private readonly summaries: MuteSummaries;
+  private readonly reminders: ReminderSends;
   private readonly windows = new SendWindows();
 
   private started = false;
@@ -133,6 +136,7 @@ export class Delivery {
       timeZone: deps.config.bot.timeZone,
       siemUrl: deps.config.siem.url,
       maxEvents: deps.config.bot.maxEvents,
+      snooze: remindersOn(deps.config),
     };
     this.chatLifecycle = {
       store: deps.store,
@@ -180,6 +184,18 @@ export class Delivery {
       log: this.log,
       now: this.now,
       locale: deps.config.bot.locale,
+      backoff: (attempts) => this.backoff(attempts),
+      stopping: () => this.stopping,
+      onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
+    });
+    this.reminders = new ReminderSends({
+      store: deps.store,
+      calls: this.calls,
+      windows: this.windows,
+      log: this.log,
+      now: this.now,
+      locale: deps.config.bot.locale,
+      renderOptions: this.renderOptions,
       backoff: (attempts) => this.backoff(attempts),
       stopping: () => this.stopping,
       onChatFailure: (chatId, failure) => this.chatFailed(chatId, failure),
@@ -334,6 +350,13 @@ export class Delivery {
       if ((this.chatNotBefore.get(chatId) ?? 0) > now) continue;
       this.startLane(chatId, () => this.runSummaryLane(chatId, lines));
     }
+    // Reminders and escalations the scheduler queued (issue 15), as the chat's lane.
+    for (const chatId of await this.reminders.due()) {
+      if (this.stopping) return;
+      if (this.lanes.has(chatId)) continue;
+      if ((this.chatNotBefore.get(chatId) ?? 0) > now) continue;
+      this.startLane(chatId, () => this.runReminderLane(chatId));
+    }
   }
 
   private startLane(chatId: number, work: () => Promise<void>): void {
@@ -421,6 +444,20 @@ export class Delivery {
         return;
       }
       if (step.next === "stop") return;
+    }
+  }
+
+  /** Sends what the chat is owed in reminders and escalations, each after the chat's pace allows it. */
+  private async runReminderLane(chatId: number): Promise<void> {
+    try {
+      const step = await this.reminders.sendChat(chatId, () =>
+        this.pacer.ready(chatId, this.stopWaits.signal),
+      );
+      if (step.next === "retry") this.chatNotBefore.set(chatId, step.at);
+    } catch (error) {
+      // A wait cut short by stop() is no failure.
+      if (this.stopping) return;
+      throw error;
     }
   }
 

@@ -67,7 +67,7 @@ export class TelegramCalls {
     chatId: number,
     threadId: number | null,
     content: Content,
-    opts: { silent?: boolean } = {},
+    opts: { silent?: boolean; replyTo?: number } = {},
   ): Promise<SendOutcome> {
     let thread = threadId !== null && this.goneTopics.has(topicKey(chatId, threadId)) ? null : threadId;
     let plain = false;
@@ -76,6 +76,10 @@ export class TelegramCalls {
       if (!plain) other.parse_mode = "HTML";
       if (thread !== null) other.message_thread_id = thread;
       if (opts.silent === true) other.disable_notification = true;
+      // A reminder replies to the card; if the card was deleted meanwhile, it goes out on its own.
+      if (opts.replyTo !== undefined) {
+        other.reply_parameters = { message_id: opts.replyTo, allow_sending_without_reply: true };
+      }
       if (content.keyboard !== undefined && content.keyboard.length > 0) {
         other.reply_markup = replyMarkup(content.keyboard);
       }

@@ -33,6 +33,8 @@ export function incidentView(incident: StoredIncident): IncidentView {
     // Issue 14: the assignee, rules, parties and the bot's history on every copy.
     extras: incident.extras ?? null,
     botActions: incident.botActions ?? [],
+    // Issue 15: the reminder's line, on every copy.
+    ...(incident.reminderNote ? { reminder: incident.reminderNote } : {}),
   };
 }
 

@@ -131,6 +131,24 @@ export class Metrics {
     labelNames: ["via", "result"] as const,
     registers: [this.registry],
   });
+  readonly reminderChecks = new Counter({
+    name: "mpsiem_reminder_checks_total",
+    help: "Fire-time checks of reminder jobs by source: siem (a re-read, two SIEM requests) or store (beyond the budget)",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+  readonly reminderSteps = new Counter({
+    name: "mpsiem_reminder_steps_total",
+    help: "Reminder job steps by kind: remind, escalate, ended (no longer New or taken)",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly reminderLateness = new Histogram({
+    name: "mpsiem_reminder_lateness_seconds",
+    help: "How late a reminder job was looked at: fire time minus due time",
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     // prom-client samples the event loop delay every 10 ms by default: 100 wake-ups a second, a large

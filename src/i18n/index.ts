@@ -8,6 +8,8 @@ import { type LookupMessages, lookupRu } from "./lookup-ru.js";
 import type { Messages } from "./messages.js";
 import { queriesEn } from "./queries-en.js";
 import { type QueryMessages, queriesRu } from "./queries-ru.js";
+import { remindersEn } from "./reminders-en.js";
+import { type ReminderMessages, remindersRu } from "./reminders-ru.js";
 import { ru } from "./ru.js";
 
 export type {
@@ -41,6 +43,13 @@ export type { LookupMessages } from "./lookup-ru.js";
 /** The texts of /inc in `locale` (Russian for anything unknown). */
 export function lookupTexts(locale: Locale | string | undefined): LookupMessages {
   return locale === "en" ? lookupEn : lookupRu;
+}
+
+export type { ReminderMessages } from "./reminders-ru.js";
+
+/** The texts of reminders, escalation and Snooze in `locale` (Russian for anything unknown). */
+export function reminderTexts(locale: Locale | string | undefined): ReminderMessages {
+  return locale === "en" ? remindersEn : remindersRu;
 }
 
 export type { QueryMessages, StatsView } from "./queries-ru.js";

@@ -12,7 +12,8 @@ export type IncidentAction =
   | "close_duplicate"
   | "close_authorised" // a test or authorised activity
   | "close_other"
-  | "close_no";
+  | "close_no"
+  | "snooze"; // pause reminders and escalation for an hour (design.md §5); never changes the SIEM
 
 /** Why an incident is closed: each of the confirmation step's buttons but Cancel. */
 export type CloseReason = "false_positive" | "duplicate" | "authorised" | "other";
@@ -57,6 +58,7 @@ const INCIDENT_CODES: Record<IncidentAction, string> = {
   close_duplicate: "cd",
   close_authorised: "ca",
   close_other: "co",
+  snooze: "sn",
 };
 const CHAT_CODES: Record<ChatDecision, string> = { allow: "al", ignore: "ig", block: "bl" };
 

@@ -5,7 +5,7 @@
 // long, it shrinks in a fixed order: each event's text, then events from the end, then the
 // incident description, then the name. The header lines and the link always stay.
 
-import { t } from "../i18n/index.js";
+import { reminderTexts, t } from "../i18n/index.js";
 import { decodeCallbackData } from "./callback-data.js";
 import { incidentKeyboard } from "./keyboards.js";
 import {
@@ -96,6 +96,8 @@ interface Prepared {
   workflow: Array<[string, string]>;
   /** The bot history's lines, oldest first. */
   history: string[];
+  /** Issue 15: "⏰ 30 min without a reaction" while New, "🚨 Escalated to …". */
+  reminder: string[];
 }
 
 /** "a, b, c и ещё 2": the first few names, each cleaned and clipped. */
@@ -195,7 +197,23 @@ function prepare(view: IncidentView, opts: RenderOptions): Prepared {
     totalEvents,
     workflow: workflow.lines,
     history: workflow.history,
+    reminder: reminderLines(view, opts),
   };
+}
+
+/** The reminder's line only while the incident is New (it stops mattering once someone acted). */
+function reminderLines(view: IncidentView, opts: RenderOptions): string[] {
+  const note = view.reminder;
+  if (!note) return [];
+  const r = reminderTexts(opts.locale);
+  const lines: string[] = [];
+  const isNew = cleanInline(view.incident.status).toLowerCase() === "new";
+  if (isNew && typeof note.newForMs === "number" && note.newForMs > 0)
+    lines.push(r.cardWaiting(note.newForMs));
+  if (typeof note.escalatedTo === "string" && note.escalatedTo !== "") {
+    lines.push(clipText(cleanInline(r.cardEscalated(note.escalatedTo)), ACTION_LINE_MAX));
+  }
+  return lines;
 }
 
 /** Builds both forms for one budget. `html` and `plain` carry the same lines. */
@@ -220,6 +238,7 @@ function build(p: Prepared, opts: RenderOptions, budget: Budget): { html: string
   field(L.name, clipText(p.name, budget.name) || m.empty);
   field(L.status, p.status);
   if (p.actionLine) line(`<i>${escapeHtml(p.actionLine)}</i>`, p.actionLine);
+  for (const r of p.reminder) line(`<b>${escapeHtml(r)}</b>`, r);
   for (const [label, value] of p.workflow) {
     const isParty = label === m.workflow.card.targets || label === m.workflow.card.attackers;
     if (!isParty || budget.parties !== false) field(label, value);
@@ -288,6 +307,7 @@ function safeKeyboard(view: IncidentView, opts: RenderOptions) {
       view.incident.status,
       opts.locale,
       view.confirmingClose === true,
+      { snooze: opts.snooze === true },
     );
     const parses = keyboard.every((row) => row.every((b) => decodeCallbackData(b.callbackData) !== null));
     return parses ? keyboard : [];

@@ -2,7 +2,7 @@
 // button goes through encodeCallbackData, the one format telegram/ parses back.
 
 import type { Locale } from "../config/types.js";
-import { t } from "../i18n/index.js";
+import { reminderTexts, t } from "../i18n/index.js";
 import { closeReasonOf, encodeCallbackData, type IncidentAction } from "./callback-data.js";
 import type { InlineButton, InlineKeyboard } from "./types.js";
 
@@ -38,6 +38,7 @@ export function offeredActions(status: string): readonly ForwardAction[] {
 /** Whether a press of `action` still makes sense on an incident in `status` (a close reason counts as Close). */
 export function isOffered(action: IncidentAction, status: string): boolean {
   if (action === "refresh" || action === "close_no") return true;
+  if (action === "snooze") return isActionableStatus(status);
   const base: ForwardAction | null =
     action === "approve" || action === "take" || action === "resolve" || action === "close"
       ? action
@@ -58,6 +59,7 @@ export function incidentKeyboard(
   status: string,
   locale: Locale,
   confirmingClose = false,
+  opts: { snooze?: boolean } = {},
 ): InlineKeyboard {
   const m = t(locale);
   const b = m.buttons;
@@ -81,7 +83,13 @@ export function incidentKeyboard(
   const rows: InlineKeyboard = [];
   if (moves.length > 0) rows.push(moves);
   if (offered.includes("close")) rows.push([button(labels.close, "close")]);
-  rows.push([button(b.refresh, "refresh")]);
+  // Snooze beside Refresh on a New card, while reminders or escalation are on (design.md §5).
+  const snooze = opts.snooze === true && isActionableStatus(status);
+  rows.push(
+    snooze
+      ? [button(reminderTexts(locale).snoozeButton, "snooze"), button(b.refresh, "refresh")]
+      : [button(b.refresh, "refresh")],
+  );
   return rows;
 }
 

@@ -30,6 +30,8 @@ export interface IncidentView {
   extras?: CardExtras | null;
   /** The last actions taken through the bot, oldest first. */
   botActions?: CardBotAction[];
+  /** Issue 15: how long the card has gone without a reaction, and where it was escalated. */
+  reminder?: { newForMs?: number; escalatedTo?: string };
 }
 
 export interface CardExtras {
@@ -51,6 +53,8 @@ export interface RenderOptions {
   timeZone: string;
   siemUrl: string; // links are `${siemUrl}/#/incident/incidents/view/${id}`
   maxEvents: number;
+  /** Reminders or escalation are on: a New card offers Snooze (design.md §5). */
+  snooze?: boolean;
 }
 
 export interface RenderedMessage {

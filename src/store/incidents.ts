@@ -1,11 +1,13 @@
 // Incidents the service has seen, what their messages show, and the intake watermark.
 // `ingest` is the one place where new incidents enter: atomically with their outbox rows and the watermark,
 // so a crash can never advance the watermark past an incident that was not queued.
+
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { IncidentDetails, IncidentEvent, IncidentSummary } from "../siem/types.js";
 import type { Chat } from "./chats.js";
 import type { Fence } from "./fence.js";
 import { severityRank } from "./outbox.js";
+import { type ReminderNote, readNote } from "./reminders.js";
 import type { Database, IncidentsTable } from "./schema.js";
 
 /** The last status change of an incident and who made it ("SIEM" when made in the SIEM UI). */
@@ -107,6 +109,8 @@ export interface StoredIncident {
   extras?: IncidentExtras | null;
   /** The last BOT_ACTIONS_KEPT actions taken through the bot, oldest first (always set by the store). */
   botActions?: BotAction[];
+  /** The card's reminder line (issue 15): how long without a reaction, where it was escalated. */
+  reminderNote?: ReminderNote;
 }
 
 export interface IngestResult {
@@ -192,6 +196,8 @@ function toStored(row: Selectable<IncidentsTable>): StoredIncident {
     botActions: readJsonColumn<Array<Omit<BotAction, "at"> & { at: string }>>(row.bot_actions_json, []).map(
       (a) => ({ ...a, at: new Date(a.at) }),
     ),
+    // Only once a reminder wrote one: incidents without keep their old shape.
+    ...(row.reminder_json ? { reminderNote: readNote(row.reminder_json) } : {}),
   };
 }
 

@@ -37,6 +37,7 @@ import { IncidentsRepository } from "./incidents.js";
 import { LeaseRepository } from "./lease.js";
 import { type OpenOptions, openDatabase } from "./open.js";
 import { OutboxRepository } from "./outbox.js";
+import { RemindersRepository } from "./reminders.js";
 import { ReportsRepository } from "./reports.js";
 import { RetentionRepository } from "./retention.js";
 import { RoutingRulesRepository } from "./routing-rules.js";
@@ -75,6 +76,16 @@ export {
   type StaleDigest,
   severityRank,
 } from "./outbox.js";
+export {
+  type JobPatch,
+  type NewReminderMessage,
+  type ReminderJob,
+  type ReminderMessage,
+  type ReminderNote,
+  RemindersRepository,
+  readNote,
+  type Unscheduled,
+} from "./reminders.js";
 export { type ReportChat, ReportsRepository } from "./reports.js";
 export { type PruneCounts, RetentionRepository, RetentionTask } from "./retention.js";
 export {
@@ -112,6 +123,8 @@ export interface Store {
    * mute's summary is fenced (the leader sends it).
    */
   readonly routing: RoutingRulesRepository;
+  /** Reminder and escalation jobs and the messages they owe (issue 15); the leader's steps are fenced. */
+  readonly reminders: RemindersRepository;
   /** The daily shift report: its chats, and each day's claim (fenced: the leader sends it). */
   readonly reports: ReportsRepository;
   /**
@@ -160,6 +173,7 @@ export async function openStore(
       settings: new SettingsRepository(db, fence),
       updates: new UpdatesRepository(db, now, fence),
       routing: new RoutingRulesRepository(db, now, fence),
+      reminders: new RemindersRepository(db, now, fence),
       reports: new ReportsRepository(db, now, fence),
       fenced: (next) => view(next),
     };

@@ -332,6 +332,65 @@ const migrations: Record<string, (t: SchemaTypes) => Migration> = {
         WHERE state = 'sent' AND via = 'digest' AND rendered_version < incident_version`.execute(db);
     },
   }),
+  // Reminders and escalation (issue 15): one job per (incident, policy) that survives restarts, with the
+  // generation every status change, snooze or mute bumps; the replies each chat is owed; and the line the
+  // card shows ("⏰ 30 min without a reaction", "escalated to …").
+  "0009_reminders": (t) => ({
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("reminder_jobs")
+        .addColumn("incident_id", "text", (c) => c.notNull())
+        .addColumn("policy", "text", (c) => c.notNull())
+        .addColumn("generation", t.int, (c) => c.notNull().defaultTo(1))
+        .addColumn("anchor_at", t.int, (c) => c.notNull())
+        .addColumn("next_due_at", t.int)
+        .addColumn("reminders_sent", t.int, (c) => c.notNull().defaultTo(0))
+        .addColumn("last_reminded_at", t.int)
+        .addColumn("escalate_at", t.int)
+        .addColumn("escalated_at", t.int)
+        .addColumn("snoozed_until", t.int)
+        .addColumn("done_at", t.int)
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("updated_at", t.int, (c) => c.notNull())
+        .addPrimaryKeyConstraint("reminder_jobs_key", ["incident_id", "policy"])
+        .execute();
+      // The leader's tick reads only the jobs still running, by due time.
+      await sql`CREATE INDEX reminder_jobs_due ON reminder_jobs (next_due_at) WHERE done_at IS NULL`.execute(
+        db,
+      );
+      await db.schema
+        .createTable("reminder_messages")
+        .$call(t.autoId)
+        .addColumn("incident_id", "text", (c) => c.notNull())
+        .addColumn("chat_id", t.int, (c) => c.notNull())
+        .addColumn("thread_id", t.int)
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("reply_to", t.int)
+        .addColumn("new_for_ms", t.int, (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("created_at", t.int, (c) => c.notNull())
+        .addColumn("sent_at", t.int)
+        .addColumn("message_id", t.int)
+        .execute();
+      await db.schema
+        .createIndex("reminder_messages_chat")
+        .on("reminder_messages")
+        .columns(["state", "chat_id", "id"])
+        .execute();
+      // Retention finds them by incident and by age.
+      await db.schema
+        .createIndex("reminder_messages_incident")
+        .on("reminder_messages")
+        .column("incident_id")
+        .execute();
+      await db.schema
+        .createIndex("reminder_messages_created")
+        .on("reminder_messages")
+        .column("created_at")
+        .execute();
+      await db.schema.alterTable("incidents").addColumn("reminder_json", "text").execute();
+    },
+  }),
   // Questions to the bot (issue 16): the chats that take the daily shift report, and each report's
   // claim per chat and day, so it goes out once across restarts and instances.
   "0010_queries": (t) => ({

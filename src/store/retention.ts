@@ -2,8 +2,9 @@
 // idle loop's work stay the same size after months. Deleted in small batches, each its own short
 // transaction, so a send or a button press never waits long behind a prune.
 //
-// Pruned: delivered and cancelled outbox rows older than the cutoff, audit rows older than it, and
-// incidents first seen before it that no chat still waits for (their outbox rows go with them).
+// Pruned: delivered and cancelled outbox rows older than the cutoff, audit rows older than it, reminders
+// sent or dropped before it, and incidents first seen before it that no chat still waits for (their
+// outbox rows, reminder jobs and reminders go with them).
 // Never pruned: pending rows, incidents with a pending row, chats, settings (the watermark among them).
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
@@ -49,6 +50,9 @@ export class RetentionRepository {
       // Outbox rows first: they reference the incident.
       const outbox = await trx.deleteFrom("outbox").where("incident_id", "in", ids).executeTakeFirst();
       await trx.deleteFrom("lookup_copies").where("incident_id", "in", ids).execute();
+      // Their reminder jobs and the reminders they sent (issue 15).
+      await trx.deleteFrom("reminder_messages").where("incident_id", "in", ids).execute();
+      await trx.deleteFrom("reminder_jobs").where("incident_id", "in", ids).execute();
       const incidents = await trx.deleteFrom("incidents").where("id", "in", ids).executeTakeFirst();
       return { incidents: Number(incidents.numDeletedRows), outbox: Number(outbox.numDeletedRows) };
     });
@@ -86,6 +90,14 @@ export class RetentionRepository {
       .where("created_at", "<", cutoffMs)
       .limit(limit);
     await this.db.deleteFrom("lookup_copies").where("id", "in", oldLookups).execute();
+    // Reminders sent or dropped that long ago (one still owed is never touched).
+    const oldReminders = this.db
+      .selectFrom("reminder_messages")
+      .select("id")
+      .where("created_at", "<", cutoffMs)
+      .where("state", "!=", "pending")
+      .limit(limit);
+    await this.db.deleteFrom("reminder_messages").where("id", "in", oldReminders).execute();
     return Number(res.numDeletedRows);
   }
 

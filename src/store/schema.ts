@@ -52,6 +52,8 @@ export interface IncidentsTable {
   extras_json: Generated<string | null>;
   /** JSON of BotAction[], the last few actions taken through the bot, oldest first (0007). */
   bot_actions_json: Generated<string | null>;
+  /** JSON of ReminderNote: the card's "⏰ … without a reaction" and "escalated to …" line; null: none (0009). */
+  reminder_json: Generated<string | null>;
 }
 
 /** A Telegram user tied to an MP account (/link): Take assigns incidents to that account (0007). */
@@ -277,8 +279,54 @@ export interface Database {
   user_links: UserLinksTable;
   lookup_copies: LookupCopiesTable;
   digest_messages: DigestMessagesTable;
+  reminder_jobs: ReminderJobsTable;
+  reminder_messages: ReminderMessagesTable;
   report_chats: ReportChatsTable;
   report_sends: ReportSendsTable;
+}
+
+/** One scheduled job per (incident, policy) (issue 15, 0009). */
+export interface ReminderJobsTable {
+  incident_id: string;
+  /** "env": the BOT_REMIND_* / BOT_ESCALATE_* shortcut. */
+  policy: string;
+  /** Bumped by every status change, snooze or mute: a job read at an older generation does nothing. */
+  generation: number;
+  /** When the incident's card first went out: reminders and escalation count from here. */
+  anchor_at: number;
+  /** When the job next needs a look; null once nothing is left to do. */
+  next_due_at: number | null;
+  reminders_sent: number;
+  /** When the last reminder was queued: the next comes BOT_REMIND_EVERY later at the earliest. */
+  last_reminded_at: number | null;
+  /** When it escalates; null: it never does (off, or the incident was already old when first seen). */
+  escalate_at: number | null;
+  escalated_at: number | null;
+  snoozed_until: number | null;
+  /** Set when the incident left New (or nothing is left to do): the job is over. */
+  done_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ReminderMessageState = "pending" | "sending" | "sent" | "dropped";
+
+/** A reminder a chat is owed: a reply to the incident's card there (0009). */
+export interface ReminderMessagesTable {
+  id: Generated<number>;
+  incident_id: string;
+  chat_id: number;
+  thread_id: number | null;
+  /** remind: a reply to the card; escalate: the full card, as a new message marked as an escalation. */
+  kind: "remind" | "escalate";
+  /** The card's message id in that chat (remind); null for an escalation. */
+  reply_to: number | null;
+  /** How long the incident had been New when the reminder fell due. */
+  new_for_ms: number;
+  state: ReminderMessageState;
+  created_at: number;
+  sent_at: number | null;
+  message_id: number | null;
 }
 
 /** A chat (or forum topic) that opted in to the daily shift report with /report on (migration 0010). */

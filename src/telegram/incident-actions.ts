@@ -5,10 +5,12 @@
 // message — and the presser may act (BOT_ACTION_POLICY). Every press is answered, audited and counted.
 // After a change the store is refreshed and delivery is told, which edits every copy of the message.
 import type { User } from "grammy/types";
-import { secretValues } from "../config/types.js";
+import { remindersOn, secretValues } from "../config/types.js";
+import { reminderTexts } from "../i18n/index.js";
 import { redactSecrets } from "../log/logger.js";
 import { type CloseReason, closeReasonOf, type IncidentAction } from "../render/callback-data.js";
 import { cleanInline, formatClock, incidentKeyboard, isOffered, SIEM_ACTOR } from "../render/index.js";
+import { SNOOZE_MS } from "../schedule/index.js";
 import { SiemError, type TransitionTarget } from "../siem/types.js";
 import type { BotAction } from "../store/index.js";
 import { mayActOnIncidents } from "./access.js";
@@ -161,9 +163,30 @@ async function perform(p: Press): Promise<void> {
       return change(p, "InProgress");
     case "resolve":
       return change(p, "Resolved");
+    case "snooze":
+      return snooze(p);
     default:
       return;
   }
+}
+
+/**
+ * Snooze (design.md §5): reminders and escalation of a New incident pause for an hour. Only the store's
+ * jobs change (their generation is bumped, so a job read before this exits); the SIEM never does.
+ */
+async function snooze(p: Press): Promise<void> {
+  const { s } = p;
+  const r = reminderTexts(s.config.bot.locale);
+  const stored = await s.store.incidents.get(p.incidentId);
+  if (!stored || !isOffered("snooze", stored.status) || !remindersOn(s.config)) {
+    await record(p, "not_offered", stored?.status);
+    await p.answer.answer(r.nothingToSnooze);
+    return;
+  }
+  const until = s.now() + SNOOZE_MS;
+  await s.store.reminders.bump(p.incidentId, { snoozedUntil: until });
+  await record(p, "ok", new Date(until).toISOString());
+  await p.answer.answer(r.snoozed(formatClock(new Date(until), s.config.bot.timeZone, s.config.bot.locale)));
 }
 
 /** Close (or a reason that did not count): shows the reasons and Cancel under the message and remembers it. */
@@ -244,6 +267,9 @@ async function change(p: Press, target: TransitionTarget, reason: CloseReason | 
     reason,
   });
   s.onIncidentChanged(p.incidentId);
+  // Any status change ends a snooze, and every transition leaves New: the reminder jobs are over, and
+  // one read before this exits (design.md §5).
+  await s.store.reminders.bump(p.incidentId, { snoozedUntil: null, done: true });
   let answer: string;
   let detail: string | undefined;
   switch (target) {
@@ -351,7 +377,9 @@ async function reread(p: Press): Promise<Reread> {
 
 async function setKeyboard(p: Press, status: string, confirmingClose: boolean): Promise<void> {
   const markup = toReplyMarkup(
-    incidentKeyboard(p.incidentId, status, p.s.config.bot.locale, confirmingClose),
+    incidentKeyboard(p.incidentId, status, p.s.config.bot.locale, confirmingClose, {
+      snooze: remindersOn(p.s.config),
+    }),
   );
   try {
     await p.s.api.editMessageReplyMarkup(p.chatId, p.messageId, { reply_markup: markup });

@@ -3,7 +3,7 @@
 // Who may ask is access.ts's decision; a forged or huge argument is refused before any SIEM call; each
 // person has a small budget of lookups (each costs SIEM calls and a message).
 import { GrammyError } from "grammy";
-import { secretValues } from "../config/types.js";
+import { remindersOn, secretValues } from "../config/types.js";
 import { incidentView } from "../delivery/view.js";
 import { lookupTexts } from "../i18n/index.js";
 import type { LookedUp } from "../intake/index.js";
@@ -113,6 +113,7 @@ export class LookupCommand {
       timeZone: s.config.bot.timeZone,
       siemUrl: s.config.siem.url,
       maxEvents: s.config.bot.maxEvents,
+      snooze: remindersOn(s.config),
     });
     let messageId: number;
     try {

@@ -61,6 +61,14 @@ describe("loadConfig: defaults", () => {
       actionPolicy: "users",
       leaseTtlMs: 15_000,
       silentBelow: null,
+      reminders: {
+        remindAfterMs: 0,
+        remindEveryMs: 30 * 60_000,
+        remindMax: 3,
+        remindMinSeverity: "low",
+        escalateAfterMs: 0,
+        escalateChatId: null,
+      },
     });
     expect(c.logLevel).toBe("info");
   });
@@ -305,7 +313,7 @@ describe("loadConfig: secrets in problems", () => {
     expect(described.MPSIEM_TOKEN).toBe("(not set)");
     expect(described.MPSIEM_AUTH_URL).toBe("https://siem.example.local:3334");
     expect(described.BOT_INITIAL_LOOKBACK).toBe("1d");
-    expect(Object.keys(described)).toHaveLength(37);
+    expect(Object.keys(described)).toHaveLength(43);
     const text = JSON.stringify(described);
     for (const secret of [...configSecrets(c), BOT_TOKEN, PASSWORD, CLIENT_SECRET]) {
       expect(text).not.toContain(secret);

@@ -26,6 +26,7 @@ const ACTIONS: IncidentAction[] = [
   "close_authorised",
   "close_other",
   "close_no",
+  "snooze",
 ];
 
 const incidentData = fc.record({

@@ -85,6 +85,7 @@ describe("sqlite: opening the database", () => {
       ', "incident_version" integer default 0 not null', // 0003
       ', "silent" integer default 0 not null, "mute_id" integer, "rank" integer default 3 not null, "thread_id" integer', // 0005
       ', "extras_json" text, "bot_actions_json" text', // 0007
+      ', "reminder_json" text', // 0009
     ];
     const asReleased = created.map((sql) =>
       ADDED_COLUMNS.reduce((text, column) => text.replace(column, ""), sql),

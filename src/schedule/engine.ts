@@ -1,0 +1,362 @@
+// Reminders and escalation (design.md §5, issue 15): the leader's scheduler.
+//
+// Each delivered incident gets one job per policy (today one policy, "env": the BOT_REMIND_* and
+// BOT_ESCALATE_* settings), stored with its next due time so that it survives restarts and failovers
+// (store/reminders.ts). On each tick, with the injected clock, the leader:
+//   1. schedules the incidents delivered since the last tick (still New, severity at least the minimum);
+//   2. takes the jobs that are due, re-reads each incident from the SIEM, and acts only if it is still New
+//      and nobody holds it: a reminder (a reply to the card in every chat that has it, except the chats
+//      where a mute holds it), then, once, the escalation (the full card to BOT_ESCALATE_CHAT);
+//   3. writes the step, the messages it owes and the card's line in one fenced transaction guarded by the
+//      job's generation: an older reader (another instance, a tick cut short) writes nothing.
+// Delivery sends the messages through each chat's lane, pacer and send window (delivery/reminder-sends.ts).
+//
+// The lessons of OnCall, PagerDuty and Opsgenie (prior-art.md) this follows:
+//   - no reminder after someone acted: the fire-time re-read, and delivery checks the status again at send;
+//   - none lost or doubled on restart: the step and its messages commit together, the messages are claimed;
+//   - no repeat storms: BOT_REMIND_MAX per incident, a cap per chat per hour, many at once collapse into one;
+//   - a backfill after downtime (created long before it was seen) does not escalate.
+//
+// SIEM budget for fire-time checks: at most REREADS_PER_MINUTE re-reads a minute (each is two requests:
+// the incident and its events). Jobs due beyond the budget are checked against the store instead, which
+// the poller keeps up to date within one poll interval (BOT_CHANGE_WINDOW), so a flood costs the SIEM no
+// more than the budget, and their reminders go out as usual (collapsed per chat by delivery).
+import type { Logger } from "pino";
+import type { ReminderConfig } from "../config/types.js";
+import {
+  compileMatchers,
+  incidentFacts,
+  parseMatchers,
+  SEVERITY_RANK,
+  severityRank,
+} from "../routing/index.js";
+import type { NewReminderMessage, ReminderJob, Store, StoredIncident, Unscheduled } from "../store/index.js";
+
+/** The one policy the env settings make. */
+export const ENV_POLICY = "env";
+/** Fire-time re-reads from the SIEM per minute (see the budget above). */
+export const REREADS_PER_MINUTE = 60;
+/** Jobs looked at per tick, and incidents scheduled per tick. */
+const JOBS_PER_TICK = 500;
+/**
+ * An incident first seen this much later than its creation (or later than the escalation delay, if that is
+ * longer) was a backfill: it does not escalate.
+ */
+export const BACKFILL_AFTER_MS = 10 * 60_000;
+/** Snooze pauses reminders and escalation this long (design.md §5). */
+export const SNOOZE_MS = 3_600_000;
+/**
+ * After a full look, the scheduler looks only at copies sent since its last look, less this much (a send
+ * recorded a moment before a look may commit after it).
+ */
+const SCAN_SLACK_MS = 60_000;
+/** A job whose re-read failed is looked at again after this long. */
+const RETRY_AFTER_MS = 30_000;
+
+/** What the engine needs to re-read an incident (the intake's IncidentReader). */
+export interface IncidentRereader {
+  reread(id: string): Promise<{ incident: StoredIncident } | undefined>;
+}
+
+export interface ReminderEngineDeps {
+  store: Store;
+  reader: IncidentRereader;
+  settings: ReminderConfig;
+  log: Logger;
+  now: () => number;
+  /** Messages were queued: delivery should look now. */
+  onQueued: () => void;
+  /** How often the engine ticks on its own (the poll interval). */
+  intervalMs: number;
+  /** Fire-time re-reads allowed per minute (default REREADS_PER_MINUTE). */
+  rereadsPerMinute?: number;
+  /** /metrics: checks by source, steps by kind, lateness (fire time minus due time). */
+  metrics?: ReminderMetrics;
+}
+
+/** The figures the scheduler reports (http/metrics.ts has them). */
+export interface ReminderMetrics {
+  reminderChecks: { inc(labels: { source: "siem" | "store" }): void };
+  reminderSteps: { inc(labels: { kind: "remind" | "escalate" | "ended" }): void };
+  reminderLateness: { observe(seconds: number): void };
+}
+
+export interface TickReport {
+  scheduled: number;
+  reminded: number;
+  escalated: number;
+  ended: number;
+  rereads: number;
+  fromStore: number;
+}
+
+export class ReminderEngine {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  /** Times of the re-reads within the last minute (the budget). */
+  private readonly rereadTimes: number[] = [];
+  /** Copies sent before this were all looked at (null: not yet in this term: a full look first). */
+  private scannedSince: number | null = null;
+
+  constructor(private readonly deps: ReminderEngineDeps) {}
+
+  /** Whether the settings ask for anything at all. */
+  static enabled(settings: ReminderConfig | undefined): settings is ReminderConfig {
+    return settings !== undefined && (settings.remindAfterMs > 0 || settings.escalateAfterMs > 0);
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((error: unknown) => this.deps.log.error({ err: error }, "reminder tick failed; trying again"))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.deps.intervalMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running.catch(() => undefined);
+  }
+
+  /** One look: schedule what was delivered, act on what is due. */
+  async tick(): Promise<TickReport> {
+    const report: TickReport = {
+      scheduled: 0,
+      reminded: 0,
+      escalated: 0,
+      ended: 0,
+      rereads: 0,
+      fromStore: 0,
+    };
+    const now = this.deps.now();
+    const unscheduled = await this.deps.store.reminders.unscheduled(
+      ENV_POLICY,
+      JOBS_PER_TICK,
+      this.scannedSince,
+    );
+    for (const incident of unscheduled) {
+      if (this.stopped) return report;
+      if (await this.schedule(incident, now)) report.scheduled++;
+    }
+    // Everything sent so far has its job: from now on only newer copies need a look (idle CPU with many
+    // open incidents stays flat).
+    if (unscheduled.length < JOBS_PER_TICK) this.scannedSince = now - SCAN_SLACK_MS;
+    for (const job of await this.deps.store.reminders.due(now, JOBS_PER_TICK)) {
+      if (this.stopped) break;
+      await this.fire(job, now, report);
+    }
+    if (report.reminded > 0 || report.escalated > 0) this.deps.onQueued();
+    return report;
+  }
+
+  private async schedule(incident: Unscheduled, now: number): Promise<boolean> {
+    const s = this.deps.settings;
+    const minRank = SEVERITY_RANK[s.remindMinSeverity];
+    const rank = severityRank(incident.severity);
+    const eligible = incident.status === "New" && rank !== null && rank >= minRank;
+    const anchor = incident.firstSentAt;
+    const backfill =
+      incident.firstSeenAt - incident.createdAt > Math.max(BACKFILL_AFTER_MS, s.escalateAfterMs);
+    const remindAt = eligible && s.remindAfterMs > 0 ? anchor + s.remindAfterMs : null;
+    const escalateAt =
+      eligible && s.escalateAfterMs > 0 && s.escalateChatId !== null && !backfill
+        ? anchor + s.escalateAfterMs
+        : null;
+    const nextDueAt = earliest(remindAt, escalateAt);
+    return this.deps.store.reminders.schedule({
+      incidentId: incident.incidentId,
+      policy: ENV_POLICY,
+      anchorAt: anchor,
+      nextDueAt,
+      escalateAt,
+      snoozedUntil: null,
+      doneAt: nextDueAt === null ? now : null,
+    });
+  }
+
+  private async fire(job: ReminderJob, now: number, report: TickReport): Promise<void> {
+    const { store, log } = this.deps;
+    const s = this.deps.settings;
+    // Snoozed: nothing until the snooze is over (a status change ends the job altogether).
+    if (job.snoozedUntil !== null && job.snoozedUntil > now) {
+      await store.reminders.step(job, { nextDueAt: Math.max(job.snoozedUntil, job.nextDueAt ?? 0) });
+      return;
+    }
+    const m = this.deps.metrics;
+    if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);
+    let incident: StoredIncident | undefined;
+    try {
+      if (this.takeReread(now)) {
+        report.rereads++;
+        m?.reminderChecks.inc({ source: "siem" });
+        incident = (await this.deps.reader.reread(job.incidentId))?.incident;
+      } else {
+        report.fromStore++;
+        m?.reminderChecks.inc({ source: "store" });
+        incident = await store.incidents.get(job.incidentId);
+      }
+    } catch (error) {
+      log.warn(
+        { incidentId: job.incidentId, err: error instanceof Error ? error.message : String(error) },
+        "could not re-read an incident for its reminder; trying again later",
+      );
+      await store.reminders.step(job, { nextDueAt: now + RETRY_AFTER_MS });
+      return;
+    }
+    if (!incident || !stillUnanswered(incident)) {
+      if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) {
+        report.ended++;
+        m?.reminderSteps.inc({ kind: "ended" });
+      }
+      return;
+    }
+
+    // On the schedule counted from the first delivery, and never closer than BOT_REMIND_EVERY to the last
+    // one: after a snooze or downtime, one reminder, not every one missed.
+    const remindDue =
+      s.remindAfterMs > 0 &&
+      job.remindersSent < s.remindMax &&
+      now >= job.anchorAt + s.remindAfterMs + job.remindersSent * s.remindEveryMs &&
+      (job.lastRemindedAt === null || now >= job.lastRemindedAt + s.remindEveryMs);
+    const escalateDue = job.escalateAt !== null && job.escalatedAt === null && now >= job.escalateAt;
+    const messages: NewReminderMessage[] = [];
+    const newForMs = Math.max(0, now - incident.created.getTime());
+    if (remindDue) {
+      for (const copy of await this.cardsOf(incident, now)) {
+        messages.push({
+          incidentId: incident.id,
+          chatId: copy.chatId,
+          threadId: copy.threadId,
+          kind: "remind",
+          replyTo: copy.messageId,
+          newForMs,
+        });
+      }
+    }
+    let escalatedTo: string | undefined;
+    if (escalateDue && s.escalateChatId !== null) {
+      messages.push({
+        incidentId: incident.id,
+        chatId: s.escalateChatId,
+        threadId: null,
+        kind: "escalate",
+        replyTo: null,
+        newForMs,
+      });
+      escalatedTo = await this.chatName(s.escalateChatId);
+    }
+    const remindersSent = job.remindersSent + (remindDue ? 1 : 0);
+    const lastRemindedAt = remindDue ? now : job.lastRemindedAt;
+    const nextRemind =
+      s.remindAfterMs > 0 && remindersSent < s.remindMax
+        ? Math.max(
+            job.anchorAt + s.remindAfterMs + remindersSent * s.remindEveryMs,
+            lastRemindedAt === null ? 0 : lastRemindedAt + s.remindEveryMs,
+          )
+        : null;
+    const nextEscalate =
+      job.escalateAt !== null && job.escalatedAt === null && !escalateDue ? job.escalateAt : null;
+    const nextDueAt = earliest(nextRemind, nextEscalate);
+    const written = await store.reminders.step(
+      job,
+      {
+        remindersSent,
+        lastRemindedAt,
+        ...(escalateDue ? { escalatedAt: now } : {}),
+        nextDueAt,
+        ...(nextDueAt === null ? { doneAt: now } : {}),
+      },
+      messages,
+      remindDue || escalatedTo !== undefined
+        ? {
+            ...(remindDue ? { newForMs: Math.max(0, now - job.anchorAt) } : {}),
+            ...(escalatedTo !== undefined ? { escalatedTo } : {}),
+          }
+        : undefined,
+    );
+    if (!written) return;
+    if (remindDue) {
+      report.reminded++;
+      m?.reminderSteps.inc({ kind: "remind" });
+    }
+    if (escalateDue) {
+      report.escalated++;
+      m?.reminderSteps.inc({ kind: "escalate" });
+    }
+    if (messages.length > 0) {
+      log.info(
+        { incidentId: incident.id, key: incident.key, chats: messages.map((m) => m.chatId), remindersSent },
+        escalateDue ? "incident still New: escalated" : "incident still New: reminder queued",
+      );
+    }
+  }
+
+  /** Every chat's card of the incident (its single-message copy, else its digest line), unless muted there. */
+  private async cardsOf(
+    incident: StoredIncident,
+    now: number,
+  ): Promise<Array<{ chatId: number; threadId: number | null; messageId: number }>> {
+    const { store } = this.deps;
+    const copies = await store.outbox.copies(incident.id);
+    const byChat = new Map<number, (typeof copies)[number]>();
+    for (const copy of copies) {
+      const before = byChat.get(copy.chatId);
+      if (!before || (before.via === "digest" && copy.via !== "digest")) byChat.set(copy.chatId, copy);
+    }
+    const cards: Array<{ chatId: number; threadId: number | null; messageId: number }> = [];
+    const facts = incidentFacts(incident, incident.extras?.rules);
+    for (const copy of byChat.values()) {
+      const chat = await store.chats.get(copy.chatId);
+      if (chat?.state !== "allowed" || chat.active !== 1) continue;
+      // A mute in the chat (on the whole chat, or on the copy's topic) that matches holds its reminders.
+      const mutes = await store.routing.activeMutes(copy.chatId, now);
+      const threadId = await this.threadOf(incident.id, copy.chatId);
+      const muted = mutes.some((m) => {
+        if (m.threadId !== null && m.threadId !== (threadId ?? chat.thread_id)) return false;
+        const parsed = parseMatchers(m.matchers);
+        // A mute whose matchers no longer parse holds everything, as it would have at queue time.
+        return !parsed.ok || compileMatchers(parsed.matchers)(facts) !== false;
+      });
+      if (muted) continue;
+      cards.push({ chatId: copy.chatId, threadId, messageId: copy.messageId });
+    }
+    return cards;
+  }
+
+  /** The forum topic the incident's row went to in the chat (null: the chat's own). */
+  private async threadOf(incidentId: string, chatId: number): Promise<number | null> {
+    return this.deps.store.reminders.threadOf(incidentId, chatId);
+  }
+
+  private async chatName(chatId: number): Promise<string> {
+    const chat = await this.deps.store.chats.get(chatId);
+    const title = chat?.title ?? (chat?.username ? `@${chat.username}` : null) ?? chat?.first_name ?? null;
+    return title ?? String(chatId);
+  }
+
+  /** One re-read from the budget, if any is left in the last minute. */
+  private takeReread(now: number): boolean {
+    const perMinute = this.deps.rereadsPerMinute ?? REREADS_PER_MINUTE;
+    while (this.rereadTimes.length > 0 && this.rereadTimes[0]! <= now - 60_000) this.rereadTimes.shift();
+    if (this.rereadTimes.length >= perMinute) return false;
+    this.rereadTimes.push(now);
+    return true;
+  }
+}
+
+/** Still New and nobody holds it: the only state in which reminders and escalation act. */
+export function stillUnanswered(incident: StoredIncident): boolean {
+  return incident.status === "New" && !incident.extras?.assignee;
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}

@@ -1,0 +1,158 @@
+// The scheduler against the MP SIEM emulator over HTTP and a real SQLite store, with a clock that moves
+// only when told (nothing sleeps): the fire-time re-read stops a reminder the poller has not seen yet; the
+// SIEM budget for those re-reads holds, the rest checked against the store; a backfill does not escalate;
+// two schedulers racing on one job (a tick cut short, a second instance) write its step once.
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReminderConfig } from "../../src/config/types.js";
+import { Metrics } from "../../src/http/metrics.js";
+import { IncidentReader } from "../../src/intake/index.js";
+import { ENV_POLICY, ReminderEngine } from "../../src/schedule/index.js";
+import { fakeTime, type Harness, MINUTE, startHarness } from "../intake/helpers.js";
+
+const SETTINGS: ReminderConfig = {
+  remindAfterMs: 10 * MINUTE,
+  remindEveryMs: 10 * MINUTE,
+  remindMax: 3,
+  remindMinSeverity: "low",
+  escalateAfterMs: 30 * MINUTE,
+  escalateChatId: -100999,
+};
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function world(opts: { created?: number[]; severity?: "Low" | "Medium" | "High" } = {}) {
+  const time = fakeTime();
+  h = await startHarness({ time });
+  const harness = h;
+  const incidents = (opts.created ?? [time.now()]).map((created) =>
+    harness.emu.state.addIncident({
+      status: "New",
+      severity: opts.severity ?? "High",
+      eventsCount: 1,
+      created: new Date(created),
+    }),
+  );
+  await harness.intake.pollOnce();
+  // Delivered: every row sent, message ids 500 + i.
+  for (const [i, row] of (await harness.store.outbox.pending(1000)).entries()) {
+    await harness.store.outbox.markSent([row.id], 500 + i, "single", 1);
+  }
+  const reader = new IncidentReader({
+    siem: harness.siem,
+    store: harness.store,
+    maxEvents: 5,
+    now: time.now,
+  });
+  let queued = 0;
+  const engine = (settings: Partial<ReminderConfig> = {}, rereadsPerMinute?: number, metrics?: Metrics) =>
+    new ReminderEngine({
+      store: harness.store,
+      reader,
+      settings: { ...SETTINGS, ...settings },
+      log: pino({ level: "silent" }),
+      now: time.now,
+      onQueued: () => queued++,
+      intervalMs: 1_000,
+      ...(rereadsPerMinute !== undefined ? { rereadsPerMinute } : {}),
+      ...(metrics ? { metrics } : {}),
+    });
+  return { h: harness, time, incidents, engine, queued: () => queued };
+}
+
+describe("the reminder scheduler", () => {
+  it("re-reads the incident at fire time: a change in the SIEM UI the poller has not seen stops the reminder", async () => {
+    const { h, time, incidents, engine } = await world();
+    const scheduler = engine();
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 1, reminded: 0 });
+    h.emu.state.setStatus(incidents[0]!.id, "Approved");
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, ended: 1, rereads: 1 });
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+    expect((await h.store.incidents.get(incidents[0]!.id))?.status).toBe("Approved");
+    expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).toMatchObject({ nextDueAt: null });
+  });
+
+  it("reminds in every chat that has the card, as a reply to it, then escalates once", async () => {
+    const { h, time, incidents, engine, queued } = await world();
+    const scheduler = engine();
+    await scheduler.tick();
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 0 });
+    const first = await h.store.reminders.messagesOf(incidents[0]!.id);
+    expect(first.map((m) => [m.chatId, m.kind, m.replyTo !== null]).sort()).toEqual([
+      [-100202, "remind", true],
+      [101, "remind", true],
+    ]);
+    expect(queued()).toBe(1);
+    time.advance(20 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 1 });
+    time.advance(60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 0 });
+    time.advance(60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0 });
+    const all = await h.store.reminders.messagesOf(incidents[0]!.id);
+    expect(all.filter((m) => m.kind === "escalate").map((m) => m.chatId)).toEqual([-100999]);
+    expect(all.filter((m) => m.kind === "remind")).toHaveLength(3 * 2);
+    expect((await h.store.incidents.get(incidents[0]!.id))?.reminderNote?.escalatedTo).toBe("-100999");
+  });
+
+  it("keeps to its SIEM budget: re-reads beyond it are checked against the store", async () => {
+    const { time, engine } = await world({ created: [0, 1, 2, 3, 4].map((i) => Date.now() - i * 1_000) });
+    const metrics = new Metrics({ processMetrics: false });
+    const scheduler = engine({ escalateAfterMs: 0 }, 2, metrics);
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 5 });
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
+    // Within the same minute the budget is spent.
+    time.advance(10 * MINUTE - 30_000);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0 });
+    time.advance(30_000);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
+    // /metrics shows the SIEM's share, the steps and how late the jobs were looked at.
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="siem"\} 4$/m);
+    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="store"\} 6$/m);
+    expect(text).toMatch(/^mpsiem_reminder_steps_total\{kind="remind"\} 10$/m);
+    expect(text).toMatch(/^mpsiem_reminder_lateness_seconds_count 10$/m);
+  });
+
+  it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
+    const { h, time, incidents, engine } = await world({ created: [Date.now() - 2 * 60 * MINUTE] });
+    const scheduler = engine();
+    await scheduler.tick();
+    expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).toMatchObject({ escalateAt: null });
+    time.advance(2 * 60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 0 });
+  });
+
+  it("leaves incidents below BOT_REMIND_MIN_SEVERITY alone: their job is over at once", async () => {
+    const { h, time, incidents, engine } = await world({ severity: "Medium" });
+    const scheduler = engine({ remindMinSeverity: "high" });
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 1 });
+    expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).toMatchObject({ nextDueAt: null });
+    time.advance(2 * 60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, rereads: 0 });
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+    // The same incident under "medium" is reminded of (a second world: afterEach closes that one).
+    await h.close();
+    const other = await world({ severity: "Medium" });
+    await other.engine({ remindMinSeverity: "medium" }).tick();
+    expect((await other.h.store.reminders.job(other.incidents[0]!.id, ENV_POLICY))?.nextDueAt).not.toBeNull();
+  });
+
+  it("two schedulers racing on the same due job write its step and its messages once", async () => {
+    const { h, time, incidents, engine } = await world();
+    const one = engine();
+    const two = engine();
+    await one.tick();
+    time.advance(10 * MINUTE);
+    const [a, b] = await Promise.all([one.tick(), two.tick()]);
+    expect(a.reminded + b.reminded).toBe(1);
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toHaveLength(2);
+  });
+});
