@@ -17,7 +17,9 @@
 // - Pacing (per chat, per group, per bot, retry_after bans) is the shared Pacer's job: the API's
 //   pacingTransformer waits before each call; the lane waits first, so that stop() can cut it short.
 // - A chat that is gone, may not be posted to, or moved is handed to the chat lifecycle (src/chats).
+
 import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
 import { type ChatLifecycleDeps, migrateChat, pauseChat, removeChat } from "../chats/index.js";
@@ -81,10 +83,6 @@ const LOOKAHEAD_ROWS = 500;
 const CHAT_KINDS = ["private", "group", "supergroup", "channel"] as const;
 /** After the grace, cut calls get this long to return before stop() gives up waiting for them. */
 const AFTER_CANCEL_WAIT_MS = 500;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export class Delivery {
   private readonly store: Store;

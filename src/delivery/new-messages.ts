@@ -1,6 +1,7 @@
 // A chat's next new message: its first due incident alone (High ones first), or a digest of its
 // backlog; sent into the row's topic, with or without sound as the row says, inside the chat's send
 // window with its message id recorded at once; and what a failure means for its rows.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Metrics } from "../http/metrics.js";
 import { renderIncident } from "../render/index.js";
@@ -42,10 +43,6 @@ export interface NewMessagesDeps {
   backoff: (attempts: number) => number;
   stopping: () => boolean;
   onChatFailure: (chatId: number, failure: ChatFailure) => Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class NewMessages {

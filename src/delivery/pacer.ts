@@ -81,7 +81,8 @@ const BOT_BUSY_SHARE = 0.5;
 /** How often a wait re-checks while the bot-wide limit is taken up by calls still in flight. */
 const IN_FLIGHT_RECHECK_MS = 50;
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`; rejects with the signal's reason when it aborts first (listener removed either way). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);

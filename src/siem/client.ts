@@ -2,6 +2,7 @@
 // lists, reads details and events, changes status, and turns every failure into a SiemError.
 // It also keeps the SIEM's clock, as told by the Date header of its answers.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SiemConfig } from "../config/types.js";
 import { redactSecrets } from "../log/logger.js";
 import { createTokenSource } from "./auth.js";
@@ -91,10 +92,6 @@ function withoutTrailingSlash(url: string): string {
 function clampInt(value: number, min: number, max: number): number {
   if (!Number.isFinite(value)) return min;
   return Math.min(max, Math.max(min, Math.floor(value)));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function asSiemError(error: unknown, call: string): SiemError {

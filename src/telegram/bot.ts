@@ -46,6 +46,7 @@ import { LookupCommand } from "./lookup.js";
 import { handleMembershipChange, handleMigration } from "./membership.js";
 import { actorLabel } from "./names.js";
 import { AdminNotifier, describeError } from "./notify.js";
+import { pause } from "./pause.js";
 import { PollBackoff } from "./poll-backoff.js";
 import { PressAnswer } from "./press-answer.js";
 import { proxyFetchConfig } from "./proxy.js";
@@ -133,16 +134,6 @@ const DEFAULT_PRESS_RATE_LIMIT = { limit: 10, windowMs: 10_000 };
 /** How long start() waits for the SIEM version to put in the "bot is up" notice. */
 const SIEM_VERSION_WAIT_MS = 3_000;
 const GET_ME_BACKOFF_MS = { first: 1_000, max: 30_000 };
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   const { config, store, logger } = deps;
@@ -342,7 +333,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
         }
         if (stopping.signal.aborted) throw new Error("stopped before the bot could reach Telegram");
         logger.warn({ err: describeError(err), retryInMs: wait }, "Telegram getMe failed; retrying");
-        await sleep(wait, stopping.signal);
+        await pause(wait, stopping.signal);
         wait = Math.min(wait * 2, GET_ME_BACKOFF_MS.max);
       }
     }
@@ -357,7 +348,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
   }
 
   async function siemVersion(): Promise<string | null> {
-    const timeout = sleep(SIEM_VERSION_WAIT_MS).then(() => null);
+    const timeout = pause(SIEM_VERSION_WAIT_MS).then(() => null);
     const info = deps.siem
       .systemInfo()
       .then((i) => i.productVersion || null)
@@ -410,7 +401,7 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
           { err: describeError(err), retryInMs: wait },
           "could not set the Telegram webhook; retrying",
         );
-        await sleep(wait, ended);
+        await pause(wait, ended);
         wait = Math.min(wait * 2, GET_ME_BACKOFF_MS.max);
       }
     }
@@ -500,11 +491,11 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
     if (polling?.isRunning()) {
       // The timer is cancelled once the runner has stopped, so it cannot keep the process alive.
       const limit = new AbortController();
-      await Promise.race([polling.stop()?.catch(() => undefined), sleep(STOP_TIMEOUT_MS, limit.signal)]);
+      await Promise.race([polling.stop()?.catch(() => undefined), pause(STOP_TIMEOUT_MS, limit.signal)]);
       limit.abort();
     }
     // Let updates already being handled finish (they write to the store), within the same 5 s.
-    while (handling > 0 && Date.now() < deadline) await sleep(10);
+    while (handling > 0 && Date.now() < deadline) await pause(10);
     inbox.forgetUnhandled();
     if (current && !config.telegram.webhook) await updatesGap.flush();
   }

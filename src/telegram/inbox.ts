@@ -19,6 +19,7 @@ import { FencedError, type Store } from "../store/index.js";
 import type { BotContext } from "./context.js";
 import type { UpdatesGapWatch } from "./downtime.js";
 import { describeError } from "./notify.js";
+import { pause } from "./pause.js";
 
 /** A claimed update not handled after this long was abandoned (its instance died): another may take it. */
 export const STALE_CLAIM_MS = 60_000;
@@ -37,19 +38,6 @@ export class UpdateClaimError extends Error {
   ) {
     super(`could not record Telegram update ${updateId}: ${describeError(cause)}`);
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export interface UpdateInboxDeps {
@@ -192,7 +180,7 @@ export class UpdateInbox {
               { err: describeError(error) },
               "could not read the Telegram updates kept in the store",
             );
-            await abortableSleep(1_000, signal);
+            await pause(1_000, signal);
             continue;
           }
           let updates: Update[];
@@ -216,7 +204,7 @@ export class UpdateInbox {
               );
             }
             // PollBackoff waits before the next getUpdates; this only keeps a refusal before it from spinning.
-            await abortableSleep(100, signal);
+            await pause(100, signal);
             continue;
           }
           if (updates.length === 0) continue;
@@ -233,7 +221,7 @@ export class UpdateInbox {
             } else {
               logger.warn({ err: describeError(error) }, "could not record Telegram updates; asking again");
             }
-            await abortableSleep(1_000, signal);
+            await pause(1_000, signal);
             continue;
           }
           offset = Math.max(...updates.map((u) => u.update_id)) + 1;

@@ -5,6 +5,7 @@
 import type { Transformer } from "grammy";
 import type { Logger } from "pino";
 import { describeError } from "./notify.js";
+import { pause } from "./pause.js";
 
 export interface PollBackoffOptions {
   baseMs?: number;
@@ -18,19 +19,6 @@ export interface PollBackoffOptions {
 /** Failed getUpdates calls in a row before the log says so again (the first one is always logged). */
 const LOG_EVERY = 20;
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 export class PollBackoff {
   private failures = 0;
   private readonly baseMs: number;
@@ -41,7 +29,7 @@ export class PollBackoff {
   constructor(private readonly opts: PollBackoffOptions = {}) {
     this.baseMs = opts.baseMs ?? 1_000;
     this.capMs = opts.capMs ?? 30_000;
-    this.sleep = opts.sleep ?? abortableSleep;
+    this.sleep = opts.sleep ?? pause;
     this.random = opts.random ?? Math.random;
   }
 

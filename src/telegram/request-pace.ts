@@ -2,6 +2,7 @@
 // in the asking chat) shares a small budget of its own, on top of the shared Telegram pacer: a flood of
 // strangers adding the bot to groups can then take at most a fixed share of the bot-wide limit, and the
 // incidents keep the rest. The pacer has no priorities; this budget is what keeps requests behind.
+import { abortableSleep } from "../delivery/pacer.js";
 
 /** Sends per second for request traffic, and how many may go at once: 2/s of the pacer's 25/s. */
 export const REQUEST_SENDS_PER_SEC = 2;
@@ -99,22 +100,4 @@ export class RequestPace {
     }
     if (this.stopping.signal.aborted) throw new RequestStoppedError();
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
