@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load.js";
+import { describePolicy } from "../../src/config/policies.js";
 import { remindersOn } from "../../src/config/types.js";
 import { configWorkspace } from "../helpers/config-workspace.js";
 
@@ -154,5 +155,14 @@ escalation:
     expect(problems("escalation:\n  name: x\n")).toEqual([
       expect.stringMatching(/^escalation: expected a list of policies/),
     ]);
+  });
+});
+
+describe("describePolicy", () => {
+  it("says what a policy does in one line (the start-up log)", () => {
+    const [first] = withFile(VALID).escalation ?? [];
+    expect(describePolicy(first!)).toBe(
+      "high-at-night: severity>=high: remind after 15m every 20m ×5, notify -1001234567890 after 1h (held outside monday-friday 09:00-18:00)",
+    );
   });
 });

@@ -280,6 +280,19 @@ describe("policies of the config file", () => {
     expect(sent.filter((m) => m.kind === "escalate").map((m) => m.chatId)).toEqual([-100999]);
   });
 
+  it("a change in the SIEM UI stops every policy's job of the incident (each re-reads at fire time)", async () => {
+    const { h, time, incidents, withPolicies } = await world();
+    const scheduler = withPolicies([
+      policy({ name: "remind-all", remind: { afterMs: 10 * MINUTE, everyMs: 10 * MINUTE } }),
+      policy({ name: "duty", notify: { afterMs: 10 * MINUTE, chatId: -100999 } }),
+    ]);
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 2 });
+    h.emu.state.setStatus(incidents[0]!.id, "Approved");
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, ended: 2 });
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+  });
+
   it("the env settings and a file policy side by side: two jobs, the env one named env", async () => {
     const { h, incidents } = await world();
     const scheduler = new ReminderEngine({
