@@ -70,23 +70,34 @@ export function filePolicy(p: EscalationPolicyConfig): ReminderPolicy {
 
 const MINUTE_MS = 60_000;
 const WEEK_MINUTES = 7 * 24 * 60;
+/** The most a change of UTC offset moves local time (with room to spare). */
+const OFFSET_SLACK_MS = 3 * 60 * MINUTE_MS;
 
 /**
  * When a step held outside the policy's active hours may go: the first minute from `now` on within them.
- * Walks local minutes arithmetically (cheap), then checks the real clock, which differs only across a
- * change of UTC offset, and walks on from there a bounded way.
+ * Walks local minutes arithmetically (cheap); the real clock differs from that walk only across a change
+ * of UTC offset (at most a couple of hours), so the result is checked, and near such a change searched
+ * for, within that much either side.
  */
 export function activeFrom(specs: readonly ActiveHoursSpec[], now: number, timeZone: string): number {
   const at = localClock(now, timeZone);
   if (withinActiveHours(specs, at)) return now;
+  const within = (t: number) => withinActiveHours(specs, localClock(t, timeZone));
   const minuteStart = now - (now % MINUTE_MS);
   for (let ahead = 1; ahead <= WEEK_MINUTES + 1; ahead++) {
     const m = at.minute + ahead;
     const local = { weekday: (at.weekday + Math.floor(m / 1440)) % 7, minute: m % 1440 };
     if (!withinActiveHours(specs, local)) continue;
-    let t = minuteStart + ahead * MINUTE_MS;
-    for (let i = 0; i < 180 && !withinActiveHours(specs, localClock(t, timeZone)); i++) t += MINUTE_MS;
-    return t;
+    const guess = minuteStart + ahead * MINUTE_MS;
+    if (within(guess) && !within(guess - MINUTE_MS)) return guess;
+    // An offset change lies between: the first real minute within, near the guess.
+    for (
+      let t = Math.max(minuteStart + MINUTE_MS, guess - OFFSET_SLACK_MS);
+      t <= guess + OFFSET_SLACK_MS;
+      t += MINUTE_MS
+    )
+      if (within(t)) return t;
+    return guess;
   }
   // No active minute in a week (cannot happen with validated specs): look again in an hour.
   return now + 60 * MINUTE_MS;
