@@ -244,16 +244,19 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<S
       ...(deps.now ? { now: deps.now } : {}),
     });
     report.start();
-    // Reminders and escalation (design.md §5), when the settings ask for them: the leader's scheduler.
+    // Reminders and escalation (design.md §5), when the settings or the file's `escalation:` ask for them:
+    // the leader's scheduler.
     const reminderSettings = config.bot.reminders;
     let reminders: ReminderEngine | null = null;
-    if (ReminderEngine.enabled(reminderSettings)) {
+    if (ReminderEngine.wanted(reminderSettings, config.escalation)) {
       // A send the previous term cut short may have reached Telegram: it is not sent again.
       await termStore.reminders.settleAbandoned();
       reminders = new ReminderEngine({
         store: termStore,
         reader,
-        settings: reminderSettings,
+        ...(reminderSettings ? { settings: reminderSettings } : {}),
+        ...(config.escalation ? { policies: config.escalation } : {}),
+        timeZone: config.bot.timeZone,
         log: logger.child({ part: "schedule" }),
         now: deps.now ?? Date.now,
         onQueued: kickDelivery,

@@ -9,6 +9,7 @@ import type pino from "pino";
 // sub-commands that need them, so --help and configuration errors answer at once.
 import type { Service } from "./app.js";
 import { ConfigError, configSecrets, describeConfig, loadConfig } from "./config/load.js";
+import { describePolicy } from "./config/policies.js";
 import type { Config } from "./config/types.js";
 import { createLogger, redactSecrets } from "./log/logger.js";
 
@@ -135,7 +136,14 @@ async function runCommand(opts: { config?: string }): Promise<void> {
         "could impersonate it; prefer MPSIEM_CA_FILE",
     );
   }
-  logger.info({ version: packageVersion(), config: describeConfig(config) }, "mpsiem-telegram starting");
+  logger.info(
+    {
+      version: packageVersion(),
+      config: describeConfig(config),
+      ...(config.escalation ? { escalation: config.escalation.map(describePolicy) } : {}),
+    },
+    "mpsiem-telegram starting",
+  );
   started = import("./app.js").then(({ startService }) => startService(config, { logger, ring }));
   try {
     await started;

@@ -5,7 +5,8 @@
 //   MPSIEM_URL: https://siem.example.local
 //   TELEGRAM_ADMIN_IDS: [111111, 222222]     # or "111111,222222"
 //   BOT_POLL_INTERVAL: 1.5
-// plus, optionally, `routes:` (a list; config/routes.ts), which only the file can hold.
+// plus, optionally, `routes:` (a list; config/routes.ts) and `escalation:` (a list of policies;
+// config/policies.ts), which only the file can hold.
 // An unknown key in the file is an error (typo protection); unknown environment variables are ignored.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { parse as parseYaml } from "yaml";
 import { formatDuration, parseDuration } from "./duration.js";
+import { parsePolicies } from "./policies.js";
 import { parseRoutes } from "./routes.js";
 import {
   buildConfigSchema,
@@ -62,20 +64,27 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     opts.configFile ?? nonEmpty(env[CONFIG_FILE_VARIABLE]) ?? nonEmpty(dotenvValues[CONFIG_FILE_VARIABLE]);
   let fromFile: RawSettings = {};
   let routesValue: unknown;
+  let escalationValue: unknown;
   if (fileName !== undefined) {
     const file = readYamlSettings(resolve(cwd, fileName), problems);
     // An unreadable file would make every setting in it look "required": report only the real cause.
     if (file === null) throw new ConfigError(problems);
     fromFile = file.settings;
     routesValue = file.routes;
+    escalationValue = file.escalation;
   }
 
   const merged: RawSettings = { ...fromFile, ...pickSettings(dotenvValues), ...pickSettings(env) };
   const result = buildConfigSchema(cwd).safeParse(merged);
   if (!result.success) problems.push(...issueLines(result.error.issues));
   const routes = parseRoutes(routesValue, problems);
+  const escalation = parsePolicies(escalationValue, problems);
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return routes.length > 0 ? { ...result.data, routes } : result.data;
+  return {
+    ...result.data,
+    ...(routes.length > 0 ? { routes } : {}),
+    ...(escalation.length > 0 ? { escalation } : {}),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -112,6 +121,8 @@ function readDotenv(cwd: string, problems: string[]): Record<string, string> {
 
 /** The key of the file that holds routes (a list, not a setting). */
 const ROUTES_KEY = "routes";
+/** The key of the file that holds the escalation policies (a list, not a setting). */
+const ESCALATION_KEY = "escalation";
 
 /**
  * Reads the YAML file into raw settings and its `routes:` (checked later); null when the file cannot be
@@ -120,7 +131,7 @@ const ROUTES_KEY = "routes";
 function readYamlSettings(
   path: string,
   problems: string[],
-): { settings: RawSettings; routes: unknown } | null {
+): { settings: RawSettings; routes: unknown; escalation: unknown } | null {
   let source: string;
   try {
     source = readFileSync(path, "utf8");
@@ -138,7 +149,8 @@ function readYamlSettings(
     problems.push(`config file ${path}: not valid YAML: ${firstLine}`);
     return null;
   }
-  if (document === null || document === undefined) return { settings: {}, routes: undefined };
+  if (document === null || document === undefined)
+    return { settings: {}, routes: undefined, escalation: undefined };
   if (typeof document !== "object" || Array.isArray(document)) {
     problems.push(`config file ${path}: expected a map of SETTING_NAME: value lines (see README)`);
     return null;
@@ -146,9 +158,14 @@ function readYamlSettings(
 
   const settings: RawSettings = {};
   let routes: unknown;
+  let escalation: unknown;
   for (const [key, value] of Object.entries(document as Record<string, unknown>)) {
     if (key === ROUTES_KEY) {
       routes = value;
+      continue;
+    }
+    if (key === ESCALATION_KEY) {
+      escalation = value;
       continue;
     }
     if (!isSettingName(key)) {
@@ -166,7 +183,7 @@ function readYamlSettings(
     const trimmed = text === undefined ? undefined : settingValue(key, text);
     if (trimmed !== undefined) settings[key] = trimmed;
   }
-  return { settings, routes };
+  return { settings, routes, escalation };
 }
 
 /** Scalars become their text; a list is allowed for TELEGRAM_ADMIN_IDS only. null = not acceptable. */

@@ -76,9 +76,30 @@ export interface ReminderConfig {
 }
 
 /** Whether reminders or escalation are on (the Snooze button is offered only then). */
-export function remindersOn(config: Pick<Config, "bot">): boolean {
+export function remindersOn(
+  config: Pick<Config, "bot"> & { escalation?: EscalationPolicyConfig[] },
+): boolean {
   const r = config.bot.reminders;
+  if ((config.escalation?.length ?? 0) > 0) return true;
   return r !== undefined && (r.remindAfterMs > 0 || (r.escalateAfterMs > 0 && r.escalateChatId !== null));
+}
+
+/**
+ * A policy of the config file's `escalation:` (issue 15, config/policies.ts): for the incidents its
+ * matchers admit, reminders in the chats that have the card and/or one notification to a chat.
+ */
+export interface EscalationPolicyConfig {
+  name: string;
+  /** Matchers in canonical form ("" = every incident). */
+  match: string;
+  /** The `remind` step: first reminder `afterMs` after the first delivery, then every `everyMs`. */
+  remind: { afterMs: number; everyMs: number } | null;
+  /** The `notify` step: the full card to `chatId`, once, `afterMs` after the first delivery. */
+  notify: { afterMs: number; chatId: number } | null;
+  /** How many reminders at most (the repeat cap). */
+  repeat: number;
+  /** Active-hours specs in BOT_TIME_ZONE; outside them a due step is held until they begin. Empty = always. */
+  activeHours: string[];
 }
 
 /** BOT_REMIND_EVERY's default: 30 minutes. */
@@ -109,6 +130,8 @@ export interface Config {
   logLevel: LogLevel; // LOG_LEVEL, default info
   /** The config file's `routes:` (absent or empty: none). */
   routes?: RouteConfig[];
+  /** The config file's `escalation:` policies (absent or empty: none; the env settings still apply). */
+  escalation?: EscalationPolicyConfig[];
 }
 
 /** The values that must never be printed: logs, /debug, error replies. */

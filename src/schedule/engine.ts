@@ -1,12 +1,15 @@
 // Reminders and escalation (design.md §5, issue 15): the leader's scheduler.
 //
-// Each delivered incident gets one job per policy (today one policy, "env": the BOT_REMIND_* and
-// BOT_ESCALATE_* settings), stored with its next due time so that it survives restarts and failovers
+// Each delivered incident gets one job per policy (the env one, "env": the BOT_REMIND_* and
+// BOT_ESCALATE_* settings, and those of the config file's `escalation:`, schedule/policies.ts), stored with its next due time so that it survives restarts and failovers
 // (store/reminders.ts). On each tick, with the injected clock, the leader:
-//   1. schedules the incidents delivered since the last tick (still New, severity at least the minimum);
+//   1. schedules, per policy, the incidents delivered since the last tick (still New, admitted by the
+//      policy's matchers or at least its minimum severity; the others get a job that is over at once);
 //   2. takes the jobs that are due, re-reads each incident from the SIEM, and acts only if it is still New
 //      and nobody holds it: a reminder (a reply to the card in every chat that has it, except the chats
 //      where a mute holds it), then, once, the escalation (the full card to BOT_ESCALATE_CHAT);
+//      A policy's step due outside its active hours is held (not skipped) until they begin, without a
+//      re-read: the job's next due time moves to the first minute within them;
 //   3. writes the step, the messages it owes and the card's line in one fenced transaction guarded by the
 //      job's generation: an older reader (another instance, a tick cut short) writes nothing.
 // Delivery sends the messages through each chat's lane, pacer and send window (delivery/reminder-sends.ts).
@@ -22,18 +25,12 @@
 // the poller keeps up to date within one poll interval (BOT_CHANGE_WINDOW), so a flood costs the SIEM no
 // more than the budget, and their reminders go out as usual (collapsed per chat by delivery).
 import type { Logger } from "pino";
-import type { ReminderConfig } from "../config/types.js";
-import {
-  compileMatchers,
-  incidentFacts,
-  parseMatchers,
-  SEVERITY_RANK,
-  severityRank,
-} from "../routing/index.js";
+import type { EscalationPolicyConfig, ReminderConfig } from "../config/types.js";
+import { compileMatchers, incidentFacts, parseMatchers, severityRank } from "../routing/index.js";
 import type { NewReminderMessage, ReminderJob, Store, StoredIncident, Unscheduled } from "../store/index.js";
+import { activeFrom, ENV_POLICY, envPolicy, filePolicy, type ReminderPolicy } from "./policies.js";
 
-/** The one policy the env settings make. */
-export const ENV_POLICY = "env";
+export { ENV_POLICY };
 /** Fire-time re-reads from the SIEM per minute (see the budget above). */
 export const REREADS_PER_MINUTE = 60;
 /** Jobs looked at per tick, and incidents scheduled per tick. */
@@ -61,7 +58,12 @@ export interface IncidentRereader {
 export interface ReminderEngineDeps {
   store: Store;
   reader: IncidentRereader;
-  settings: ReminderConfig;
+  /** The env settings' policy (absent, or both delays 0: none). */
+  settings?: ReminderConfig;
+  /** The config file's `escalation:` policies. */
+  policies?: EscalationPolicyConfig[];
+  /** BOT_TIME_ZONE: the policies' active hours are in it (default UTC). */
+  timeZone?: string;
   log: Logger;
   now: () => number;
   /** Messages were queued: delivery should look now. */
@@ -88,6 +90,8 @@ export interface TickReport {
   ended: number;
   rereads: number;
   fromStore: number;
+  /** Due steps held outside their policy's active hours. */
+  held: number;
 }
 
 export class ReminderEngine {
@@ -96,14 +100,30 @@ export class ReminderEngine {
   private stopped = false;
   /** Times of the re-reads within the last minute (the budget). */
   private readonly rereadTimes: number[] = [];
-  /** Copies sent before this were all looked at (null: not yet in this term: a full look first). */
-  private scannedSince: number | null = null;
+  /** Per policy: copies sent before this were all looked at (absent: not yet in this term: a full look first). */
+  private readonly scannedSince = new Map<string, number>();
+  private readonly policies: ReminderPolicy[];
+  private readonly byName: Map<string, ReminderPolicy>;
 
-  constructor(private readonly deps: ReminderEngineDeps) {}
+  constructor(private readonly deps: ReminderEngineDeps) {
+    this.policies = [
+      ...(ReminderEngine.enabled(deps.settings) ? [envPolicy(deps.settings)] : []),
+      ...(deps.policies ?? []).map(filePolicy),
+    ];
+    this.byName = new Map(this.policies.map((p) => [p.name, p]));
+  }
 
-  /** Whether the settings ask for anything at all. */
+  /** Whether the env settings ask for anything at all. */
   static enabled(settings: ReminderConfig | undefined): settings is ReminderConfig {
     return settings !== undefined && (settings.remindAfterMs > 0 || settings.escalateAfterMs > 0);
+  }
+
+  /** Whether the env settings or the file's policies ask for anything at all. */
+  static wanted(
+    settings: ReminderConfig | undefined,
+    policies: EscalationPolicyConfig[] | undefined,
+  ): boolean {
+    return ReminderEngine.enabled(settings) || (policies?.length ?? 0) > 0;
   }
 
   start(): void {
@@ -133,20 +153,23 @@ export class ReminderEngine {
       ended: 0,
       rereads: 0,
       fromStore: 0,
+      held: 0,
     };
     const now = this.deps.now();
-    const unscheduled = await this.deps.store.reminders.unscheduled(
-      ENV_POLICY,
-      JOBS_PER_TICK,
-      this.scannedSince,
-    );
-    for (const incident of unscheduled) {
-      if (this.stopped) return report;
-      if (await this.schedule(incident, now)) report.scheduled++;
+    for (const policy of this.policies) {
+      const unscheduled = await this.deps.store.reminders.unscheduled(
+        policy.name,
+        JOBS_PER_TICK,
+        this.scannedSince.get(policy.name) ?? null,
+      );
+      for (const incident of unscheduled) {
+        if (this.stopped) return report;
+        if (await this.schedule(policy, incident, now)) report.scheduled++;
+      }
+      // Everything sent so far has its job: from now on only newer copies need a look (idle CPU with many
+      // open incidents stays flat).
+      if (unscheduled.length < JOBS_PER_TICK) this.scannedSince.set(policy.name, now - SCAN_SLACK_MS);
     }
-    // Everything sent so far has its job: from now on only newer copies need a look (idle CPU with many
-    // open incidents stays flat).
-    if (unscheduled.length < JOBS_PER_TICK) this.scannedSince = now - SCAN_SLACK_MS;
     for (const job of await this.deps.store.reminders.due(now, JOBS_PER_TICK)) {
       if (this.stopped) break;
       await this.fire(job, now, report);
@@ -155,15 +178,18 @@ export class ReminderEngine {
     return report;
   }
 
-  private async schedule(incident: Unscheduled, now: number): Promise<boolean> {
-    const s = this.deps.settings;
-    const minRank = SEVERITY_RANK[s.remindMinSeverity];
+  private async schedule(s: ReminderPolicy, incident: Unscheduled, now: number): Promise<boolean> {
     const rank = severityRank(incident.severity);
-    const eligible = incident.status === "New" && rank !== null && rank >= minRank;
+    let eligible = incident.status === "New" && rank !== null && rank >= s.minRank;
+    if (eligible && s.admits !== null) {
+      // The policy's matchers see the incident as routing does (its stored facts and rule names).
+      const stored = await this.deps.store.incidents.get(incident.incidentId);
+      eligible = stored !== undefined && s.admits(incidentFacts(stored, stored.extras?.rules));
+    }
     const anchor = incident.firstSentAt;
     const backfill =
       incident.firstSeenAt - incident.createdAt > Math.max(BACKFILL_AFTER_MS, s.escalateAfterMs);
-    const remindAt = eligible && s.remindAfterMs > 0 ? anchor + s.remindAfterMs : null;
+    const remindAt = eligible && s.remindAfterMs > 0 && s.remindMax > 0 ? anchor + s.remindAfterMs : null;
     const escalateAt =
       eligible && s.escalateAfterMs > 0 && s.escalateChatId !== null && !backfill
         ? anchor + s.escalateAfterMs
@@ -171,7 +197,7 @@ export class ReminderEngine {
     const nextDueAt = earliest(remindAt, escalateAt);
     return this.deps.store.reminders.schedule({
       incidentId: incident.incidentId,
-      policy: ENV_POLICY,
+      policy: s.name,
       anchorAt: anchor,
       nextDueAt,
       escalateAt,
@@ -182,11 +208,24 @@ export class ReminderEngine {
 
   private async fire(job: ReminderJob, now: number, report: TickReport): Promise<void> {
     const { store, log } = this.deps;
-    const s = this.deps.settings;
+    const s = this.byName.get(job.policy);
+    // A policy no longer in the config: its jobs are over.
+    if (s === undefined) {
+      if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) report.ended++;
+      return;
+    }
     // Snoozed: nothing until the snooze is over (a status change ends the job altogether).
     if (job.snoozedUntil !== null && job.snoozedUntil > now) {
       await store.reminders.step(job, { nextDueAt: Math.max(job.snoozedUntil, job.nextDueAt ?? 0) });
       return;
+    }
+    // Outside the policy's active hours: held until they begin (no re-read spent on it).
+    if (s.activeHours.length > 0) {
+      const from = activeFrom(s.activeHours, now, this.deps.timeZone ?? "UTC");
+      if (from > now) {
+        if (await store.reminders.step(job, { nextDueAt: from })) report.held++;
+        return;
+      }
     }
     const m = this.deps.metrics;
     if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);

@@ -4,7 +4,7 @@
 // two schedulers racing on one job (a tick cut short, a second instance) write its step once.
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ReminderConfig } from "../../src/config/types.js";
+import type { EscalationPolicyConfig, ReminderConfig } from "../../src/config/types.js";
 import { Metrics } from "../../src/http/metrics.js";
 import { IncidentReader } from "../../src/intake/index.js";
 import { ENV_POLICY, ReminderEngine } from "../../src/schedule/index.js";
@@ -25,14 +25,21 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function world(opts: { created?: number[]; severity?: "Low" | "Medium" | "High" } = {}) {
-  const time = fakeTime();
+async function world(
+  opts: {
+    created?: number[];
+    severity?: "Low" | "Medium" | "High";
+    severities?: string[];
+    start?: number;
+  } = {},
+) {
+  const time = fakeTime(opts.start);
   h = await startHarness({ time });
   const harness = h;
-  const incidents = (opts.created ?? [time.now()]).map((created) =>
+  const incidents = (opts.created ?? [time.now()]).map((created, i) =>
     harness.emu.state.addIncident({
       status: "New",
-      severity: opts.severity ?? "High",
+      severity: (opts.severities?.[i] as "Low" | "Medium" | "High" | undefined) ?? opts.severity ?? "High",
       eventsCount: 1,
       created: new Date(created),
     }),
@@ -49,6 +56,18 @@ async function world(opts: { created?: number[]; severity?: "Low" | "Medium" | "
     now: time.now,
   });
   let queued = 0;
+  // The config file's policies alone (no env policy), their active hours in `timeZone`.
+  const withPolicies = (policies: EscalationPolicyConfig[], timeZone = "UTC") =>
+    new ReminderEngine({
+      store: harness.store,
+      reader,
+      policies,
+      timeZone,
+      log: pino({ level: "silent" }),
+      now: time.now,
+      onQueued: () => queued++,
+      intervalMs: 1_000,
+    });
   const engine = (settings: Partial<ReminderConfig> = {}, rereadsPerMinute?: number, metrics?: Metrics) =>
     new ReminderEngine({
       store: harness.store,
@@ -61,7 +80,7 @@ async function world(opts: { created?: number[]; severity?: "Low" | "Medium" | "
       ...(rereadsPerMinute !== undefined ? { rereadsPerMinute } : {}),
       ...(metrics ? { metrics } : {}),
     });
-  return { h: harness, time, incidents, engine, queued: () => queued };
+  return { h: harness, time, incidents, engine, withPolicies, queued: () => queued };
 }
 
 describe("the reminder scheduler", () => {
@@ -154,5 +173,140 @@ describe("the reminder scheduler", () => {
     const [a, b] = await Promise.all([one.tick(), two.tick()]);
     expect(a.reminded + b.reminded).toBe(1);
     expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toHaveLength(2);
+  });
+});
+
+/** A policy of the config file, as config/policies.ts makes it. */
+function policy(p: Partial<EscalationPolicyConfig> & { name: string }): EscalationPolicyConfig {
+  return { match: "", remind: null, notify: null, repeat: 3, activeHours: [], ...p };
+}
+
+/** The last `hh:mm` UTC at or before the real now (the SIEM emulator's incidents are in the past). */
+function lastUtc(hours: number, minutes: number): number {
+  const now = Date.now();
+  const day = new Date(now);
+  let at = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hours, minutes);
+  if (at > now) at -= 24 * 60 * MINUTE;
+  return at;
+}
+
+describe("policies of the config file", () => {
+  it("holds a step due outside the policy's active hours until they begin, then sends it once", async () => {
+    // The card goes out at 01:50 in BOT_TIME_ZONE (here Asia/Tokyo, UTC+9): the reminder is due at 02:00.
+    const start = lastUtc(16, 50);
+    const { h, time, incidents, withPolicies } = await world({ start });
+    const scheduler = withPolicies(
+      [
+        policy({
+          name: "office",
+          remind: { afterMs: 10 * MINUTE, everyMs: 8 * 60 * MINUTE },
+          notify: { afterMs: 20 * MINUTE, chatId: -100999 },
+          repeat: 2,
+          activeHours: ["09:00-18:00"],
+        }),
+      ],
+      "Asia/Tokyo",
+    );
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 1 });
+    expect((await h.store.reminders.job(incidents[0]!.id, "office"))?.nextDueAt).toBe(start + 10 * MINUTE);
+    // 02:00 … 08:59: held, nothing queued, no SIEM re-read spent.
+    const nineLocal = start + 7 * 60 * MINUTE + 10 * MINUTE;
+    let held = 0;
+    for (let t = start + 10 * MINUTE; t < nineLocal; t += 30 * MINUTE) {
+      time.advance(t - time.now());
+      const report = await scheduler.tick();
+      expect(report).toMatchObject({ reminded: 0, escalated: 0, rereads: 0 });
+      held += report.held;
+    }
+    // Held once at 02:00, then not looked at again until 09:00.
+    expect(held).toBe(1);
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+    expect((await h.store.reminders.job(incidents[0]!.id, "office"))?.nextDueAt).toBe(nineLocal);
+    // 09:00: the reminder (one, not one per missed slot) and the notification, once.
+    time.advance(nineLocal - time.now());
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 1 });
+    time.advance(MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0 });
+    const sent = await h.store.reminders.messagesOf(incidents[0]!.id);
+    expect(
+      sent
+        .filter((m) => m.kind === "remind")
+        .map((m) => m.chatId)
+        .sort(),
+    ).toEqual([-100202, 101]);
+    expect(sent.filter((m) => m.kind === "escalate").map((m) => m.chatId)).toEqual([-100999]);
+  });
+
+  it("a policy's matcher selects only the incidents it admits (severity=high: not the Medium one)", async () => {
+    const now = Date.now();
+    const { h, time, incidents, withPolicies } = await world({
+      created: [now, now - 1_000],
+      severities: ["High", "Medium"],
+    });
+    const scheduler = withPolicies([
+      policy({
+        name: "high",
+        match: "severity=high",
+        remind: { afterMs: 10 * MINUTE, everyMs: 10 * MINUTE },
+      }),
+    ]);
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 2 });
+    const [high, medium] = incidents;
+    expect(await h.store.reminders.job(medium!.id, "high")).toMatchObject({ nextDueAt: null });
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1 });
+    expect((await h.store.reminders.messagesOf(high!.id)).length).toBe(2);
+    expect(await h.store.reminders.messagesOf(medium!.id)).toEqual([]);
+  });
+
+  it("an incident admitted by two policies gets a job for each, and each acts on its own", async () => {
+    const { h, time, incidents, withPolicies } = await world();
+    const scheduler = withPolicies([
+      policy({ name: "remind-all", remind: { afterMs: 10 * MINUTE, everyMs: 60 * MINUTE }, repeat: 1 }),
+      policy({ name: "duty", match: "severity>=medium", notify: { afterMs: 15 * MINUTE, chatId: -100999 } }),
+    ]);
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 2 });
+    const id = incidents[0]!.id;
+    expect(await h.store.reminders.job(id, "remind-all")).toMatchObject({ escalateAt: null });
+    expect(await h.store.reminders.job(id, "duty")).toMatchObject({ escalateAt: expect.any(Number) });
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 0 });
+    time.advance(5 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 1 });
+    time.advance(2 * 60 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0 });
+    const sent = await h.store.reminders.messagesOf(id);
+    expect(sent.filter((m) => m.kind === "remind")).toHaveLength(2);
+    expect(sent.filter((m) => m.kind === "escalate").map((m) => m.chatId)).toEqual([-100999]);
+  });
+
+  it("a change in the SIEM UI stops every policy's job of the incident (each re-reads at fire time)", async () => {
+    const { h, time, incidents, withPolicies } = await world();
+    const scheduler = withPolicies([
+      policy({ name: "remind-all", remind: { afterMs: 10 * MINUTE, everyMs: 10 * MINUTE } }),
+      policy({ name: "duty", notify: { afterMs: 10 * MINUTE, chatId: -100999 } }),
+    ]);
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 2 });
+    h.emu.state.setStatus(incidents[0]!.id, "Approved");
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, ended: 2 });
+    expect(await h.store.reminders.messagesOf(incidents[0]!.id)).toEqual([]);
+  });
+
+  it("the env settings and a file policy side by side: two jobs, the env one named env", async () => {
+    const { h, incidents } = await world();
+    const scheduler = new ReminderEngine({
+      store: h.store,
+      reader: { reread: async () => undefined },
+      settings: SETTINGS,
+      policies: [policy({ name: "duty", notify: { afterMs: 15 * MINUTE, chatId: -100999 } })],
+      log: pino({ level: "silent" }),
+      now: Date.now,
+      onQueued: () => undefined,
+      intervalMs: 1_000,
+    });
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 2 });
+    expect(await h.store.reminders.job(incidents[0]!.id, ENV_POLICY)).not.toBeUndefined();
+    expect(await h.store.reminders.job(incidents[0]!.id, "duty")).not.toBeUndefined();
   });
 });
