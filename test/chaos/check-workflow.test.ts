@@ -66,6 +66,16 @@ describe("workflow verdict", () => {
     expect(v.transitions).toEqual({ InProgress: 1 });
   });
 
+  it("counts transitions that went back (made on a lagging read), without calling them violations", () => {
+    const v = judgeWorkflow(
+      observations({
+        transitions: [transition({ prevStatus: "Closed" }), transition({ prevStatus: "Approved" })],
+      }),
+    );
+    expect(v.backward).toBe(1);
+    expect(v.violations).toEqual([]);
+  });
+
   it("reads the Telegram user from a comment, with or without a username", () => {
     expect(namedUser("Incident closed by @carol (Carol, 4545) through the Telegram bot. Reason: test")).toBe(
       4545,

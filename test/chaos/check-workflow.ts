@@ -75,6 +75,11 @@ export interface WorkflowVerdict {
   strangerPresses: number;
   /** Transitions through the bot, by target status. */
   transitions: Record<string, number>;
+  /**
+   * Transitions through the bot that went back (Closed → InProgress, …): made on a read the SIEM's read
+   * model had not caught up with. Not violations — the bot cannot see past the lag — but worth knowing.
+   */
+  backward: number;
   /** PUTs that assigned (204). */
   assignments: number;
   answered: number;
@@ -83,6 +88,8 @@ export interface WorkflowVerdict {
 }
 
 /** Which presses can make a transition to a status. */
+const ORDER = ["New", "Approved", "InProgress", "Resolved", "Closed"];
+
 const PRESSES_FOR: Readonly<Record<string, readonly string[]>> = {
   Approved: ["approve"],
   InProgress: ["take"],
@@ -106,9 +113,11 @@ export function namedUser(comment: string | null): number | null {
 export function judgeWorkflow(obs: WorkflowObservations): WorkflowVerdict {
   const violations: string[] = [];
   const transitions: Record<string, number> = {};
+  let backward = 0;
 
   for (const t of obs.transitions) {
     transitions[t.nextStatus] = (transitions[t.nextStatus] ?? 0) + 1;
+    if (ORDER.indexOf(t.nextStatus) <= ORDER.indexOf(t.prevStatus)) backward++;
     const what = `${t.key} ${t.prevStatus} → ${t.nextStatus} at +${t.at} ms`;
     const userId = namedUser(t.comment);
     if (userId === null) {
@@ -173,6 +182,7 @@ export function judgeWorkflow(obs: WorkflowObservations): WorkflowVerdict {
     presses: obs.presses.length,
     strangerPresses: obs.presses.filter((p) => p.allowed === "no").length,
     transitions,
+    backward,
     assignments,
     answered,
     unansweredAfterKill,

@@ -1645,7 +1645,7 @@ function workflowLine(r: ChaosReport): string {
     .join(", ");
   return (
     `workflow: presses ${v.presses} (${by || "none"}; ${v.strangerPresses} by someone not allowed), answered ${v.answered}, ` +
-    `unanswered after a kill ${v.unansweredAfterKill}; transitions through the bot: ${made || "none"}; ` +
+    `unanswered after a kill ${v.unansweredAfterKill}; transitions through the bot: ${made || "none"} (${v.backward} back from a lagging read); ` +
     `assignments ${v.assignments}; /inc lookups ${w.lookups}; Alice linked: ${w.linked ? "yes" : "no"}`
   );
 }
