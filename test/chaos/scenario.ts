@@ -1201,10 +1201,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const settleStart = Date.now();
     const settleTimeout = opts.settleTimeoutMs ?? 180_000;
     let verdict = judgeNow();
+    /** What settling waited for, and until when (ms into settling): the summary says. */
+    const waitedOn: Record<string, number> = {};
     for (;;) {
       const running = slots.find((s) => s.running);
       const depth = running ? await outboxDepth(ports.get(running)!) : null;
       if (verdict.missing === 0 && verdict.staleStatus === 0 && depth === 0) break;
+      const waited = Date.now() - settleStart;
+      if (verdict.missing > 0) waitedOn.missing = waited;
+      if (verdict.staleStatus > 0) waitedOn["stale copies"] = waited;
+      if (depth !== 0) waitedOn.outbox = waited;
       if (Date.now() - settleStart > settleTimeout) {
         if (depth !== 0)
           notes.push(`the outbox still held ${depth ?? "an unknown number of"} rows at the end`);
@@ -1214,6 +1220,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       verdict = judgeNow();
     }
     const settleMs = Date.now() - settleStart;
+    const waits = Object.entries(waitedOn).map(([what, ms]) => `${what} until +${(ms / 1000).toFixed(0)} s`);
+    if (waits.length > 0) notes.push(`settling waited on ${waits.join(", ")}`);
     await sleep(QUIET_AFTER_SETTLE_MS);
 
     // Several instances: exactly one leads at the end, by its own word and by the lease row.
