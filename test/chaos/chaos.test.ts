@@ -1,6 +1,6 @@
 // The short chaos run inside `npm test`: the same engine as `npm run chaos`, a fixed seed, about
 // half a minute of incidents, faults in both fakes and kills, filters and mutes changed by the admin,
-// then every invariant checked.
+// buttons pressed by several people (a stranger among them) and /inc lookups, then every invariant checked.
 
 import { describe, expect, it } from "vitest";
 import { ensureBuilt } from "./build.js";
@@ -33,6 +33,15 @@ describe("chaos (short run)", () => {
     expect(routing.filteredOut + routing.filterStraddled, summary).toBeGreaterThan(0);
     expect(routing.silentMessages, summary).toBeGreaterThan(0);
     expect(routing.loudMessages, summary).toBeGreaterThan(0);
+    // The workflow ran: people pressed, the stranger among them, the bot made transitions, the admin looked up.
+    const workflow = report.workflow.verdict;
+    expect(workflow.presses, summary).toBeGreaterThanOrEqual(8);
+    expect(workflow.strangerPresses, summary).toBeGreaterThanOrEqual(1);
+    expect(
+      Object.values(workflow.transitions).reduce((a, b) => a + b, 0),
+      summary,
+    ).toBeGreaterThanOrEqual(1);
+    expect(report.workflow.lookups, summary).toBeGreaterThanOrEqual(1);
     expect(report.verdict.violations, `${summary}\n${progress.join("\n")}`).toEqual([]);
   }, 180_000);
 });

@@ -427,4 +427,142 @@ describe("chaos verdict", () => {
       );
     });
   });
+
+  describe("digests and /inc cards (issue 14)", () => {
+    const digest = (marks: Record<string, string>, over: Partial<MessageRecord> = {}) =>
+      message({
+        messageId: 1,
+        at: 500,
+        sentIds: [A.id, B.id],
+        digest: true,
+        statusLine: null,
+        digestMarks: marks,
+        ...over,
+      });
+
+    it("passes a digest whose every line shows the SIEM's status mark (none for New)", () => {
+      const verdict = judge(
+        observations({
+          incidents: [A, B],
+          messages: [digest({ [A.id]: "✅", [B.id]: "" })],
+          siemStatus: new Map([
+            [A.id, "Approved"],
+            [B.id, "New"],
+          ]),
+        }),
+      );
+      expect(verdict.violations).toEqual([]);
+    });
+
+    it("reports a digest line whose mark is stale, missing, or shown for New", () => {
+      const siemStatus = new Map([
+        [A.id, "Closed"],
+        [B.id, "New"],
+      ]);
+      const stale = judge(
+        observations({ incidents: [A, B], messages: [digest({ [A.id]: "🛠", [B.id]: "" })], siemStatus }),
+      );
+      expect(stale.staleStatus).toBe(1);
+      expect(stale.violations).toEqual([
+        `chat: INC-1's line in digest 1 (chat ${CHAT}) shows "🛠" but the SIEM says Closed ("✖️")`,
+      ]);
+      const unmarked = judge(
+        observations({ incidents: [A, B], messages: [digest({ [A.id]: "", [B.id]: "✔️" })], siemStatus }),
+      );
+      expect(unmarked.staleStatus).toBe(2);
+      expect(unmarked.violations.join("\n")).toContain('shows "no mark" but the SIEM says Closed');
+      expect(unmarked.violations.join("\n")).toContain(
+        'INC-2\'s line in digest 1 (chat 42) shows "✔️" but the SIEM says New ("no mark")',
+      );
+      const noLine = judge(
+        observations({ incidents: [A, B], messages: [digest({ [B.id]: "" })], siemStatus }),
+      );
+      expect(noLine.violations).toEqual([
+        expect.stringContaining("INC-1's line in digest 1 (chat 42) shows no line"),
+      ]);
+    });
+
+    it("judges only the newest copy in a chat the bot can edit", () => {
+      const siemStatus = new Map([
+        [A.id, "Resolved"],
+        [B.id, "New"],
+      ]);
+      // An older digest stays as it was once a single card follows (after a kill): the card is the tracked one.
+      const fine = judge(
+        observations({
+          incidents: [A],
+          messages: [
+            digest({ [A.id]: "" }, { sentIds: [A.id] }),
+            message({ messageId: 2, at: 1_600, instance: 1, statusLine: status("Resolved") }),
+          ],
+          instances: killedFirst,
+          siemStatus,
+        }),
+      );
+      expect(fine.violations).toEqual([]);
+      const group: ChatGroup = { name: "chat", chatIds: [CHAT], duty: () => "owed", editableChatIds: [] };
+      const blocked = judge(
+        observations({
+          incidents: [A],
+          messages: [digest({ [A.id]: "" }, { sentIds: [A.id] })],
+          groups: [group],
+          siemStatus,
+        }),
+      );
+      expect(blocked.violations).toEqual([]);
+    });
+
+    const ADMIN_CHAT = 9001;
+    const card = (over: Partial<MessageRecord>) =>
+      message({ chatId: ADMIN_CHAT, messageId: 10, at: 600, ...over });
+
+    it("takes /inc cards in a lookup chat as no strays, and reports the newest one showing a stale status", () => {
+      const siemStatus = new Map([[A.id, "InProgress"]]);
+      const base = { incidents: [A], siemStatus, lookupChatIds: [ADMIN_CHAT] };
+      const current = judge(
+        observations({
+          ...base,
+          messages: [
+            message({ messageId: 1, at: 500, statusLine: status("InProgress") }),
+            card({ statusLine: status("New"), messageId: 10, at: 600 }),
+            card({ statusLine: status("InProgress"), messageId: 11, at: 700 }),
+          ],
+        }),
+      );
+      expect(current.violations).toEqual([]);
+      const stale = judge(
+        observations({
+          ...base,
+          messages: [
+            message({ messageId: 1, at: 500, statusLine: status("InProgress") }),
+            card({ statusLine: status("Approved") }),
+          ],
+        }),
+      );
+      expect(stale.staleStatus).toBe(1);
+      expect(stale.violations).toEqual([
+        `cards /inc sent to chat ${ADMIN_CHAT}: INC-1 shows "Status: Approved" but the SIEM says "Status: InProgress"`,
+      ]);
+      // A card whose answer was lost: the bot never learnt its id and cannot edit it.
+      const lost = judge(
+        observations({
+          ...base,
+          messages: [
+            message({ messageId: 1, at: 500, statusLine: status("InProgress") }),
+            card({ statusLine: status("New"), answerLost: true }),
+          ],
+        }),
+      );
+      expect(lost.violations).toEqual([]);
+      // Without the lookup chat, the same card is a stray.
+      const stray = judge(
+        observations({
+          incidents: [A],
+          siemStatus,
+          messages: [message({ messageId: 1, at: 500, statusLine: status("InProgress") }), card({})],
+        }),
+      );
+      expect(stray.violations.join("\n")).toContain("incidents sent to chats that do not receive them");
+    });
+  });
 });

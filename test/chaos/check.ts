@@ -53,6 +53,8 @@ export interface MessageRecord {
   digest: boolean;
   /** The "Status: …" line it shows now (single messages), else null. */
   statusLine: string | null;
+  /** A digest: incident id → the status mark its line shows now ("" for none). */
+  digestMarks?: Readonly<Record<string, string>>;
   /** The call that created it lost its answer (connection reset after the fake processed it). */
   answerLost: boolean;
   /** Sent with `disable_notification: true` (known when the run judges routing). */
@@ -200,7 +202,21 @@ export interface Observations {
    * made just before that, so it narrows the queue window's end; never past the window's own bounds.
    */
   queuedAt?: ReadonlyMap<string, number>;
+  /**
+   * Chats where cards arrive only because someone asked (/inc): no incident is owed there and none is a
+   * stray, but the newest card of each incident must show the SIEM's status like any other copy.
+   */
+  lookupChatIds?: number[];
 }
+
+/** The mark a digest line shows for a status (design.md §4); New has none. The checker's own table. */
+export const DIGEST_MARKS: Readonly<Record<string, string>> = {
+  New: "",
+  Approved: "✅",
+  InProgress: "🛠",
+  Resolved: "✔️",
+  Closed: "✖️",
+};
 
 export interface RepeatRecord {
   group: string;
@@ -645,7 +661,7 @@ export function judge(obs: Observations): Verdict {
   if (unknownIds.size > 0)
     violations.push(`messages show incidents the SIEM never had: ${listed([...unknownIds])}`);
 
-  const grouped = new Set(obs.groups.flatMap((g) => g.chatIds));
+  const grouped = new Set([...obs.groups.flatMap((g) => g.chatIds), ...(obs.lookupChatIds ?? [])]);
   const strays = obs.messages.filter((m) => !grouped.has(m.chatId) && m.currentIds.length > 0);
   if (strays.length > 0) {
     violations.push(
@@ -737,18 +753,11 @@ export function judge(obs: Observations): Verdict {
       // Only the newest copy is the one the bot tracks and edits.
       const newest = list[list.length - 1];
       const siemStatus = obs.siemStatus.get(incident.id);
-      if (
-        newest !== undefined &&
-        !newest.digest &&
-        siemStatus !== undefined &&
-        group.editableChatIds.includes(newest.chatId)
-      ) {
-        const expected = obs.expectedStatusLine(siemStatus);
-        if (newest.statusLine !== expected) {
+      if (newest !== undefined && siemStatus !== undefined && group.editableChatIds.includes(newest.chatId)) {
+        const stale = staleCopy(newest, incident, siemStatus, obs);
+        if (stale !== null) {
           staleStatus++;
-          violations.push(
-            `${group.name}: ${incident.key} shows "${newest.statusLine ?? "no status"}" but the SIEM says "${expected}"`,
-          );
+          violations.push(`${group.name}: ${stale}`);
         }
       }
     }
@@ -766,6 +775,28 @@ export function judge(obs: Observations): Verdict {
     if (unexplained.length > 0) {
       const explainers = obs.terms ? "no kill, lost lease or lost answer" : "no kill or lost answer";
       violations.push(`${group.name}: repeats ${explainers} explains: ${listed(unexplained)}`);
+    }
+  }
+
+  // Cards /inc sent: the newest of each incident in each such chat is the one the bot keeps up to date.
+  for (const chatId of obs.lookupChatIds ?? []) {
+    const newest = new Map<string, MessageRecord>();
+    for (const m of obs.messages) {
+      if (m.chatId !== chatId || m.digest || m.sentIds.length !== 1) continue;
+      const seen = newest.get(m.sentIds[0]!);
+      if (seen === undefined || m.at > seen.at || (m.at === seen.at && m.messageId > seen.messageId))
+        newest.set(m.sentIds[0]!, m);
+    }
+    for (const [id, m] of newest) {
+      const incident = known.get(id);
+      const siemStatus = obs.siemStatus.get(id);
+      // A card whose answer was lost is one the bot never learnt the id of: it cannot edit it.
+      if (incident === undefined || siemStatus === undefined || m.answerLost) continue;
+      const stale = staleCopy(m, incident, siemStatus, obs);
+      if (stale !== null) {
+        staleStatus++;
+        violations.push(`cards /inc sent to chat ${chatId}: ${stale}`);
+      }
     }
   }
 
@@ -806,6 +837,32 @@ export function judge(obs: Observations): Verdict {
     ...(leadership ? { leadership } : {}),
     ...(model ? { routing } : {}),
   };
+}
+
+/**
+ * What is wrong with the status a copy shows, or null: a single card's "Status: …" line, a digest line's
+ * mark (✅ 🛠 ✔️ ✖️, none for New), each against the SIEM's status now.
+ */
+function staleCopy(
+  m: MessageRecord,
+  incident: IncidentRecord,
+  siemStatus: string,
+  obs: Observations,
+): string | null {
+  if (!m.digest) {
+    const expected = obs.expectedStatusLine(siemStatus);
+    return m.statusLine === expected
+      ? null
+      : `${incident.key} shows "${m.statusLine ?? "no status"}" but the SIEM says "${expected}"`;
+  }
+  if (m.digestMarks === undefined) return null;
+  const shown = m.digestMarks[incident.id];
+  const expected = DIGEST_MARKS[siemStatus];
+  if (expected === undefined || shown === expected) return null;
+  return (
+    `${incident.key}'s line in digest ${m.messageId} (chat ${m.chatId}) shows ` +
+    `${shown === undefined ? "no line" : `"${shown || "no mark"}"`} but the SIEM says ${siemStatus} ("${expected || "no mark"}")`
+  );
 }
 
 /**

@@ -1,16 +1,18 @@
 // A failing chaos run is replayed from its seed: the plan must be a pure function of seed and length.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { makePlan, ROUTING_KINDS } from "./plan.js";
+import { makePlan, ROUTING_KINDS, WORKFLOW_KINDS } from "./plan.js";
 import { matchersText } from "./rules.js";
 
 /**
- * A digest of what a plan does (its shape and its routing left out: routing is drawn from a stream of
- * its own), to pin plans drawn before shapes and routing existed.
+ * A digest of what a plan does (its shape, its routing and its workflow left out: each is drawn from a
+ * stream of its own), to pin plans drawn before shapes, routing and the workflow existed.
  */
 function digest(plan: ReturnType<typeof makePlan>): string {
   const { seed, durationMs, pollIntervalSec, emulatorSeed } = plan;
-  const actions = plan.actions.filter((a) => !ROUTING_KINDS.has(a.action.kind));
+  const actions = plan.actions.filter(
+    (a) => !ROUTING_KINDS.has(a.action.kind) && !WORKFLOW_KINDS.has(a.action.kind),
+  );
   const text = JSON.stringify({ seed, durationMs, pollIntervalSec, emulatorSeed, actions });
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
@@ -116,5 +118,31 @@ describe("chaos plan", () => {
     expect([...fields].sort()).toEqual(["category", "name", "severity", "type"]);
     expect(silentBelow.has(null)).toBe(true);
     expect(silentBelow.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it("presses buttons from every presser, fresh and stale, with every Close reason and Cancel, looks up and links once", () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const plan = makePlan(seed, 180_000);
+      expect(makePlan(seed, 180_000)).toEqual(plan);
+      const presses = plan.actions.flatMap(({ action: a }) => (a.kind === "press" ? [a] : []));
+      // About one every 2.5 s.
+      expect(presses.length, `seed ${seed}`).toBeGreaterThanOrEqual(50);
+      expect(presses.length, `seed ${seed}`).toBeLessThanOrEqual(100);
+      expect(new Set(presses.map((p) => p.presser))).toEqual(new Set(["admin", "alice", "bob", "carol"]));
+      expect(new Set(presses.map((p) => p.fresh))).toEqual(new Set([true, false]));
+      expect(new Set(presses.map((p) => p.reason)).size).toBe(5);
+      const lookups = plan.actions.filter((a) => a.action.kind === "lookup");
+      expect(lookups.length, `seed ${seed}`).toBeGreaterThanOrEqual(8);
+      expect(new Set(lookups.map((a) => a.action.kind === "lookup" && a.action.fromDigest))).toEqual(
+        new Set([true, false]),
+      );
+      const links = plan.actions.filter((a) => a.action.kind === "link");
+      expect(links.length).toBe(1);
+      expect(links[0]!.atMs).toBeLessThan(60_000);
+    }
+    // A half-minute run presses too.
+    const short = makePlan(20_240_611, 30_000);
+    expect(short.actions.filter((a) => a.action.kind === "press").length).toBeGreaterThanOrEqual(5);
+    expect(short.actions.filter((a) => a.action.kind === "link").length).toBe(1);
   });
 });

@@ -64,7 +64,29 @@ export type ChaosAction =
    * PostgreSQL ends the leader's connections (pg_terminate_backend): its lease connection alone, or
    * every connection of its process (the lease's and the store's pool).
    */
-  | { kind: "pgTerminate"; scope: "lease" | "all" };
+  | { kind: "pgTerminate"; scope: "lease" | "all" }
+  /**
+   * Someone presses a button under a copy the bot delivered: `pick` selects one of the presser's copies so
+   * far. `fresh`: one of the buttons the copy shows now (`choice` among them); stale: the `choice`-th of
+   * Approve, Take, Resolve, Close whatever it shows (a client that did not redraw, a race with the SIEM UI).
+   * Close goes on to its confirmation with `reason` (close_no: Cancel).
+   */
+  | { kind: "press"; presser: Presser; pick: number; fresh: boolean; choice: number; reason: CloseChoice }
+  /** The admin opens a card in their private chat: `/inc KEY` of an incident so far, or a digest's `/inc_N`. */
+  | { kind: "lookup"; pick: number; fromDigest: boolean }
+  /** The admin links Alice to her MP account (`/link`), so that her Take assigns. */
+  | { kind: "link" };
+
+/**
+ * Who presses: the admin (in the group, or under a card /inc sent to their private chat), Alice (allowed
+ * personally: in her private chat or in the group), Bob (allowed personally, in the group; while he blocks
+ * the bot he may or may not count as allowed) and Carol, a stranger who is only a member of the group.
+ */
+export type Presser = "admin" | "alice" | "bob" | "carol";
+export type CloseChoice = "close_yes" | "close_duplicate" | "close_authorised" | "close_other" | "close_no";
+
+/** The workflow's actions, as a set of kinds (they are drawn from their own stream). */
+export const WORKFLOW_KINDS: ReadonlySet<ChaosAction["kind"]> = new Set(["press", "lookup", "link"]);
 
 /** The chats whose routing the run changes: Alice, and the group (its supergroup after the migration). */
 export type RoutedChat = "alice" | "group";
@@ -206,6 +228,7 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
   }
 
   const silentBelow = addRoutingChanges(seed, end, add);
+  addWorkflow(seed, end, add);
 
   if (shape.instances > 1) addLeadershipFaults(rng, end, add);
   else {
@@ -269,6 +292,40 @@ function addRoutingChanges(
     } else add(t, { kind, chat });
   }
   return silentBelow;
+}
+
+/** Mixed into the seed for the workflow stream (presses, lookups, the link), for the same reason. */
+const WORKFLOW_STREAM = 0x3b1d_f10e;
+
+/**
+ * Button presses about one every 2.5 s (more often in a short run), from the admin, Alice, Bob and the
+ * stranger Carol, a third of them stale; the admin's lookups (`/inc KEY`, a digest's `/inc_N`) about one
+ * every 12 s; Alice linked to her MP account once, in the first third of the run.
+ */
+function addWorkflow(seed: number, end: number, add: (atMs: number, action: ChaosAction) => void): void {
+  const rng = new Prng(Math.imul((seed ^ WORKFLOW_STREAM) >>> 0, 0x85eb_ca6b) >>> 0);
+  add(rng.between(0.05, 0.3) * end, { kind: "link" });
+  const pressMean = Math.min(2_500, end / 12);
+  for (let t = 3_000 + rng.gap(pressMean); t < end; t += rng.gap(pressMean, 300)) {
+    add(t, {
+      kind: "press",
+      presser: rng.weighted<Presser>({ admin: 2, alice: 3, bob: 1.5, carol: 1.5 }),
+      pick: rng.next(),
+      fresh: rng.chance(2 / 3),
+      choice: rng.int(0, 11),
+      reason: rng.weighted<CloseChoice>({
+        close_yes: 3,
+        close_duplicate: 1,
+        close_authorised: 1,
+        close_other: 1,
+        close_no: 1.5,
+      }),
+    });
+  }
+  const lookupMean = Math.min(12_000, end / 4);
+  for (let t = 5_000 + rng.gap(lookupMean); t < end; t += rng.gap(lookupMean, 1_000)) {
+    add(t, { kind: "lookup", pick: rng.next(), fromDigest: rng.chance(0.5) });
+  }
 }
 
 /**

@@ -21,6 +21,11 @@ import {
 import { DEFAULT_LEASE_TTL_MS } from "../../src/config/schema.js";
 import { type EmulatorIncident, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { t } from "../../src/i18n/index.js";
+import {
+  decodeCallbackData,
+  encodeCallbackData,
+  type IncidentAction,
+} from "../../src/render/callback-data.js";
 import { LEASE_NAME, openStore } from "../../src/store/index.js";
 import { openDatabase } from "../../src/store/open.js";
 import { createDatabase, type PostgresCluster, startPostgresCluster } from "../helpers/postgres-keeper.js";
@@ -40,11 +45,20 @@ import {
   type Verdict,
 } from "./check.js";
 import {
+  type Allowed,
+  type ApiTransition,
+  judgeWorkflow,
+  type LinkRecord,
+  type PressRecord,
+  type WorkflowVerdict,
+} from "./check-workflow.js";
+import {
   type ChaosAction,
   type ChaosPlan,
   countByKind,
   makePlan,
   type PlanShape,
+  type Presser,
   type RoutedChat,
   STATUSES,
 } from "./plan.js";
@@ -65,6 +79,10 @@ export const ADMIN: FakeUser = { id: 9001, username: "soc_lead", first_name: "Sa
 export const ALICE: FakeUser = { id: 4242, username: "alice", first_name: "Alice" };
 /** A private chat that receives incidents, blocks the bot once and comes back. */
 export const BOB: FakeUser = { id: 4343, username: "bob", first_name: "Bob" };
+/** A stranger: only a member of the group, never allowed; her presses there must change nothing. */
+export const CAROL: FakeUser = { id: 4545, username: "carol", first_name: "Carol" };
+/** Alice's MP account, which the admin links her to during the run (then her Take assigns). */
+const ALICE_MP_LOGIN = "a.smirnova";
 /** A basic group that receives incidents and becomes a supergroup during the run. */
 export const GROUP_ID = -4_070_001;
 export const SUPERGROUP_ID = -1_004_070_001;
@@ -139,7 +157,15 @@ export interface ChaosReport {
   keptDir: string | null;
   shape: PlanShape;
   leadership?: LeadershipReport;
+  /** The workflow: presses, lookups, the link, and what the checker found of them. */
+  workflow: { lookups: number; linked: boolean; pressesBy: Record<string, number>; verdict: WorkflowVerdict };
 }
+
+/** A digest line as a person reads it: "🔴 ✅ INC-12 Name /inc_12" (severity, status mark once past New, key). */
+const DIGEST_LINE = /^\S+ (?:(\S+) )?(INC-\d+) /;
+/** How long a Close press waits for the reasons to show before pressing one anyway. */
+const CONFIRM_WAIT_MS = 8_000;
+const STALE_CHOICES: readonly IncidentAction[] = ["approve", "take", "resolve", "close"];
 
 const INCIDENT_URL_ID =
   /\/incidents\/view\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/g;
@@ -722,6 +748,156 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   /** Routing commands no reply was seen to (their rules may or may not be in force: judged leniently). */
   const unanswered: string[] = [];
 
+  // The workflow: presses from several people, the admin's lookups, Alice's link.
+  const presses: PressRecord[] = [];
+  const pressesBy: Record<string, number> = {};
+  const followUps: Array<Promise<void>> = [];
+  const links: LinkRecord[] = [];
+  let lookups = 0;
+  const aliceMp = emu.state.addUser({ userName: ALICE_MP_LOGIN, firstName: "Alice", lastName: "Smirnova" });
+  const groupNow = () => (migratedAt === null ? GROUP_ID : SUPERGROUP_ID);
+  const userOf: Record<Presser, FakeUser> = { admin: ADMIN, alice: ALICE, bob: BOB, carol: CAROL };
+
+  /** Whether a person could act on incidents at `at` (BOT_ACTION_POLICY=users, the default). */
+  function allowedAt(presser: Presser, at: number): Allowed {
+    if (presser === "admin" || presser === "alice") return "yes";
+    if (presser === "carol") return "no";
+    // Bob: allowed personally, except from his block until the admin allowed him again (when the
+    // service learns of the block is its own affair: maybe).
+    if (bob.blockedAt === null || at < bob.blockedAt) return "yes";
+    return bob.reallowedAt !== null && at >= bob.reallowedAt ? "yes" : "maybe";
+  }
+
+  /** The chats a person presses in: their own private chat (Alice), the admin's /inc cards, the group. */
+  function chatsOf(presser: Presser): number[] {
+    if (presser === "admin") return [groupNow(), ADMIN.id];
+    if (presser === "alice") return [ALICE.id, groupNow()];
+    return [groupNow()];
+  }
+
+  /** The actions of the buttons a message shows now. */
+  function buttonsOf(chatId: number, messageId: number): IncidentAction[] {
+    const m = fake.messages(chatId).find((x) => x.messageId === messageId);
+    const markup = m?.replyMarkup as
+      | { inline_keyboard?: Array<Array<{ callback_data?: string }>> }
+      | undefined;
+    const out: IncidentAction[] = [];
+    for (const row of markup?.inline_keyboard ?? []) {
+      for (const button of row) {
+        const data = decodeCallbackData(button.callback_data);
+        if (data?.kind === "incident") out.push(data.action);
+      }
+    }
+    return out;
+  }
+
+  function press(
+    presser: Presser,
+    chatId: number,
+    messageId: number,
+    incidentId: string,
+    action: IncidentAction,
+  ) {
+    const at = clock();
+    const data = encodeCallbackData({ kind: "incident", action, incidentId });
+    const callbackId = fake.pressButton(userOf[presser], chatId, messageId, data);
+    presses.push({
+      callbackId,
+      at,
+      userId: userOf[presser].id,
+      chatId,
+      messageId,
+      incidentId,
+      action,
+      allowed: allowedAt(presser, at),
+    });
+    pressesBy[presser] = (pressesBy[presser] ?? 0) + 1;
+  }
+
+  function pressSomething(action: Extract<ChaosAction, { kind: "press" }>): void {
+    const chats = chatsOf(action.presser);
+    const copies = sent.filter((m) => chats.includes(m.chatId) && m.sentIds.length === 1);
+    const cards = copies.filter((m) => buttonsOf(m.chatId, m.messageId).length > 0);
+    if (cards.length === 0) return;
+    const card = cards[Math.min(cards.length - 1, Math.floor(action.pick * cards.length))]!;
+    const incidentId = card.sentIds[0]!;
+    const shown = buttonsOf(card.chatId, card.messageId).filter((a) => a !== "refresh");
+    const what =
+      action.fresh && shown.length > 0
+        ? shown[action.choice % shown.length]!
+        : STALE_CHOICES[action.choice % 4]!;
+    press(action.presser, card.chatId, card.messageId, incidentId, what);
+    if (what !== "close") return;
+    // Close asks for a reason: wait for the reasons (bounded), then press one, or Cancel.
+    followUps.push(
+      (async () => {
+        const deadline = Date.now() + CONFIRM_WAIT_MS;
+        while (Date.now() < deadline && !buttonsOf(card.chatId, card.messageId).includes("close_yes"))
+          await sleep(200);
+        press(action.presser, card.chatId, card.messageId, incidentId, action.reason);
+      })(),
+    );
+  }
+
+  /** The admin asks for a card in their private chat: a digest's /inc_N, or /inc KEY. */
+  function lookUp(action: Extract<ChaosAction, { kind: "lookup" }>): void {
+    let text: string | null = null;
+    if (action.fromDigest) {
+      const commands = fake
+        .messages()
+        .filter((m) => DIGEST_FIRST_LINE.test(m.plainText.split("\n", 1)[0] ?? ""))
+        .flatMap((m) => [...m.plainText.matchAll(/\/inc_\d+/g)].map((x) => x[0]));
+      if (commands.length > 0)
+        text = commands[Math.min(commands.length - 1, Math.floor(action.pick * commands.length))]!;
+    }
+    if (text === null) {
+      if (incidents.length === 0) return;
+      text = `/inc ${incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!.key}`;
+    }
+    fake.sendText(ADMIN, ADMIN.id, text);
+    lookups++;
+    say(`  +${clock()} ms: ${text}`);
+  }
+
+  /** Every transition made through the API (by the bot: the SIEM UI's are "ui"), with runner times. */
+  function apiTransitions(): ApiTransition[] {
+    return incidents.flatMap((incident) =>
+      emu.state
+        .transitionsOf(incident.id)
+        .filter((h) => h.via === "api")
+        .map((h) => ({
+          incidentId: incident.id,
+          key: incident.key,
+          at: Date.parse(h.timestamp) - t0,
+          prevStatus: h.prevStatus,
+          nextStatus: h.nextStatus,
+          comment: h.comment,
+        })),
+    );
+  }
+
+  function judgeWorkflowNow(): WorkflowVerdict {
+    return judgeWorkflow({
+      presses,
+      answered: new Set(fake.answeredCallbacks().keys()),
+      transitions: apiTransitions(),
+      updates: emu.state.updatesOf().map((u) => ({
+        incidentId: u.incidentId,
+        key: u.key,
+        at: Date.parse(u.at) - t0,
+        assigned:
+          typeof u.body === "object" && u.body !== null && "assigned" in u.body
+            ? ((u.body as { assigned: string | null }).assigned ?? null)
+            : undefined,
+        status: u.status,
+      })),
+      links,
+      processEnds: registry.instances.flatMap((i) =>
+        i.endedAt !== null && i.endedBy !== "self" ? [{ at: i.endedAt }] : [],
+      ),
+    });
+  }
+
   /**
    * The admin changes a chat's filter or mutes from their private chat, naming the chat by its id: the
    * group's current one (the supergroup's once the service has written there). Not awaited: the reply is
@@ -877,6 +1053,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       case "unmute":
         sendRuleCommand(action);
         return;
+      case "press":
+        pressSomething(action);
+        return;
+      case "lookup":
+        lookUp(action);
+        return;
+      case "link": {
+        const text = `/link ${ALICE.id} ${ALICE_MP_LOGIN}`;
+        links.push({ userId: ALICE.id, mpUserId: aliceMp.id, at: clock() });
+        fake.sendText(ADMIN, ADMIN.id, text);
+        say(`  +${clock()} ms: ${text}`);
+        return;
+      }
       case "kill": {
         if (action.target !== undefined) {
           const target = await findSlot(action.target);
@@ -998,6 +1187,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const chaosEnd = Date.now() + Math.max(0, chaosStart + opts.durationMs - Date.now());
     await sleep(chaosEnd - Date.now());
 
+    await Promise.all(followUps);
     // Settling: faults off, the service up, Bob allowed again, then wait until nothing is missing.
     say(`chaos phase over at +${clock()} ms: faults off, settling`);
     emu.state.clearFaults();
@@ -1011,10 +1201,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const settleStart = Date.now();
     const settleTimeout = opts.settleTimeoutMs ?? 180_000;
     let verdict = judgeNow();
+    /** What settling waited for, and until when (ms into settling): the summary says. */
+    const waitedOn: Record<string, number> = {};
     for (;;) {
       const running = slots.find((s) => s.running);
       const depth = running ? await outboxDepth(ports.get(running)!) : null;
       if (verdict.missing === 0 && verdict.staleStatus === 0 && depth === 0) break;
+      const waited = Date.now() - settleStart;
+      if (verdict.missing > 0) waitedOn.missing = waited;
+      if (verdict.staleStatus > 0) waitedOn["stale copies"] = waited;
+      if (depth !== 0) waitedOn.outbox = waited;
       if (Date.now() - settleStart > settleTimeout) {
         if (depth !== 0)
           notes.push(`the outbox still held ${depth ?? "an unknown number of"} rows at the end`);
@@ -1024,6 +1220,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       verdict = judgeNow();
     }
     const settleMs = Date.now() - settleStart;
+    const waits = Object.entries(waitedOn).map(([what, ms]) => `${what} until +${(ms / 1000).toFixed(0)} s`);
+    if (waits.length > 0) notes.push(`settling waited on ${waits.join(", ")}`);
     await sleep(QUIET_AFTER_SETTLE_MS);
 
     // Several instances: exactly one leads at the end, by its own word and by the lease row.
@@ -1057,6 +1255,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Judged after the stop: whatever the last process sent while stopping counts too.
     const finalVerdict = judgeNow();
     finalVerdict.violations.push(...endViolations);
+    const workflowVerdict = judgeWorkflowNow();
+    finalVerdict.violations.push(...workflowVerdict.violations);
     for (const { slot, stop } of stops) {
       const who = several ? `instance ${slot.slot}` : "the service";
       if (stop === null) finalVerdict.violations.push(`${who} was not running at the end`);
@@ -1108,6 +1308,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       notes,
       keptDir: null,
       shape,
+      workflow: { lookups, linked: links.length > 0, pressesBy, verdict: workflowVerdict },
       ...(several
         ? {
             leadership: {
@@ -1148,11 +1349,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const current = new Map<string, { text: string; plain: string }>();
     for (const m of fake.messages())
       current.set(`${m.chatId}:${m.messageId}`, { text: m.text, plain: m.plainText });
+    const idOfKey = new Map(incidents.map((i) => [i.key, i.id]));
     const messages: MessageRecord[] = sent.map((s) => {
       const now = current.get(`${s.chatId}:${s.messageId}`);
       const plain = now?.plain ?? "";
       const digest = DIGEST_FIRST_LINE.test(plain.split("\n", 1)[0] ?? "");
       const statusLine = digest ? null : (/^Status: .*$/m.exec(plain)?.[0] ?? null);
+      const digestMarks: Record<string, string> = {};
+      if (digest) {
+        for (const line of plain.split("\n")) {
+          const found = DIGEST_LINE.exec(line);
+          const id = found ? idOfKey.get(found[2]!) : undefined;
+          if (id !== undefined) digestMarks[id] = found![1] ?? "";
+        }
+      }
       return {
         chatId: s.chatId,
         messageId: s.messageId,
@@ -1162,6 +1372,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         currentIds: now ? incidentIdsIn(now.text) : [],
         digest,
         statusLine,
+        ...(digest ? { digestMarks } : {}),
         answerLost: s.call?.response === CONNECTION_RESET,
         silent:
           s.call?.params.disable_notification === true || s.call?.params.disable_notification === "true",
@@ -1203,6 +1414,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ...(several ? { terms: registry.terms, calls } : {}),
       routing: { silentBelow: plan.silentBelow, changes: ruleChanges() },
       ...(queuedAt ? { queuedAt } : {}),
+      lookupChatIds: [ADMIN.id],
     });
     // The plan draws only matchers the grammar allows (design.md §3): the bot must take every one.
     for (const text of refusedMatchers) verdict.violations.push(`the bot refused valid matchers: ${text}`);
@@ -1314,6 +1526,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     );
     writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
     writeFileSync(join(dir, "processes.jsonl"), lines(registry.instances));
+    // The workflow: every press, and every transition and PUT through the API, with runner times.
+    writeFileSync(join(dir, "presses.jsonl"), lines(presses));
+    writeFileSync(join(dir, "api-transitions.jsonl"), lines(apiTransitions()));
+    writeFileSync(join(dir, "updates.jsonl"), lines(emu.state.updatesOf()));
     if (several) writeFileSync(join(dir, "terms.jsonl"), lines(registry.terms));
     // Routing: the commands with the replies matched to them, and the admin's chat as it reads.
     writeFileSync(join(dir, "rule-changes.jsonl"), lines(ruleChanges()));
@@ -1426,6 +1642,22 @@ function routingLine(r: ChaosReport): string {
   return `routing: BOT_SILENT_BELOW ${r.routing.silentBelow ?? "off"}; commands: ${commands || "none"}${judged}`;
 }
 
+function workflowLine(r: ChaosReport): string {
+  const w = r.workflow;
+  const v = w.verdict;
+  const by = Object.entries(w.pressesBy)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  const made = Object.entries(v.transitions)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  return (
+    `workflow: presses ${v.presses} (${by || "none"}; ${v.strangerPresses} by someone not allowed), answered ${v.answered}, ` +
+    `unanswered after a kill ${v.unansweredAfterKill}; transitions through the bot: ${made || "none"} (${v.backward} back from a lagging read); ` +
+    `assignments ${v.assignments}; /inc lookups ${w.lookups}; Alice linked: ${w.linked ? "yes" : "no"}`
+  );
+}
+
 function leadershipLines(l: LeadershipReport): string[] {
   const ends = Object.entries(l.termEnds)
     .map(([k, n]) => `${k} ${n}`)
@@ -1459,6 +1691,7 @@ export function formatReport(r: ChaosReport): string {
     `repeats: ${repeatsLine(v)}`,
     `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
     routingLine(r),
+    workflowLine(r),
     `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
     ...(r.leadership ? leadershipLines(r.leadership) : []),
     ...r.notes.map((n) => `note: ${n}`),
