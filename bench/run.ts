@@ -16,7 +16,8 @@
 // `--only NAME[,NAME]` runs just those of the new scenarios (soak, latency150, retention, idle-rss,
 // failover, postgres), or the bursts (burst: the mode's bursts, one after the other, without the growth
 // scenarios beside the last one), or issue 13's routing world (routing: 200 chats with filters, 2,000
-// incidents), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json.
+// incidents), or issue 15's reminder world (reminders: 10,000 open incidents under a policy, about 6
+// minutes), one after the other, and writes bench/results/<date>-<mode>-only-<names>.md/.json.
 // Three of them run only so, never in the whole run (which they would take past 10 minutes): failover
 // (two instances on PostgreSQL, the leader killed five times, about 2 minutes), postgres (latency
 // and the 2,500 burst on PostgreSQL beside SQLite in the same run, about 7 minutes) and routing. The soak makes
@@ -39,6 +40,7 @@ import { type BaselineBuild, buildBaseline, runIdleRss } from "./scenarios/idle-
 import { runLatency } from "./scenarios/latency.js";
 import { runLatency150 } from "./scenarios/latency150.js";
 import { runPostgresComparison } from "./scenarios/postgres.js";
+import { type RemindersPlan, runReminders } from "./scenarios/reminders.js";
 import { runRetention } from "./scenarios/retention.js";
 import { runRouting } from "./scenarios/routing.js";
 import { runSoak } from "./scenarios/soak.js";
@@ -61,6 +63,8 @@ interface Plan {
   idleRss: { idleSec: number } | null;
   /** Issue 13's routing world (`--only routing`; not in the whole run, which must fit in 10 minutes). */
   routing: { chats: number; incidents: number; highs: number; timeoutSec: number };
+  /** Issue 15's reminder world (`--only reminders`; not in the whole run). */
+  reminders: Omit<RemindersPlan, "seed">;
 }
 
 export const NEW_SCENARIOS = [
@@ -72,6 +76,7 @@ export const NEW_SCENARIOS = [
   "postgres",
   "burst",
   "routing",
+  "reminders",
 ] as const;
 type NewScenario = (typeof NEW_SCENARIOS)[number];
 
@@ -95,6 +100,14 @@ const FULL: Plan = {
   retention: { incidents: 100_000, ticks: 30, idleSec: 15 },
   idleRss: { idleSec: 180 },
   routing: { chats: 200, incidents: 2000, highs: 10, timeoutSec: 480 },
+  reminders: {
+    incidents: 10_000,
+    pollIntervalSec: 3,
+    spreadSec: 120,
+    remindAfterSec: 270,
+    remindEverySec: 30,
+    remindMax: 2,
+  },
 };
 
 const QUICK: Plan = {
@@ -113,6 +126,14 @@ const QUICK: Plan = {
   retention: { incidents: 10_000, ticks: 15, idleSec: 3 },
   idleRss: null,
   routing: { chats: 50, incidents: 500, highs: 3, timeoutSec: 240 },
+  reminders: {
+    incidents: 10_000,
+    pollIntervalSec: 3,
+    spreadSec: 120,
+    remindAfterSec: 270,
+    remindEverySec: 30,
+    remindMax: 2,
+  },
 };
 
 const SEED = 20_240_601;
@@ -298,7 +319,7 @@ async function main(): Promise<void> {
 
   const extra: Pick<
     BenchData,
-    "soak" | "latency150" | "retention" | "idleRss" | "failover" | "postgres" | "routing"
+    "soak" | "latency150" | "retention" | "idleRss" | "failover" | "postgres" | "routing" | "reminders"
   > = {};
   const onlyBursts: BenchData["bursts"] = [];
   const newScenario = (name: NewScenario, calls?: number, built?: Outcome<BaselineBuild>) => {
@@ -362,6 +383,13 @@ async function main(): Promise<void> {
           () => runRouting({ ...plan.routing, seed: SEED + 350 }),
         ).then((outcome) => {
           extra.routing = outcome;
+        });
+      case "reminders":
+        return attempt(
+          `reminders: ${plan.reminders.incidents.toLocaleString("en")} open incidents under a policy, on against off`,
+          () => runReminders({ ...plan.reminders, seed: SEED + 360 }),
+        ).then((outcome) => {
+          extra.reminders = outcome;
         });
       case "burst":
         return (async () => {

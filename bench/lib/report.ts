@@ -11,6 +11,7 @@ import type { IdleRssResult } from "../scenarios/idle-rss.js";
 import type { LatencyResult } from "../scenarios/latency.js";
 import type { Latency150Result } from "../scenarios/latency150.js";
 import type { PostgresComparison } from "../scenarios/postgres.js";
+import { EXTRA_IDLE_CPU_LIMIT, type RemindersResult } from "../scenarios/reminders.js";
 import type { RetentionResult, TickFigures } from "../scenarios/retention.js";
 import { MATCHING_SHARE_LIMIT, type RoutingResult } from "../scenarios/routing.js";
 import {
@@ -48,6 +49,7 @@ export interface BenchData {
   failover?: Outcome<FailoverResult>;
   postgres?: Outcome<PostgresComparison>;
   routing?: Outcome<RoutingResult>;
+  reminders?: Outcome<RemindersResult>;
 }
 
 /** The 2,500 burst's time over Telegram's lower bound (issue 13). */
@@ -105,6 +107,7 @@ export function targets(data: BenchData): Target[] {
       pass: m?.measured === true && m.shareOfIntake !== null && m.shareOfIntake < MATCHING_SHARE_LIMIT,
     });
   }
+  if (data.reminders) out.push(...remindersTargets(data.reminders));
   if (data.soak) {
     const o = data.soak;
     out.push({
@@ -882,6 +885,7 @@ export function newSections(data: BenchData, previous: BenchData | null): string
   }
 
   if (data.failover) lines.push(...failoverSection(data.failover));
+  if (data.reminders) lines.push(...remindersSection(data.reminders));
   if (data.postgres) lines.push(...postgresSection(data.postgres, previous));
   if (data.routing) {
     lines.push("## 12. Routing: 200 chats with filters", "");
@@ -972,6 +976,111 @@ export function newSections(data: BenchData, previous: BenchData | null): string
       );
     }
   }
+  return lines;
+}
+
+function remindersTargets(o: Outcome<RemindersResult>): Target[] {
+  const v = o.ok ? o.value : null;
+  const err = o.ok ? "" : `error: ${o.error}`;
+  return [
+    {
+      name: `reminders: ≤ ${EXTRA_IDLE_CPU_LIMIT * 100} % extra idle CPU (10,000 jobs pending, on against off)`,
+      measured: v
+        ? `${s(v.quiet.extraShare * 100, 2)} % of a core (${s(v.quiet.onShare * 100, 2)} % against ${s(v.quiet.offShare * 100, 2)} % ` +
+          `over ${s(v.quiet.toSec - v.quiet.fromSec, 0)} s)`
+        : err,
+      pass: v ? Number.isFinite(v.quiet.extraShare) && v.quiet.extraShare <= EXTRA_IDLE_CPU_LIMIT : false,
+    },
+    {
+      name: "reminders: fire-time SIEM requests within the documented budget (60 re-reads, 120 requests a minute)",
+      measured: v
+        ? `${s(v.requestsPerMin, 1)} a minute over the firing stretch, at most ${v.maxRequestsIn60s} in any 60 s ` +
+          `(budget ${v.budgetRequestsPerMin}); ${count(v.checks.siem)} checks from the SIEM, ${count(v.checks.store)} from the store`
+        : err,
+      pass: v ? v.maxRequestsIn60s <= v.budgetRequestsPerMin : false,
+    },
+    {
+      name: "reminders: p95 lateness (fire time − due time) ≤ one poll interval",
+      measured: v
+        ? v.lateness.p95Sec === null
+          ? "no job fired"
+          : `p95 ${s(v.lateness.p95Sec, 2)} s (bucket ≤ ${s(v.lateness.p95UpperSec, 1)} s) over ${count(v.lateness.count)} checks; ` +
+            `interval ${v.plan.pollIntervalSec} s`
+        : err,
+      pass: v && v.lateness.p95UpperSec !== null ? v.lateness.p95UpperSec <= v.plan.pollIntervalSec : false,
+    },
+  ];
+}
+
+function remindersSection(o: Outcome<RemindersResult>): string[] {
+  const lines = ["## 13. Reminders: 10,000 open incidents under a policy", ""];
+  if (!o.ok) return [...lines, ...errorLine("reminders", o), ""];
+  const v = o.value;
+  const p = v.plan;
+  const stretch = (c: RemindersResult["quiet"]) =>
+    `${s(c.fromSec, 0)}–${s(c.toSec, 0)} s: on ${s(c.onCpuSec, 2)} s CPU (${s(c.onShare * 100, 2)} %), ` +
+    `off ${s(c.offCpuSec, 2)} s (${s(c.offShare * 100, 2)} %), extra ${s(c.extraShare * 100, 2)} % of a core`;
+  lines.push(
+    `Two worlds side by side, the same but for the policy: ${count(p.incidents)} New incidents in the emulator, stored as delivered ` +
+      `to ${v.chats} chats (a private chat and a group), their first copies sent one after the other over the ${p.spreadSec} s ` +
+      `before the services started (seeded, ${s(v.seedSec, 0)} s for both worlds: delivering 10,000 cards under Telegram's ` +
+      "limits would take hours). Both services are `node dist/cli.js run` with the pacer scaled up and the fake's flood " +
+      `limits off (bench/lib/scaled-service.mjs, as the soak), poll interval ${p.pollIntervalSec} s. One has ` +
+      `BOT_REMIND_AFTER=${p.remindAfterSec}s, BOT_REMIND_EVERY=${p.remindEverySec}s, BOT_REMIND_MAX=${p.remindMax}; the other no policy. ` +
+      "Seconds count from the seeding's clock (the last copy's send). *Quiet*: from 25 polls after start (the 10,000 jobs " +
+      "scheduled, 500 a tick) to the first due time: jobs pending, none due. *Firing*: from the first due time to the last " +
+      "(second reminder of the last incident) plus four polls, where every job is checked twice. CPU from /proc; SIEM requests " +
+      "from each emulator's counts (everything but list calls and tokens; the world without the policy subtracted); lateness " +
+      "from the service's `mpsiem_reminder_lateness_seconds` histogram (p95 interpolated in its bucket; judged on the bucket's bound).",
+    "",
+    ...table(
+      ["measure", "value"],
+      [
+        ["services polling at", `${s(v.startedAtSec, 0)} s`],
+        ["quiet stretch CPU", stretch(v.quiet)],
+        ["firing stretch CPU", stretch(v.firing)],
+        [
+          "fire-time checks (siem / store)",
+          `${count(v.checks.siem)} / ${count(v.checks.store)}; steps: ${count(v.steps.remind)} reminders, ${count(v.steps.ended)} ended`,
+        ],
+        [
+          "per-incident SIEM requests in the firing stretch (on / off)",
+          `${count(v.incidentRequests.on)} / ${count(v.incidentRequests.off)}`,
+        ],
+        [
+          "SIEM requests per re-read (measured: per-incident requests on − off, / checks from the SIEM)",
+          v.checks.siem > 0 ? s((v.incidentRequests.on - v.incidentRequests.off) / v.checks.siem, 2) : "—",
+        ],
+        [
+          "checks owed by the end of the run (jobs × BOT_REMIND_MAX − checks made)",
+          count(p.incidents * p.remindMax - (v.checks.siem + v.checks.store)),
+        ],
+        [
+          "fire-time SIEM requests a minute (mean / most in 60 s / budget)",
+          `${s(v.requestsPerMin, 1)} / ${v.maxRequestsIn60s} / ${v.budgetRequestsPerMin}`,
+        ],
+        [
+          "lateness p50 / p95 (bucket bound) / mean",
+          `${s(v.lateness.p50Sec, 2)} s / ${s(v.lateness.p95Sec, 2)} s (≤ ${s(v.lateness.p95UpperSec, 1)} s) / ` +
+            `${s(v.lateness.count > 0 ? v.lateness.sumSec / v.lateness.count : null, 2)} s over ${count(v.lateness.count)} checks`,
+        ],
+        [
+          "lateness histogram (≤ s: checks)",
+          v.lateness.buckets.map(([b, n]) => `${b < 0 ? "+Inf" : b}: ${count(n)}`).join(", "),
+        ],
+        [
+          "sendMessage calls (on / off), of which replies",
+          `${count(v.sends.on)} / ${count(v.sends.off)}, ${count(v.replies.on)} / ${count(v.replies.off)}`,
+        ],
+        ["card edits (on / off)", `${count(v.edits.on)} / ${count(v.edits.off)}`],
+        ["mean SIEM poll (on / off)", `${s(v.meanPollSec.on, 3)} s / ${s(v.meanPollSec.off, 3)} s`],
+        ["reminder ticks that failed", String(v.tickFailures)],
+      ],
+    ),
+    "",
+    "Rerun alone: `npm run bench -- --only reminders`.",
+    "",
+  );
   return lines;
 }
 

@@ -146,7 +146,8 @@ export class Metrics {
   readonly reminderLateness = new Histogram({
     name: "mpsiem_reminder_lateness_seconds",
     help: "How late a reminder job was looked at: fire time minus due time",
-    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    // Fine around a few seconds, where the poll interval (the lateness target) usually lies.
+    buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60, 300],
     registers: [this.registry],
   });
 
