@@ -992,7 +992,7 @@ function remindersTargets(o: Outcome<RemindersResult>): Target[] {
       pass: v ? Number.isFinite(v.quiet.extraShare) && v.quiet.extraShare <= EXTRA_IDLE_CPU_LIMIT : false,
     },
     {
-      name: "reminders: fire-time SIEM requests within the documented budget (60 re-reads, 120 requests a minute)",
+      name: `reminders: fire-time SIEM requests within the documented budget (60 re-reads, ${v?.budgetRequestsPerMin ?? "?"} requests a minute)`,
       measured: v
         ? `${s(v.requestsPerMin, 1)} a minute over the firing stretch, at most ${v.maxRequestsIn60s} in any 60 s ` +
           `(budget ${v.budgetRequestsPerMin}); ${count(v.checks.siem)} checks from the SIEM, ${count(v.checks.store)} from the store`

@@ -28,9 +28,9 @@ const SCALED_PACER = {
 /** Incidents per seeded digest message. */
 const DIGEST_SIZE = 30;
 
-/** The engine's documented budget (src/schedule/engine.ts): 60 re-reads a minute, two requests each. */
+/** The engine's documented budget (src/schedule/engine.ts): 60 re-reads a minute, three requests each. */
 export const REREAD_BUDGET_PER_MIN = 60;
-export const REQUESTS_PER_REREAD = 2;
+export const REQUESTS_PER_REREAD = 3;
 /** Idle CPU the policy may add, share of one core (issue 15). */
 export const EXTRA_IDLE_CPU_LIMIT = 0.01;
 

@@ -133,7 +133,7 @@ export class Metrics {
   });
   readonly reminderChecks = new Counter({
     name: "mpsiem_reminder_checks_total",
-    help: "Fire-time checks of reminder jobs by source: siem (a re-read, two SIEM requests) or store (beyond the budget)",
+    help: "Fire-time checks of reminder jobs by source: siem (a re-read, three SIEM requests) or store (beyond the budget)",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });

@@ -20,8 +20,8 @@
 //   - no repeat storms: BOT_REMIND_MAX per incident, a cap per chat per hour, many at once collapse into one;
 //   - a backfill after downtime (created long before it was seen) does not escalate.
 //
-// SIEM budget for fire-time checks: at most REREADS_PER_MINUTE re-reads a minute (each is two requests:
-// the incident and its events). Jobs due beyond the budget are checked against the store instead, which
+// SIEM budget for fire-time checks: at most REREADS_PER_MINUTE re-reads a minute, each three requests (the
+// intake read routine: the incident, its events and their count), so at most 180 requests a minute. Jobs due beyond the budget are checked against the store instead, which
 // the poller keeps up to date within one poll interval (BOT_CHANGE_WINDOW), so a flood costs the SIEM no
 // more than the budget, and their reminders go out as usual (collapsed per chat by delivery).
 import type { Logger } from "pino";
