@@ -1031,7 +1031,7 @@ function remindersSection(o: Outcome<RemindersResult>): string[] {
       "scheduled, 500 a tick) to the first due time: jobs pending, none due. *Firing*: from the first due time to the last " +
       "(second reminder of the last incident) plus four polls, where every job is checked twice. CPU from /proc; SIEM requests " +
       "from each emulator's counts (everything but list calls and tokens; the world without the policy subtracted); lateness " +
-      "from the service's `mpsiem_reminder_lateness_seconds` histogram (p95 interpolated in its bucket; judged on the bucket's bound).",
+      "from the service's `mpsiem_telegram_reminder_lateness_seconds` histogram (p95 interpolated in its bucket; judged on the bucket's bound).",
     "",
     ...table(
       ["measure", "value"],

@@ -316,7 +316,7 @@ export async function runReminders(plan: RemindersPlan): Promise<RemindersResult
         }
       }
     }
-    const buckets = await histogram(onService, "mpsiem_reminder_lateness_seconds");
+    const buckets = await histogram(onService, "mpsiem_telegram_reminder_lateness_seconds");
     const p95 = quantile(buckets, 0.95);
     const p50 = quantile(buckets, 0.5);
     const result: RemindersResult = {
@@ -334,20 +334,20 @@ export async function runReminders(plan: RemindersPlan): Promise<RemindersResult
       quiet,
       firing,
       checks: {
-        siem: await onService.metric("mpsiem_reminder_checks_total", { source: "siem" }),
-        store: await onService.metric("mpsiem_reminder_checks_total", { source: "store" }),
+        siem: await onService.metric("mpsiem_telegram_reminder_checks_total", { source: "siem" }),
+        store: await onService.metric("mpsiem_telegram_reminder_checks_total", { source: "store" }),
       },
       steps: {
-        remind: await onService.metric("mpsiem_reminder_steps_total", { kind: "remind" }),
-        ended: await onService.metric("mpsiem_reminder_steps_total", { kind: "ended" }),
+        remind: await onService.metric("mpsiem_telegram_reminder_steps_total", { kind: "remind" }),
+        ended: await onService.metric("mpsiem_telegram_reminder_steps_total", { kind: "ended" }),
       },
       incidentRequests: { on: firingReqOn, off: firingReqOff, byRoute: onReq.byRoute },
       requestsPerMin: (firingReqOn - firingReqOff) / firingMin,
       maxRequestsIn60s: maxIn60,
       budgetRequestsPerMin: REREAD_BUDGET_PER_MIN * REQUESTS_PER_REREAD,
       lateness: {
-        count: await onService.metric("mpsiem_reminder_lateness_seconds_count"),
-        sumSec: await onService.metric("mpsiem_reminder_lateness_seconds_sum"),
+        count: await onService.metric("mpsiem_telegram_reminder_lateness_seconds_count"),
+        sumSec: await onService.metric("mpsiem_telegram_reminder_lateness_seconds_sum"),
         buckets: buckets.map(([b, n]) => [Number.isFinite(b) ? b : -1, n]),
         p95UpperSec: p95.upper !== null && Number.isFinite(p95.upper) ? p95.upper : null,
         p95Sec: p95.guess,

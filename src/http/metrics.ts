@@ -132,19 +132,19 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly reminderChecks = new Counter({
-    name: "mpsiem_reminder_checks_total",
+    name: "mpsiem_telegram_reminder_checks_total",
     help: "Fire-time checks of reminder jobs by source: siem (a re-read, three SIEM requests) or store (beyond the budget)",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
   readonly reminderSteps = new Counter({
-    name: "mpsiem_reminder_steps_total",
+    name: "mpsiem_telegram_reminder_steps_total",
     help: "Reminder job steps by kind: remind, escalate, ended (no longer New or taken)",
     labelNames: ["kind"] as const,
     registers: [this.registry],
   });
   readonly reminderLateness = new Histogram({
-    name: "mpsiem_reminder_lateness_seconds",
+    name: "mpsiem_telegram_reminder_lateness_seconds",
     help: "How late a reminder job was looked at: fire time minus due time",
     // Fine around a few seconds, where the poll interval (the lateness target) usually lies.
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60, 300],

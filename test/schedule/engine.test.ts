@@ -134,10 +134,10 @@ describe("the reminder scheduler", () => {
     expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
     // /metrics shows the SIEM's share, the steps and how late the jobs were looked at.
     const text = await metrics.registry.metrics();
-    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="siem"\} 4$/m);
-    expect(text).toMatch(/^mpsiem_reminder_checks_total\{source="store"\} 6$/m);
-    expect(text).toMatch(/^mpsiem_reminder_steps_total\{kind="remind"\} 10$/m);
-    expect(text).toMatch(/^mpsiem_reminder_lateness_seconds_count 10$/m);
+    expect(text).toMatch(/^mpsiem_telegram_reminder_checks_total\{source="siem"\} 4$/m);
+    expect(text).toMatch(/^mpsiem_telegram_reminder_checks_total\{source="store"\} 6$/m);
+    expect(text).toMatch(/^mpsiem_telegram_reminder_steps_total\{kind="remind"\} 10$/m);
+    expect(text).toMatch(/^mpsiem_telegram_reminder_lateness_seconds_count 10$/m);
   });
 
   it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
