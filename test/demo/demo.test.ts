@@ -168,9 +168,9 @@ describe.concurrent("mpsiem-telegram demo", () => {
       // 10: the burst goes out as digests, not 40 single messages per chat; its two High incidents are
       // never in a digest and go ahead of them (a chat may still get a first Medium or Low one alone).
       const burst = stepSection(out, 10);
-      const digestHeader = new RegExp(
-        `── to ${SOC_TEAM.replace(/[()]/g, "\\$&")} ──\\n {3}\\d+ новых инцидент`,
-      );
+      // The group's copy of a message equal to Ivan's prints as "(the same message as above)", so the
+      // digest's header may show under either chat.
+      const digestHeader = /^ {3}\d+ новых инцидент/m;
       expect(burst).toMatch(digestHeader);
       expect((burst.match(/^ {3}🔴 Инцидент INC-\d+$/gm) ?? []).length).toBeGreaterThanOrEqual(2);
       expect(burst).not.toMatch(/^ {3}🔴 (\S+ )?INC-\d+ /m); // no High line inside a digest

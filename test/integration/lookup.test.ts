@@ -44,18 +44,29 @@ describe("/inc and actionable digests", () => {
     world.fake.messages(chatId).filter(isCardOf(incident));
 
   /** Sends `text` as `who` and waits for the bot's next message in that chat; returns it. */
-  async function ask(who: FakeUser, chatId: number, text: string, threadId?: number): Promise<FakeMessage> {
+  /**
+   * Sends `text` and returns the first message that then arrives in the chat and satisfies `answer`
+   * (default: any). A group also gets incidents meanwhile, so a test that expects a card says which.
+   */
+  async function ask(
+    who: FakeUser,
+    chatId: number,
+    text: string,
+    threadId?: number,
+    answer: (m: FakeMessage) => boolean = () => true,
+  ): Promise<FakeMessage> {
     const before = world.fake.messages(chatId).length;
     world.fake.sendText(who, chatId, text, threadId === undefined ? undefined : { threadId });
+    const found = () => world.fake.messages(chatId).slice(before).find(answer);
     await waitUntil(
       `an answer to ${JSON.stringify(text.slice(0, 40))}`,
-      () => world.fake.messages(chatId).length > before,
+      () => found() !== undefined,
       10_000,
       {
         pollMs: 20,
       },
     );
-    return world.fake.messages(chatId)[before]!;
+    return found()!;
   }
 
   beforeAll(async () => {
@@ -113,10 +124,10 @@ describe("/inc and actionable digests", () => {
 
   it("/inc N in a forum topic and the tappable /inc_N@Bot in the group: the card goes into the topic asked in", async () => {
     const number = Number(old.key.slice(4));
-    const inTopic = await ask(MALLORY, GROUP_CHAT, `/inc ${number}`, TOPIC);
+    const inTopic = await ask(MALLORY, GROUP_CHAT, `/inc ${number}`, TOPIC, isCardOf(old));
     expect(isCardOf(old)(inTopic)).toBe(true);
     expect(inTopic.threadId).toBe(TOPIC);
-    const tapped = await ask(MALLORY, GROUP_CHAT, `/inc_${number}@${BOT}`);
+    const tapped = await ask(MALLORY, GROUP_CHAT, `/inc_${number}@${BOT}`, undefined, isCardOf(old));
     expect(isCardOf(old)(tapped)).toBe(true);
     expect(tapped.threadId).toBeUndefined();
     expect(buttonsOf(tapped).some((b) => b.includes("Approve"))).toBe(true);
