@@ -23,6 +23,7 @@
 import { describeMatcherErrorEn, formatMatchers, parseActiveHours, parseMatchers } from "../routing/index.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { DEFAULT_REMIND_EVERY_MS, DEFAULT_REMIND_MAX, type EscalationPolicyConfig } from "./types.js";
+import { isMap, scalar, strings } from "./yaml-values.js";
 
 /** The env settings' policy name (schedule/engine.ts ENV_POLICY). */
 const ENV_POLICY_NAME = "env";
@@ -31,29 +32,6 @@ const STEP_KEYS = ["after", "action", "every", "chat"] as const;
 const ACTIONS = ["remind", "notify"] as const;
 /** The most reminders a policy may ask for (a repeat storm is the loudest complaint about such tools). */
 const MAX_REPEAT = 100;
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A scalar as written (the file is read with the failsafe schema: every scalar is a string). */
-function scalar(value: unknown): string | null {
-  if (typeof value === "string") return value.trim();
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return null;
-}
-
-/** A string or a list of strings; null when it is neither. Empty when absent. */
-function strings(value: unknown): string[] | null {
-  if (value === undefined || value === null) return [];
-  const one = scalar(value);
-  if (one !== null) return one === "" ? [] : [one];
-  if (Array.isArray(value)) {
-    const all = value.map(scalar);
-    return all.every((s): s is string => s !== null) ? all.filter((s) => s !== "") : null;
-  }
-  return null;
-}
 
 function unknownKeys(
   entry: Record<string, unknown>,

@@ -15,31 +15,9 @@
 
 import { describeMatcherErrorEn, formatMatchers, parseActiveHours, parseMatchers } from "../routing/index.js";
 import type { RouteConfig } from "./types.js";
+import { isMap, scalar, strings } from "./yaml-values.js";
 
 const ROUTE_KEYS = ["chat", "topic", "filter", "silent", "active_hours"] as const;
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A scalar as written (the file is read with the failsafe schema: every scalar is a string). */
-function scalar(value: unknown): string | null {
-  if (typeof value === "string") return value.trim();
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return null;
-}
-
-/** A string or a list of strings; null when it is neither. Empty when absent. */
-function strings(value: unknown): string[] | null {
-  if (value === undefined || value === null) return [];
-  const one = scalar(value);
-  if (one !== null) return one === "" ? [] : [one];
-  if (Array.isArray(value)) {
-    const all = value.map(scalar);
-    return all.every((s): s is string => s !== null) ? all.filter((s) => s !== "") : null;
-  }
-  return null;
-}
 
 function wholeNumber(text: string | null): number | null {
   if (text === null || !/^[-+]?\d{1,16}$/.test(text)) return null;
