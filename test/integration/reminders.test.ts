@@ -186,6 +186,40 @@ describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) =>
     );
   }, 60_000);
 
+  it("Take in the chat stops reminders and a pending escalation at once", async () => {
+    const w = await begin({ escalateAfterMs: 2 * MINUTE + 30_000, escalateChatId: DUTY });
+    const taken = await newIncident(w);
+    const untouched = await newIncident(w);
+    offset += MINUTE + 1_000;
+    await remindersReach(w, taken, 1);
+    await remindersReach(w, untouched, 1);
+
+    const card = cardIn(w, PRIVATE_CHAT, taken);
+    const take = buttonsOf(card).find((b) => /Take/.test(b.text));
+    expect(take, "a New card offers Take").toBeDefined();
+    const id = w.fake.pressButton(ALICE, PRIVATE_CHAT, card.messageId, take!.callback_data!);
+    await waitUntil("the press is answered", () => w.fake.answeredCallbacks().has(id), 10_000, {
+      pollMs: 20,
+    });
+    expect(w.emu.state.get(taken.id)?.status).toBe("InProgress");
+
+    // The second reminder and then the escalation come due: only the untouched incident gets them.
+    offset += MINUTE;
+    await remindersReach(w, untouched, 2);
+    offset += MINUTE;
+    // (The duty chat also holds its own copy of every incident: only the escalation message counts.)
+    const escalated = (key: string) =>
+      w.fake
+        .messages(DUTY)
+        .filter((m) => m.plainText.startsWith("🚨 Escalation") && m.plainText.includes(key)).length;
+    await waitUntil("the untouched incident is escalated", () => escalated(untouched.key) === 1, 15_000, {
+      pollMs: 50,
+    });
+    await severalTicks();
+    expect(counts(w, taken)).toEqual([1, 1]);
+    expect(escalated(taken.key)).toBe(0);
+  }, 60_000);
+
   it("escalation reaches the escalation chat once, as a card with buttons; the copies say where it went", async () => {
     const w = await begin({ remindAfterMs: 0, escalateAfterMs: MINUTE, escalateChatId: DUTY });
     const incident = await newIncident(w);
