@@ -70,6 +70,7 @@ export type { InstanceHeartbeat, InstanceRole, LeaseState } from "./lease.js";
 export { isPostgresUrl, StoreLockedError } from "./open.js";
 export {
   type DeliveredCopy,
+  type OutboxCopy,
   type PendingDelivery,
   SEVERITY_RANK,
   type StaleCopy,
@@ -78,6 +79,7 @@ export {
 } from "./outbox.js";
 export {
   type JobPatch,
+  type JobStep,
   type NewReminderMessage,
   type ReminderJob,
   type ReminderMessage,

@@ -51,6 +51,11 @@ export interface DeliveredCopy {
   silent: boolean;
 }
 
+/** A copy in the outbox (one row per incident and chat), with the forum topic it went to. */
+export interface OutboxCopy extends DeliveredCopy {
+  threadId: number | null;
+}
+
 export interface StaleCopy extends DeliveredCopy {
   version: number;
   chatKind: ChatKind;
@@ -238,27 +243,52 @@ export class OutboxRepository {
 
   /** Every delivered copy of an incident's message. */
   async copies(incidentId: string): Promise<DeliveredCopy[]> {
-    const rows = await this.db
-      .selectFrom("outbox")
-      .select([
-        "id",
-        "incident_id as incidentId",
-        "chat_id as chatId",
-        "message_id as messageId",
-        "via",
-        "rendered_version as renderedVersion",
-        "silent",
-      ])
-      .where("incident_id", "=", incidentId)
-      .where("state", "=", "sent")
-      .where("message_id", "is not", null)
-      .execute();
-    return rows.map((r) => ({
-      ...r,
-      messageId: r.messageId!,
-      via: r.via ?? "single",
-      silent: r.silent === 1,
-    }));
+    return (await this.deliveredRows([incidentId])).map(({ threadId: _, ...copy }) => copy);
+  }
+
+  /** The delivered copies of several incidents (the reminder scheduler's tick), with each row's topic. */
+  async copiesOfMany(incidentIds: string[]): Promise<Map<string, OutboxCopy[]>> {
+    const out = new Map<string, OutboxCopy[]>();
+    for (const copy of await this.deliveredRows(incidentIds)) {
+      const list = out.get(copy.incidentId) ?? [];
+      list.push(copy);
+      out.set(copy.incidentId, list);
+    }
+    return out;
+  }
+
+  /**
+   * The sent rows of some incidents, found by incident alone: with `state = 'sent'` in the query, SQLite
+   * prefers the partial index on sent rows and walks every one of them (milliseconds per incident once the
+   * history is long); an incident has one row per chat, so the rest is filtered here.
+   */
+  private async deliveredRows(incidentIds: string[]): Promise<OutboxCopy[]> {
+    const out: OutboxCopy[] = [];
+    for (let i = 0; i < incidentIds.length; i += 500) {
+      const chunk = incidentIds.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await this.db
+        .selectFrom("outbox")
+        .select([
+          "id",
+          "incident_id as incidentId",
+          "chat_id as chatId",
+          "message_id as messageId",
+          "via",
+          "rendered_version as renderedVersion",
+          "silent",
+          "state",
+          "thread_id as threadId",
+        ])
+        .where("incident_id", "in", chunk)
+        .orderBy("id")
+        .execute();
+      for (const { state, messageId, via, silent, ...r } of rows) {
+        if (state !== "sent" || messageId === null) continue;
+        out.push({ ...r, messageId, via: via ?? "single", silent: silent === 1 });
+      }
+    }
+    return out;
   }
 
   /**

@@ -148,6 +148,29 @@ describe("a chat's lane", () => {
   });
 });
 
+describe("an incident's copies (cards, edits, the reminder scheduler's every due job)", () => {
+  it("are found by the incident's index, never by walking every sent row", async () => {
+    const id = incidentSummary(7).id;
+    const recorded = await recordQueries(async () => {
+      await store.outbox.copies(id);
+      await store.outbox.copyIn(id, 11);
+      await store.outbox.copiesOfMany([id, incidentSummary(8).id]);
+    });
+    const reads = recorded.filter((q) => /^select/i.test(q.sql) && q.sql.includes('from "outbox"'));
+    expect(reads).toHaveLength(3);
+    for (const q of reads) {
+      expect(outboxSteps(q), q.sql).toEqual([
+        expect.stringMatching(
+          /^SEARCH outbox USING INDEX (outbox_incident|outbox_incident_chat)\b.*\(incident_id=\?\)/,
+        ),
+      ]);
+    }
+    expect((await store.outbox.copies(id)).map((c) => c.chatId).sort((a, b) => a - b)).toEqual([
+      -33, -22, 11,
+    ]);
+  });
+});
+
 describe("retention's deletes", () => {
   it("find old rows by their age through an index", async () => {
     const cutoff = clock + 1;
