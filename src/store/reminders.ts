@@ -55,6 +55,14 @@ export interface ReminderNote {
   escalatedTo?: string;
 }
 
+/** One step of a job: what it becomes, the messages it owes, the card's note. */
+export interface JobStep {
+  job: Pick<ReminderJob, "incidentId" | "policy" | "generation">;
+  patch: JobPatch;
+  messages?: NewReminderMessage[];
+  note?: ReminderNote;
+}
+
 /** What a job becomes after a step (the generation is bumped by the write itself). */
 export type JobPatch = Partial<
   Pick<
@@ -186,41 +194,59 @@ export class RemindersRepository {
     messages: NewReminderMessage[] = [],
     note?: ReminderNote,
   ): Promise<boolean> {
+    const [written] = await this.steps([{ job, patch, messages, ...(note ? { note } : {}) }]);
+    return written === true;
+  }
+
+  /**
+   * Several steps (one tick's) in one fenced transaction, each as `step` writes it and guarded by its own
+   * generation: whether each was written, in order. One commit per tick rather than per job keeps a flood
+   * of due jobs cheap; a crash still leaves each step either whole or absent.
+   */
+  async steps(steps: JobStep[]): Promise<boolean[]> {
+    if (steps.length === 0) return [];
     const now = this.now();
     return this.fence.transaction(async (trx) => {
-      const written = await trx
-        .updateTable("reminder_jobs")
-        .set((eb) => ({
-          ...patchColumns(patch),
-          generation: eb("generation", "+", 1),
-          updated_at: now,
-        }))
-        .where("incident_id", "=", job.incidentId)
-        .where("policy", "=", job.policy)
-        .where("generation", "=", job.generation)
-        .executeTakeFirst();
-      if (Number(written.numUpdatedRows) === 0) return false;
-      if (messages.length > 0) {
-        await trx
-          .insertInto("reminder_messages")
-          .values(
-            messages.map((m) => ({
-              incident_id: m.incidentId,
-              chat_id: m.chatId,
-              thread_id: m.threadId,
-              kind: m.kind,
-              reply_to: m.replyTo,
-              new_for_ms: m.newForMs,
-              state: "pending" as const,
-              created_at: now,
-              sent_at: null,
-              message_id: null,
-            })),
-          )
-          .execute();
+      const written: boolean[] = [];
+      for (const { job, patch, messages = [], note } of steps) {
+        const updated = await trx
+          .updateTable("reminder_jobs")
+          .set((eb) => ({
+            ...patchColumns(patch),
+            generation: eb("generation", "+", 1),
+            updated_at: now,
+          }))
+          .where("incident_id", "=", job.incidentId)
+          .where("policy", "=", job.policy)
+          .where("generation", "=", job.generation)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) {
+          written.push(false);
+          continue;
+        }
+        written.push(true);
+        if (messages.length > 0) {
+          await trx
+            .insertInto("reminder_messages")
+            .values(
+              messages.map((m) => ({
+                incident_id: m.incidentId,
+                chat_id: m.chatId,
+                thread_id: m.threadId,
+                kind: m.kind,
+                reply_to: m.replyTo,
+                new_for_ms: m.newForMs,
+                state: "pending" as const,
+                created_at: now,
+                sent_at: null,
+                message_id: null,
+              })),
+            )
+            .execute();
+        }
+        if (note !== undefined) await writeNote(trx, job.incidentId, note);
       }
-      if (note !== undefined) await writeNote(trx, job.incidentId, note);
-      return true;
+      return written;
     });
   }
 
@@ -382,11 +408,14 @@ async function writeNote(trx: Kysely<Database>, incidentId: string, note: Remind
     .set({ reminder_json: json, version })
     .where("id", "=", incidentId)
     .execute();
-  // Every copy now shows an older version: delivery edits them (as store/incidents.ts does).
+  // Every card now shows an older version: delivery edits them (as store/incidents.ts does). Not digest
+  // rows: a digest line does not show the note, so editing it would change nothing a reader sees and spend
+  // the chat's Telegram budget during the very flood that fills digests. A status change still bumps them.
   await trx
     .updateTable("outbox")
     .set({ incident_version: version })
     .where("incident_id", "=", incidentId)
+    .where((eb) => eb.or([eb("via", "is", null), eb("via", "!=", "digest")]))
     .execute();
 }
 

@@ -114,6 +114,29 @@ describe.each(DIALECTS)("%s: reminder jobs", (dialect) => {
     expect(await store.reminders.due(now, 10)).toEqual([]);
   });
 
+  it("the card's line makes single cards stale, never a digest (whose lines do not show it)", async () => {
+    await store.incidents.ingest([incidentSummary(1, T0 - 1_000)], null);
+    const [single, digest] = await store.outbox.pending();
+    await store.outbox.markSent([single!.id], 100, "single", 1);
+    await store.outbox.markSent([digest!.id], 200, "digest", 1);
+    await store.reminders.schedule(job(1));
+    now = T0 + 60_000;
+    const [due] = await store.reminders.due(now, 10);
+    expect(await store.outbox.staleChatIds()).toEqual([]);
+    expect(
+      await store.reminders.step(due!, { remindersSent: 1, nextDueAt: now + 60_000 }, [], {
+        newForMs: 60_000,
+      }),
+    ).toBe(true);
+    // Only the single card is edited: an edit of the digest would change nothing a reader sees, and would
+    // spend the group's Telegram budget (20 a minute) during the very flood that fills digests.
+    expect(await store.outbox.staleChatIds()).toEqual([single!.chatId]);
+    expect(await store.outbox.staleDigestsForChat(digest!.chatId)).toEqual([]);
+    // A status change still brings the digest line up to date.
+    await store.incidents.refresh({ ...incidentSummary(1, T0 - 1_000), status: "Approved" }, undefined, null);
+    expect((await store.outbox.staleDigestsForChat(digest!.chatId)).length).toBe(1);
+  });
+
   it("a bump makes a job read before it exit; done ends it; a snooze is kept", async () => {
     await delivered(1);
     await store.reminders.schedule(job(1));
