@@ -26,8 +26,24 @@
 // more than the budget, and their reminders go out as usual (collapsed per chat by delivery).
 import type { Logger } from "pino";
 import type { EscalationPolicyConfig, ReminderConfig } from "../config/types.js";
-import { compileMatchers, incidentFacts, parseMatchers, severityRank } from "../routing/index.js";
-import type { NewReminderMessage, ReminderJob, Store, StoredIncident, Unscheduled } from "../store/index.js";
+import {
+  type CompiledMatchers,
+  compileMatchers,
+  incidentFacts,
+  parseMatchers,
+  severityRank,
+} from "../routing/index.js";
+import type {
+  Chat,
+  JobStep,
+  NewReminderMessage,
+  OutboxCopy,
+  ReminderJob,
+  Store,
+  StoredIncident,
+  StoredMute,
+  Unscheduled,
+} from "../store/index.js";
 import { activeFrom, ENV_POLICY, envPolicy, filePolicy, type ReminderPolicy } from "./policies.js";
 
 export { ENV_POLICY };
@@ -35,6 +51,8 @@ export { ENV_POLICY };
 export const REREADS_PER_MINUTE = 60;
 /** Jobs looked at per tick, and incidents scheduled per tick. */
 const JOBS_PER_TICK = 500;
+/** Steps written per transaction (a short one: on PostgreSQL it holds the jobs' rows while it runs). */
+const STEPS_PER_TRANSACTION = 100;
 /**
  * An incident first seen this much later than its creation (or later than the escalation delay, if that is
  * longer) was a backfill: it does not escalate.
@@ -170,10 +188,15 @@ export class ReminderEngine {
       // open incidents stays flat).
       if (unscheduled.length < JOBS_PER_TICK) this.scannedSince.set(policy.name, now - SCAN_SLACK_MS);
     }
+    // Jobs that need no look at their incident (policy gone, snoozed, held) step on their own; the others
+    // are checked together.
+    const toCheck: Array<{ job: ReminderJob; policy: ReminderPolicy }> = [];
     for (const job of await this.deps.store.reminders.due(now, JOBS_PER_TICK)) {
-      if (this.stopped) break;
-      await this.fire(job, now, report);
+      if (this.stopped) return report;
+      const policy = await this.stepUnread(job, now, report);
+      if (policy !== null) toCheck.push({ job, policy });
     }
+    if (toCheck.length > 0 && !this.stopped) await this.check(toCheck, now, report);
     if (report.reminded > 0 || report.escalated > 0) this.deps.onQueued();
     return report;
   }
@@ -206,68 +229,116 @@ export class ReminderEngine {
     });
   }
 
-  private async fire(job: ReminderJob, now: number, report: TickReport): Promise<void> {
-    const { store, log } = this.deps;
+  /** Steps a job whose policy is gone, that is snoozed or held by active hours (null); else its policy. */
+  private async stepUnread(
+    job: ReminderJob,
+    now: number,
+    report: TickReport,
+  ): Promise<ReminderPolicy | null> {
+    const { store } = this.deps;
     const s = this.byName.get(job.policy);
     // A policy no longer in the config: its jobs are over.
     if (s === undefined) {
       if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) report.ended++;
-      return;
+      return null;
     }
     // Snoozed: nothing until the snooze is over (a status change ends the job altogether).
     if (job.snoozedUntil !== null && job.snoozedUntil > now) {
       await store.reminders.step(job, { nextDueAt: Math.max(job.snoozedUntil, job.nextDueAt ?? 0) });
-      return;
+      return null;
     }
     // Outside the policy's active hours: held until they begin (no re-read spent on it).
     if (s.activeHours.length > 0) {
       const from = activeFrom(s.activeHours, now, this.deps.timeZone ?? "UTC");
       if (from > now) {
         if (await store.reminders.step(job, { nextDueAt: from })) report.held++;
-        return;
+        return null;
       }
     }
+    return s;
+  }
+
+  /**
+   * The due jobs' check: each incident read again (from the SIEM within its budget, the others from the
+   * store in one read), each job's step decided, and all the steps written in one transaction per chunk.
+   */
+  private async check(
+    jobs: Array<{ job: ReminderJob; policy: ReminderPolicy }>,
+    now: number,
+    report: TickReport,
+  ): Promise<void> {
+    const { store, log } = this.deps;
     const m = this.deps.metrics;
-    if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);
-    let incident: StoredIncident | undefined;
-    try {
-      if (this.takeReread(now)) {
-        report.rereads++;
-        m?.reminderChecks.inc({ source: "siem" });
-        incident = (await this.deps.reader.reread(job.incidentId))?.incident;
-      } else {
+    const read = new Map<ReminderJob, StoredIncident | undefined>();
+    const failed: ReminderJob[] = [];
+    const fromStore: ReminderJob[] = [];
+    for (const { job } of jobs) {
+      if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);
+      if (!this.takeReread()) {
+        fromStore.push(job);
+        continue;
+      }
+      if (this.stopped) return;
+      report.rereads++;
+      m?.reminderChecks.inc({ source: "siem" });
+      try {
+        read.set(job, (await this.deps.reader.reread(job.incidentId))?.incident);
+      } catch (error) {
+        log.warn(
+          { incidentId: job.incidentId, err: error instanceof Error ? error.message : String(error) },
+          "could not re-read an incident for its reminder; trying again later",
+        );
+        failed.push(job);
+      }
+    }
+    if (fromStore.length > 0) {
+      const stored = await store.incidents.getMany(fromStore.map((j) => j.incidentId));
+      for (const job of fromStore) {
         report.fromStore++;
         m?.reminderChecks.inc({ source: "store" });
-        incident = await store.incidents.get(job.incidentId);
+        read.set(job, stored.get(job.incidentId));
       }
-    } catch (error) {
-      log.warn(
-        { incidentId: job.incidentId, err: error instanceof Error ? error.message : String(error) },
-        "could not re-read an incident for its reminder; trying again later",
-      );
-      await store.reminders.step(job, { nextDueAt: now + RETRY_AFTER_MS });
-      return;
     }
-    if (!incident || !stillUnanswered(incident)) {
-      if (await store.reminders.step(job, { doneAt: now, nextDueAt: null })) {
-        report.ended++;
-        m?.reminderSteps.inc({ kind: "ended" });
-      }
-      return;
-    }
+    if (this.stopped) return;
 
-    // On the schedule counted from the first delivery, and never closer than BOT_REMIND_EVERY to the last
-    // one: after a snooze or downtime, one reminder, not every one missed.
-    const remindDue =
-      s.remindAfterMs > 0 &&
-      job.remindersSent < s.remindMax &&
-      now >= job.anchorAt + s.remindAfterMs + job.remindersSent * s.remindEveryMs &&
-      (job.lastRemindedAt === null || now >= job.lastRemindedAt + s.remindEveryMs);
-    const escalateDue = job.escalateAt !== null && job.escalatedAt === null && now >= job.escalateAt;
+    const planned: PlannedStep[] = failed.map((job) => ({
+      step: { job, patch: { nextDueAt: now + RETRY_AFTER_MS } },
+      outcome: "retry",
+    }));
+    const acting: Array<{ job: ReminderJob; policy: ReminderPolicy; incident: StoredIncident }> = [];
+    for (const { job, policy } of jobs) {
+      if (!read.has(job)) continue;
+      const incident = read.get(job);
+      if (incident && stillUnanswered(incident)) acting.push({ job, policy, incident });
+      else planned.push({ step: { job, patch: { doneAt: now, nextDueAt: null } }, outcome: "ended" });
+    }
+    const look = await this.lookAround(
+      acting.filter((a) => remindDue(a.job, a.policy, now)).map((a) => a.incident),
+      now,
+    );
+    for (const a of acting) planned.push(this.act(a.job, a.policy, a.incident, now, look));
+
+    for (let i = 0; i < planned.length; i += STEPS_PER_TRANSACTION) {
+      const chunk = planned.slice(i, i + STEPS_PER_TRANSACTION);
+      const written = await store.reminders.steps(chunk.map((p) => p.step));
+      for (const [k, p] of chunk.entries()) if (written[k]) this.count(p, report);
+    }
+  }
+
+  /** The step of a job whose incident is still New and unanswered: its reminder, its escalation. */
+  private act(
+    job: ReminderJob,
+    s: ReminderPolicy,
+    incident: StoredIncident,
+    now: number,
+    look: TickLook,
+  ): PlannedStep {
+    const remind = remindDue(job, s, now);
+    const escalate = job.escalateAt !== null && job.escalatedAt === null && now >= job.escalateAt;
     const messages: NewReminderMessage[] = [];
     const newForMs = Math.max(0, now - incident.created.getTime());
-    if (remindDue) {
-      for (const copy of await this.cardsOf(incident, now)) {
+    if (remind) {
+      for (const copy of this.cardsOf(incident, look)) {
         messages.push({
           incidentId: incident.id,
           chatId: copy.chatId,
@@ -279,7 +350,7 @@ export class ReminderEngine {
       }
     }
     let escalatedTo: string | undefined;
-    if (escalateDue && s.escalateChatId !== null) {
+    if (escalate && s.escalateChatId !== null) {
       messages.push({
         incidentId: incident.id,
         chatId: s.escalateChatId,
@@ -288,10 +359,10 @@ export class ReminderEngine {
         replyTo: null,
         newForMs,
       });
-      escalatedTo = await this.chatName(s.escalateChatId);
+      escalatedTo = chatName(s.escalateChatId, look.chats.get(s.escalateChatId));
     }
-    const remindersSent = job.remindersSent + (remindDue ? 1 : 0);
-    const lastRemindedAt = remindDue ? now : job.lastRemindedAt;
+    const remindersSent = job.remindersSent + (remind ? 1 : 0);
+    const lastRemindedAt = remind ? now : job.lastRemindedAt;
     const nextRemind =
       s.remindAfterMs > 0 && remindersSent < s.remindMax
         ? Math.max(
@@ -300,87 +371,126 @@ export class ReminderEngine {
           )
         : null;
     const nextEscalate =
-      job.escalateAt !== null && job.escalatedAt === null && !escalateDue ? job.escalateAt : null;
+      job.escalateAt !== null && job.escalatedAt === null && !escalate ? job.escalateAt : null;
     const nextDueAt = earliest(nextRemind, nextEscalate);
-    const written = await store.reminders.step(
-      job,
-      {
-        remindersSent,
-        lastRemindedAt,
-        ...(escalateDue ? { escalatedAt: now } : {}),
-        nextDueAt,
-        ...(nextDueAt === null ? { doneAt: now } : {}),
+    return {
+      step: {
+        job,
+        patch: {
+          remindersSent,
+          lastRemindedAt,
+          ...(escalate ? { escalatedAt: now } : {}),
+          nextDueAt,
+          ...(nextDueAt === null ? { doneAt: now } : {}),
+        },
+        messages,
+        ...(remind || escalatedTo !== undefined
+          ? {
+              note: {
+                ...(remind ? { newForMs: Math.max(0, now - job.anchorAt) } : {}),
+                ...(escalatedTo !== undefined ? { escalatedTo } : {}),
+              },
+            }
+          : {}),
       },
-      messages,
-      remindDue || escalatedTo !== undefined
-        ? {
-            ...(remindDue ? { newForMs: Math.max(0, now - job.anchorAt) } : {}),
-            ...(escalatedTo !== undefined ? { escalatedTo } : {}),
-          }
-        : undefined,
-    );
-    if (!written) return;
-    if (remindDue) {
+      outcome: "acted",
+      remind,
+      escalate,
+      incident,
+      remindersSent,
+    };
+  }
+
+  /** A written step's figures: the report, the metrics, the log line. */
+  private count(p: PlannedStep, report: TickReport): void {
+    const m = this.deps.metrics;
+    if (p.outcome === "ended") {
+      report.ended++;
+      m?.reminderSteps.inc({ kind: "ended" });
+      return;
+    }
+    if (p.outcome !== "acted") return;
+    if (p.remind) {
       report.reminded++;
       m?.reminderSteps.inc({ kind: "remind" });
     }
-    if (escalateDue) {
+    if (p.escalate) {
       report.escalated++;
       m?.reminderSteps.inc({ kind: "escalate" });
     }
+    const messages = p.step.messages ?? [];
     if (messages.length > 0) {
-      log.info(
-        { incidentId: incident.id, key: incident.key, chats: messages.map((m) => m.chatId), remindersSent },
-        escalateDue ? "incident still New: escalated" : "incident still New: reminder queued",
+      this.deps.log.info(
+        {
+          incidentId: p.incident.id,
+          key: p.incident.key,
+          chats: messages.map((x) => x.chatId),
+          remindersSent: p.remindersSent,
+        },
+        p.escalate ? "incident still New: escalated" : "incident still New: reminder queued",
       );
     }
   }
 
-  /** Every chat's card of the incident (its single-message copy, else its digest line), unless muted there. */
-  private async cardsOf(
-    incident: StoredIncident,
-    now: number,
-  ): Promise<Array<{ chatId: number; threadId: number | null; messageId: number }>> {
+  /**
+   * What the tick's reminders need to know about where the cards are, read once for all of them: every
+   * copy of the incidents to remind, the chats they are in, the mutes running now.
+   */
+  private async lookAround(incidents: StoredIncident[], now: number): Promise<TickLook> {
     const { store } = this.deps;
-    const copies = await store.outbox.copies(incident.id);
-    const byChat = new Map<number, (typeof copies)[number]>();
-    for (const copy of copies) {
+    const look: TickLook = { copies: new Map(), mutes: new Map(), chats: new Map(), muteRules: new Map() };
+    if (incidents.length > 0) {
+      look.copies = await store.outbox.copiesOfMany(incidents.map((i) => i.id));
+      look.mutes = await store.routing.allActiveMutes(now);
+    }
+    const chatIds = new Set<number>(
+      this.policies.flatMap((p) => (p.escalateChatId === null ? [] : [p.escalateChatId])),
+    );
+    for (const copies of look.copies.values()) for (const c of copies) chatIds.add(c.chatId);
+    for (const id of chatIds) look.chats.set(id, await store.chats.get(id));
+    return look;
+  }
+
+  /** Every chat's card of the incident (its single-message copy, else its digest line), unless muted there. */
+  private cardsOf(
+    incident: StoredIncident,
+    look: TickLook,
+  ): Array<{ chatId: number; threadId: number | null; messageId: number }> {
+    const byChat = new Map<number, OutboxCopy>();
+    for (const copy of look.copies.get(incident.id) ?? []) {
       const before = byChat.get(copy.chatId);
       if (!before || (before.via === "digest" && copy.via !== "digest")) byChat.set(copy.chatId, copy);
     }
     const cards: Array<{ chatId: number; threadId: number | null; messageId: number }> = [];
     const facts = incidentFacts(incident, incident.extras?.rules);
     for (const copy of byChat.values()) {
-      const chat = await store.chats.get(copy.chatId);
+      const chat = look.chats.get(copy.chatId);
       if (chat?.state !== "allowed" || chat.active !== 1) continue;
       // A mute in the chat (on the whole chat, or on the copy's topic) that matches holds its reminders.
-      const mutes = await store.routing.activeMutes(copy.chatId, now);
-      const threadId = await this.threadOf(incident.id, copy.chatId);
-      const muted = mutes.some((m) => {
-        if (m.threadId !== null && m.threadId !== (threadId ?? chat.thread_id)) return false;
-        const parsed = parseMatchers(m.matchers);
-        // A mute whose matchers no longer parse holds everything, as it would have at queue time.
-        return !parsed.ok || compileMatchers(parsed.matchers)(facts) !== false;
+      const muted = (look.mutes.get(copy.chatId) ?? []).some((mute) => {
+        if (mute.threadId !== null && mute.threadId !== (copy.threadId ?? chat.thread_id)) return false;
+        let rule = look.muteRules.get(mute.id);
+        if (rule === undefined) {
+          const parsed = parseMatchers(mute.matchers);
+          // A mute whose matchers no longer parse holds everything, as it would have at queue time.
+          rule = parsed.ok ? compileMatchers(parsed.matchers) : null;
+          look.muteRules.set(mute.id, rule);
+        }
+        return rule === null || rule(facts) !== false;
       });
       if (muted) continue;
-      cards.push({ chatId: copy.chatId, threadId, messageId: copy.messageId });
+      cards.push({ chatId: copy.chatId, threadId: copy.threadId, messageId: copy.messageId });
     }
     return cards;
   }
 
-  /** The forum topic the incident's row went to in the chat (null: the chat's own). */
-  private async threadOf(incidentId: string, chatId: number): Promise<number | null> {
-    return this.deps.store.reminders.threadOf(incidentId, chatId);
-  }
-
-  private async chatName(chatId: number): Promise<string> {
-    const chat = await this.deps.store.chats.get(chatId);
-    const title = chat?.title ?? (chat?.username ? `@${chat.username}` : null) ?? chat?.first_name ?? null;
-    return title ?? String(chatId);
-  }
-
-  /** One re-read from the budget, if any is left in the last minute. */
-  private takeReread(now: number): boolean {
+  /**
+   * One re-read from the budget, if any is left in the last minute. Counted at the moment of the read, not
+   * the tick's start: a long tick's later re-reads would otherwise leave the window early, and the next
+   * minute's would crowd in behind them.
+   */
+  private takeReread(): boolean {
+    const now = this.deps.now();
     const perMinute = this.deps.rereadsPerMinute ?? REREADS_PER_MINUTE;
     while (this.rereadTimes.length > 0 && this.rereadTimes[0]! <= now - 60_000) this.rereadTimes.shift();
     if (this.rereadTimes.length >= perMinute) return false;
@@ -393,6 +503,44 @@ export class ReminderEngine {
 export function stillUnanswered(incident: StoredIncident): boolean {
   return incident.status === "New" && !incident.extras?.assignee;
 }
+
+/** Whether the job's next reminder is due: on the schedule counted from the first delivery, and never
+ * closer than BOT_REMIND_EVERY to the last one (after a snooze or downtime, one reminder, not every one
+ * missed). */
+function remindDue(job: ReminderJob, s: ReminderPolicy, now: number): boolean {
+  return (
+    s.remindAfterMs > 0 &&
+    job.remindersSent < s.remindMax &&
+    now >= job.anchorAt + s.remindAfterMs + job.remindersSent * s.remindEveryMs &&
+    (job.lastRemindedAt === null || now >= job.lastRemindedAt + s.remindEveryMs)
+  );
+}
+
+function chatName(chatId: number, chat: Chat | undefined): string {
+  const title = chat?.title ?? (chat?.username ? `@${chat.username}` : null) ?? chat?.first_name ?? null;
+  return title ?? String(chatId);
+}
+
+/** What one tick read about the cards of the incidents it reminds. */
+interface TickLook {
+  copies: Map<string, OutboxCopy[]>;
+  mutes: Map<number, StoredMute[]>;
+  chats: Map<number, Chat | undefined>;
+  /** Each mute's compiled matchers (null: they no longer parse). */
+  muteRules: Map<number, CompiledMatchers | null>;
+}
+
+/** A job's step as the tick decided it, and what it means once written. */
+type PlannedStep =
+  | { step: JobStep; outcome: "retry" | "ended" }
+  | {
+      step: JobStep;
+      outcome: "acted";
+      remind: boolean;
+      escalate: boolean;
+      incident: StoredIncident;
+      remindersSent: number;
+    };
 
 function earliest(a: number | null, b: number | null): number | null {
   if (a === null) return b;

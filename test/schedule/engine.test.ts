@@ -140,6 +140,43 @@ describe("the reminder scheduler", () => {
     expect(text).toMatch(/^mpsiem_telegram_reminder_lateness_seconds_count 10$/m);
   });
 
+  it("counts each re-read when it is made: a slow tick's late re-read still holds the budget a minute", async () => {
+    const { h, time } = await world({ created: [0, 1, 2, 3, 4].map((i) => Date.now() - i * 1_000) });
+    const reader = new IncidentReader({ siem: h.siem, store: h.store, maxEvents: 5, now: time.now });
+    // The clock at each re-read; the first one answers after 59 s (a SIEM under load), the rest at once.
+    const readAt: number[] = [];
+    const delays = [59_000];
+    const slowReader = {
+      reread: async (id: string) => {
+        readAt.push(time.now());
+        const read = await reader.reread(id);
+        time.advance(delays.shift() ?? 0);
+        return read;
+      },
+    };
+    const scheduler = new ReminderEngine({
+      store: h.store,
+      reader: slowReader,
+      settings: { ...SETTINGS, remindEveryMs: MINUTE, escalateAfterMs: 0 },
+      log: pino({ level: "silent" }),
+      now: time.now,
+      onQueued: () => undefined,
+      intervalMs: 1_000,
+      rereadsPerMinute: 2,
+    });
+    await scheduler.tick();
+    time.advance(10 * MINUTE);
+    const start = time.now();
+    expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 2, fromStore: 3 });
+    expect(readAt.map((t) => t - start)).toEqual([0, 59_000]);
+    // The next reminders are due a minute after the tick began: only the re-read made at +0 s has left the
+    // last minute, so one more, not two (two would make three within 60 s).
+    time.advance(MINUTE - (time.now() - start));
+    expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 1, fromStore: 4 });
+    for (const t of readAt)
+      expect(readAt.filter((u) => u > t - MINUTE && u <= t).length).toBeLessThanOrEqual(2);
+  });
+
   it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
     const { h, time, incidents, engine } = await world({ created: [Date.now() - 2 * 60 * MINUTE] });
     const scheduler = engine();
