@@ -51,6 +51,10 @@ export { ENV_POLICY };
 export const REREADS_PER_MINUTE = 60;
 /** Jobs looked at per tick, and incidents scheduled per tick. */
 const JOBS_PER_TICK = 500;
+/** Re-reads in flight at once during a tick. */
+const REREAD_CONCURRENCY = 4;
+/** The shortest wait between ticks while jobs come due one after another. */
+const MIN_TICK_GAP_MS = 100;
 /** Steps written per transaction (a short one: on PostgreSQL it holds the jobs' rows while it runs). */
 const STEPS_PER_TRANSACTION = 100;
 /**
@@ -90,6 +94,8 @@ export interface ReminderEngineDeps {
   intervalMs: number;
   /** Fire-time re-reads allowed per minute (default REREADS_PER_MINUTE). */
   rereadsPerMinute?: number;
+  /** Re-reads in flight at once (default 4). */
+  rereadConcurrency?: number;
   /** /metrics: checks by source, steps by kind, lateness (fire time minus due time). */
   metrics?: ReminderMetrics;
 }
@@ -110,6 +116,8 @@ export interface TickReport {
   fromStore: number;
   /** Due steps held outside their policy's active hours. */
   held: number;
+  /** More was due (or to schedule) than one tick takes: the next tick comes at once. */
+  backlog: boolean;
 }
 
 export class ReminderEngine {
@@ -148,12 +156,35 @@ export class ReminderEngine {
     const loop = () => {
       if (this.stopped) return;
       this.running = this.tick()
-        .catch((error: unknown) => this.deps.log.error({ err: error }, "reminder tick failed; trying again"))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.deps.intervalMs);
+        .then(
+          (report) => this.delayAfter(report),
+          (error: unknown) => {
+            this.deps.log.error({ err: error }, "reminder tick failed; trying again");
+            return this.deps.intervalMs;
+          },
+        )
+        .then((delay) => {
+          if (!this.stopped) this.timer = setTimeout(loop, delay);
         });
     };
     loop();
+  }
+
+  /**
+   * How long until the next tick: none while due jobs are left over; else until the next job is due, so
+   * that a reminder goes out when it is due and not up to a whole interval later; at most the interval (new
+   * deliveries need their jobs, and a job may be written by another instance).
+   */
+  async delayAfter(report: TickReport): Promise<number> {
+    if (report.backlog) return 0;
+    try {
+      const next = await this.deps.store.reminders.nextDueAt();
+      if (next === null) return this.deps.intervalMs;
+      return Math.min(this.deps.intervalMs, Math.max(MIN_TICK_GAP_MS, next - this.deps.now()));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, "could not read when the next reminder is due; looking again soon");
+      return this.deps.intervalMs;
+    }
   }
 
   async stop(): Promise<void> {
@@ -172,6 +203,7 @@ export class ReminderEngine {
       rereads: 0,
       fromStore: 0,
       held: 0,
+      backlog: false,
     };
     const now = this.deps.now();
     for (const policy of this.policies) {
@@ -187,11 +219,14 @@ export class ReminderEngine {
       // Everything sent so far has its job: from now on only newer copies need a look (idle CPU with many
       // open incidents stays flat).
       if (unscheduled.length < JOBS_PER_TICK) this.scannedSince.set(policy.name, now - SCAN_SLACK_MS);
+      else report.backlog = true;
     }
     // Jobs that need no look at their incident (policy gone, snoozed, held) step on their own; the others
     // are checked together.
     const toCheck: Array<{ job: ReminderJob; policy: ReminderPolicy }> = [];
-    for (const job of await this.deps.store.reminders.due(now, JOBS_PER_TICK)) {
+    const due = await this.deps.store.reminders.due(now, JOBS_PER_TICK);
+    if (due.length === JOBS_PER_TICK) report.backlog = true;
+    for (const job of due) {
       if (this.stopped) return report;
       const policy = await this.stepUnread(job, now, report);
       if (policy !== null) toCheck.push({ job, policy });
@@ -272,25 +307,32 @@ export class ReminderEngine {
     const read = new Map<ReminderJob, StoredIncident | undefined>();
     const failed: ReminderJob[] = [];
     const fromStore: ReminderJob[] = [];
-    for (const { job } of jobs) {
-      if (job.nextDueAt !== null) m?.reminderLateness.observe(Math.max(0, now - job.nextDueAt) / 1000);
-      if (!this.takeReread()) {
-        fromStore.push(job);
-        continue;
+    // The most overdue first; a few re-reads at a time, so that a minute's budget does not hold the tick
+    // (and the reminders due meanwhile) for a minute's worth of SIEM round trips.
+    const queue = jobs.map((j) => j.job);
+    const reread = async (): Promise<void> => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        if (this.stopped) return;
+        if (!this.takeReread()) {
+          fromStore.push(job, ...queue.splice(0));
+          return;
+        }
+        report.rereads++;
+        m?.reminderChecks.inc({ source: "siem" });
+        try {
+          read.set(job, (await this.deps.reader.reread(job.incidentId))?.incident);
+        } catch (error) {
+          log.warn(
+            { incidentId: job.incidentId, err: error instanceof Error ? error.message : String(error) },
+            "could not re-read an incident for its reminder; trying again later",
+          );
+          failed.push(job);
+        }
       }
-      if (this.stopped) return;
-      report.rereads++;
-      m?.reminderChecks.inc({ source: "siem" });
-      try {
-        read.set(job, (await this.deps.reader.reread(job.incidentId))?.incident);
-      } catch (error) {
-        log.warn(
-          { incidentId: job.incidentId, err: error instanceof Error ? error.message : String(error) },
-          "could not re-read an incident for its reminder; trying again later",
-        );
-        failed.push(job);
-      }
-    }
+    };
+    const concurrency = this.deps.rereadConcurrency ?? REREAD_CONCURRENCY;
+    await Promise.all(Array.from({ length: concurrency }, reread));
+    if (this.stopped) return;
     if (fromStore.length > 0) {
       const stored = await store.incidents.getMany(fromStore.map((j) => j.incidentId));
       for (const job of fromStore) {
@@ -303,6 +345,7 @@ export class ReminderEngine {
 
     const planned: PlannedStep[] = failed.map((job) => ({
       step: { job, patch: { nextDueAt: now + RETRY_AFTER_MS } },
+      dueAt: job.nextDueAt,
       outcome: "retry",
     }));
     const acting: Array<{ job: ReminderJob; policy: ReminderPolicy; incident: StoredIncident }> = [];
@@ -310,7 +353,13 @@ export class ReminderEngine {
       if (!read.has(job)) continue;
       const incident = read.get(job);
       if (incident && stillUnanswered(incident)) acting.push({ job, policy, incident });
-      else planned.push({ step: { job, patch: { doneAt: now, nextDueAt: null } }, outcome: "ended" });
+      else {
+        planned.push({
+          step: { job, patch: { doneAt: now, nextDueAt: null } },
+          dueAt: job.nextDueAt,
+          outcome: "ended",
+        });
+      }
     }
     const look = await this.lookAround(
       acting.filter((a) => remindDue(a.job, a.policy, now)).map((a) => a.incident),
@@ -321,7 +370,14 @@ export class ReminderEngine {
     for (let i = 0; i < planned.length; i += STEPS_PER_TRANSACTION) {
       const chunk = planned.slice(i, i + STEPS_PER_TRANSACTION);
       const written = await store.reminders.steps(chunk.map((p) => p.step));
-      for (const [k, p] of chunk.entries()) if (written[k]) this.count(p, report);
+      // Lateness: from when the job was due to when its step (the reminder it queues) is written.
+      const at = this.deps.now();
+      for (const [k, p] of chunk.entries()) {
+        if (!written[k]) continue;
+        this.count(p, report);
+        if (p.outcome !== "retry" && p.dueAt !== null)
+          m?.reminderLateness.observe(Math.max(0, at - p.dueAt) / 1000);
+      }
     }
   }
 
@@ -393,6 +449,7 @@ export class ReminderEngine {
             }
           : {}),
       },
+      dueAt: job.nextDueAt,
       outcome: "acted",
       remind,
       escalate,
@@ -532,9 +589,10 @@ interface TickLook {
 
 /** A job's step as the tick decided it, and what it means once written. */
 type PlannedStep =
-  | { step: JobStep; outcome: "retry" | "ended" }
+  | { step: JobStep; dueAt: number | null; outcome: "retry" | "ended" }
   | {
       step: JobStep;
+      dueAt: number | null;
       outcome: "acted";
       remind: boolean;
       escalate: boolean;

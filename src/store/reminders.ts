@@ -173,6 +173,19 @@ export class RemindersRepository {
     return rows.map(toJob);
   }
 
+  /** When the next running job is due (null: none), through the due index. */
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom("reminder_jobs")
+      .select("next_due_at")
+      .where("done_at", "is", null)
+      .where("next_due_at", "is not", null)
+      .orderBy("next_due_at")
+      .limit(1)
+      .executeTakeFirst();
+    return row?.next_due_at ?? null;
+  }
+
   /** How many running jobs are due at `now` (for the budget's overflow and metrics). */
   async dueCount(now: number): Promise<number> {
     const row = await this.db

@@ -163,6 +163,8 @@ describe("the reminder scheduler", () => {
       onQueued: () => undefined,
       intervalMs: 1_000,
       rereadsPerMinute: 2,
+      // One at a time, so that the second re-read begins when the first has answered.
+      rereadConcurrency: 1,
     });
     await scheduler.tick();
     time.advance(10 * MINUTE);
@@ -175,6 +177,64 @@ describe("the reminder scheduler", () => {
     expect(await scheduler.tick()).toMatchObject({ reminded: 5, rereads: 1, fromStore: 4 });
     for (const t of readAt)
       expect(readAt.filter((u) => u > t - MINUTE && u <= t).length).toBeLessThanOrEqual(2);
+  });
+
+  it("re-reads a few incidents at once, within the budget, the most overdue first", async () => {
+    const { h, time, incidents } = await world({
+      created: [0, 1, 2, 3, 4, 5].map((i) => Date.now() - i * 1_000),
+    });
+    const reader = new IncidentReader({ siem: h.siem, store: h.store, maxEvents: 5, now: time.now });
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const countingReader = {
+      reread: async (id: string) => {
+        order.push(id);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          return await reader.reread(id);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const scheduler = new ReminderEngine({
+      store: h.store,
+      reader: countingReader,
+      settings: { ...SETTINGS, escalateAfterMs: 0 },
+      log: pino({ level: "silent" }),
+      now: time.now,
+      onQueued: () => undefined,
+      intervalMs: 1_000,
+      rereadsPerMinute: 5,
+      rereadConcurrency: 3,
+    });
+    await scheduler.tick();
+    time.advance(10 * MINUTE);
+    const due = (await h.store.reminders.due(time.now(), 10)).map((j) => j.incidentId);
+    expect(due.sort()).toEqual(incidents.map((i) => i.id).sort());
+    const dueOrder = (await h.store.reminders.due(time.now(), 10)).map((j) => j.incidentId);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 6, rereads: 5, fromStore: 1 });
+    expect(most).toBe(3);
+    // The budget goes to the jobs in due order (the most overdue first); the last is read from the store.
+    expect(order).toEqual(dueOrder.slice(0, 5));
+  });
+
+  it("waits for the next tick until the next job is due, at most the interval; none while a backlog is left", async () => {
+    const { time, engine } = await world();
+    const scheduler = engine({ escalateAfterMs: 0 });
+    const report = await scheduler.tick();
+    expect(report).toMatchObject({ scheduled: 1, backlog: false });
+    // The one job is due in 10 minutes: the interval (1 s) decides.
+    expect(await scheduler.delayAfter(report)).toBe(1_000);
+    time.advance(10 * MINUTE - 400);
+    expect(await scheduler.delayAfter(report)).toBe(400);
+    time.advance(390);
+    expect(await scheduler.delayAfter(report)).toBe(100); // never closer than 100 ms
+    expect(await scheduler.delayAfter({ ...report, backlog: true })).toBe(0);
+    time.advance(10);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1 });
   });
 
   it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
