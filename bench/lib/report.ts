@@ -1004,7 +1004,7 @@ function remindersTargets(o: Outcome<RemindersResult>): Target[] {
       measured: v
         ? v.lateness.p95Sec === null
           ? "no job fired"
-          : `p95 ${s(v.lateness.p95Sec, 2)} s (bucket ≤ ${s(v.lateness.p95UpperSec, 1)} s) over ${count(v.lateness.count)} checks; ` +
+          : `p95 ${s(v.lateness.p95Sec, 2)} s (bucket ≤ ${s(v.lateness.p95UpperSec, 2)} s) over ${count(v.lateness.count)} checks; ` +
             `interval ${v.plan.pollIntervalSec} s`
         : err,
       pass: v && v.lateness.p95UpperSec !== null ? v.lateness.p95UpperSec <= v.plan.pollIntervalSec : false,
@@ -1061,7 +1061,7 @@ function remindersSection(o: Outcome<RemindersResult>): string[] {
         ],
         [
           "lateness p50 / p95 (bucket bound) / mean",
-          `${s(v.lateness.p50Sec, 2)} s / ${s(v.lateness.p95Sec, 2)} s (≤ ${s(v.lateness.p95UpperSec, 1)} s) / ` +
+          `${s(v.lateness.p50Sec, 2)} s / ${s(v.lateness.p95Sec, 2)} s (≤ ${s(v.lateness.p95UpperSec, 2)} s) / ` +
             `${s(v.lateness.count > 0 ? v.lateness.sumSec / v.lateness.count : null, 2)} s over ${count(v.lateness.count)} checks`,
         ],
         [

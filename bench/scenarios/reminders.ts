@@ -244,9 +244,12 @@ export async function runReminders(plan: RemindersPlan): Promise<RemindersResult
       LOG_LEVEL: "warn",
       BOT_REMIND_MIN_SEVERITY: "low",
     };
+    // BENCH_CPU_PROF=<dir>: the reminders-on service writes a V8 CPU profile there when it stops.
+    const profileDir = process.env.BENCH_CPU_PROF;
     const onService = await on.spawn({
       pollIntervalSec: plan.pollIntervalSec,
       command: [script],
+      ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
       env: {
         ...common,
         BOT_REMIND_AFTER: `${plan.remindAfterSec}s`,
