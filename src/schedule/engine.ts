@@ -1,18 +1,24 @@
 // Reminders and escalation (design.md §5, issue 15): the leader's scheduler.
 //
-// Each delivered incident gets one job per policy (the env one, "env": the BOT_REMIND_* and
-// BOT_ESCALATE_* settings, and those of the config file's `escalation:`, schedule/policies.ts), stored with its next due time so that it survives restarts and failovers
-// (store/reminders.ts). On each tick, with the injected clock, the leader:
+// Each delivered incident gets one job per policy (the env one, "env": the BOT_REMIND_* and BOT_ESCALATE_*
+// settings, and those of the config file's `escalation:`, schedule/policies.ts), stored with its next due
+// time so that it survives restarts and failovers (store/reminders.ts). On each tick, with the injected
+// clock, the leader:
 //   1. schedules, per policy, the incidents delivered since the last tick (still New, admitted by the
 //      policy's matchers or at least its minimum severity; the others get a job that is over at once);
-//   2. takes the jobs that are due, re-reads each incident from the SIEM, and acts only if it is still New
-//      and nobody holds it: a reminder (a reply to the card in every chat that has it, except the chats
-//      where a mute holds it), then, once, the escalation (the full card to BOT_ESCALATE_CHAT);
-//      A policy's step due outside its active hours is held (not skipped) until they begin, without a
-//      re-read: the job's next due time moves to the first minute within them;
-//   3. writes the step, the messages it owes and the card's line in one fenced transaction guarded by the
-//      job's generation: an older reader (another instance, a tick cut short) writes nothing.
-// Delivery sends the messages through each chat's lane, pacer and send window (delivery/reminder-sends.ts).
+//   2. takes the jobs that are due and re-reads their incidents (from the SIEM within its budget, the rest
+//      from the store in one read); it acts only on one still New that nobody holds: a reminder (a reply to
+//      the card in every chat that has it, except the chats where a mute holds it), then, once, the
+//      escalation (the full card to BOT_ESCALATE_CHAT). A policy's step due outside its active hours is
+//      held (not skipped) until they begin, without a re-read: the job's next due time moves to the first
+//      minute within them;
+//   3. writes each step, the messages it owes and the card's line in fenced transactions (a hundred steps
+//      each), every step guarded by its job's generation: an older reader (another instance, a tick cut
+//      short) writes nothing.
+// The next tick comes when the next job is due (at most one interval later; at once while a backlog is
+// left), so reminders go out on time however many are pending, and an idle scheduler costs one indexed
+// read an interval. Delivery sends the messages through each chat's lane, pacer and send window
+// (delivery/reminder-sends.ts).
 //
 // The lessons of OnCall, PagerDuty and Opsgenie (prior-art.md) this follows:
 //   - no reminder after someone acted: the fire-time re-read, and delivery checks the status again at send;
@@ -20,10 +26,11 @@
 //   - no repeat storms: BOT_REMIND_MAX per incident, a cap per chat per hour, many at once collapse into one;
 //   - a backfill after downtime (created long before it was seen) does not escalate.
 //
-// SIEM budget for fire-time checks: at most REREADS_PER_MINUTE re-reads a minute, each three requests (the
-// intake read routine: the incident, its events and their count), so at most 180 requests a minute. Jobs due beyond the budget are checked against the store instead, which
-// the poller keeps up to date within one poll interval (BOT_CHANGE_WINDOW), so a flood costs the SIEM no
-// more than the budget, and their reminders go out as usual (collapsed per chat by delivery).
+// SIEM budget for fire-time checks: at most REREADS_PER_MINUTE re-reads in any minute, each three requests
+// (the intake read routine: the incident, its events and their count), so at most 180 requests in any 60 s.
+// Jobs due beyond the budget are checked against the store instead, which the poller keeps up to date
+// within one poll interval (BOT_CHANGE_WINDOW), so a flood costs the SIEM no more than the budget, and
+// their reminders go out as usual (collapsed per chat by delivery).
 import type { Logger } from "pino";
 import type { EscalationPolicyConfig, ReminderConfig } from "../config/types.js";
 import {
