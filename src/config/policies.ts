@@ -20,10 +20,16 @@
 //
 // Every problem names the policy by its index (from 0) and name, and the field, as routes do.
 
-import { describeMatcherErrorEn, formatMatchers, parseActiveHours, parseMatchers } from "../routing/index.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import {
+  activeHoursField,
+  checkKnownFields,
+  matchersField,
+  nonZeroWholeNumber,
+  parseEntries,
+} from "./entry-fields.js";
 import { DEFAULT_REMIND_EVERY_MS, DEFAULT_REMIND_MAX, type EscalationPolicyConfig } from "./types.js";
-import { isMap, scalar, strings } from "./yaml-values.js";
+import { isMap, scalar } from "./yaml-values.js";
 
 /** The env settings' policy name (schedule/engine.ts ENV_POLICY). */
 const ENV_POLICY_NAME = "env";
@@ -32,21 +38,6 @@ const STEP_KEYS = ["after", "action", "every", "chat"] as const;
 const ACTIONS = ["remind", "notify"] as const;
 /** The most reminders a policy may ask for (a repeat storm is the loudest complaint about such tools). */
 const MAX_REPEAT = 100;
-
-function unknownKeys(
-  entry: Record<string, unknown>,
-  allowed: readonly string[],
-  label: string,
-  problems: string[],
-): void {
-  for (const key of Object.keys(entry)) {
-    if (allowed.includes(key)) continue;
-    const hint = key.replace(/-/g, "_").toLowerCase();
-    problems.push(
-      `${label}: unknown field "${key}"${allowed.includes(hint) ? `; did you mean ${hint}?` : ""} (fields: ${allowed.join(", ")})`,
-    );
-  }
-}
 
 /** A duration > 0 ("15m", "1h", "20s"); pushes a problem and returns null otherwise. */
 function positiveDuration(value: unknown, label: string, problems: string[]): number | null {
@@ -63,134 +54,111 @@ function positiveDuration(value: unknown, label: string, problems: string[]): nu
 
 /** Validates `escalation:`; problems are pushed as "escalation[i] (name): field: what is wrong". */
 export function parsePolicies(value: unknown, problems: string[]): EscalationPolicyConfig[] {
-  if (value === undefined || value === null || value === "" || value === "~") return [];
-  if (!Array.isArray(value)) {
-    problems.push(
-      "escalation: expected a list of policies (- name: <name> …), see README “Reminders and escalation”",
-    );
-    return [];
-  }
-  const policies: EscalationPolicyConfig[] = [];
   const seen = new Map<string, number>();
-  value.forEach((entry: unknown, index) => {
-    const where = (name?: string) => `escalation[${index}]${name ? ` (${name})` : ""}`;
-    if (!isMap(entry)) {
-      problems.push(`${where()}: expected a map with at least "name:" and "steps:"`);
-      return;
-    }
-    const name = scalar(entry.name);
-    const label = where(name ?? undefined);
-    const before = problems.length;
-    unknownKeys(entry, POLICY_KEYS, label, problems);
+  return parseEntries(
+    value,
+    {
+      section: "escalation",
+      expectedList: "a list of policies (- name: <name> …), see README “Reminders and escalation”",
+      expectedEntry: 'a map with at least "name:" and "steps:"',
+    },
+    problems,
+    (entry) => scalar(entry.name) ?? undefined,
+    (entry, label, index): EscalationPolicyConfig | undefined => {
+      const name = scalar(entry.name);
+      checkKnownFields(entry, POLICY_KEYS, label, problems);
 
-    if (name === null || name === "")
-      problems.push(`${label}: name: required (a name for the policy, e.g. high-at-night)`);
-    else if (!/^[\w.-]{1,64}$/.test(name))
-      problems.push(
-        `${label}: name: use letters, digits, "_", "-" or "." (at most 64), got ${JSON.stringify(name)}`,
-      );
-    else if (name.toLowerCase() === ENV_POLICY_NAME)
-      problems.push(
-        `${label}: name: "${ENV_POLICY_NAME}" is the policy of the BOT_REMIND_*/BOT_ESCALATE_* settings; choose another`,
-      );
-    else {
-      const earlier = seen.get(name);
-      if (earlier !== undefined)
-        problems.push(`${label}: name: the same as escalation[${earlier}]; names must be unique`);
-      else seen.set(name, index);
-    }
-
-    let match = "";
-    const parts = strings(entry.match);
-    if (parts === null) problems.push(`${label}: match: expected matchers as text (or a list of texts)`);
-    else {
-      const parsed = parseMatchers(parts.join(" "));
-      if (!parsed.ok) problems.push(`${label}: match: ${describeMatcherErrorEn(parsed.error)}`);
-      else match = formatMatchers(parsed.matchers);
-    }
-
-    let repeat = DEFAULT_REMIND_MAX;
-    if (entry.repeat !== undefined && entry.repeat !== null && entry.repeat !== "") {
-      const text = scalar(entry.repeat);
-      const n = text !== null && /^\d{1,4}$/.test(text) ? Number(text) : null;
-      if (n === null || n < 1 || n > MAX_REPEAT)
+      if (name === null || name === "")
+        problems.push(`${label}: name: required (a name for the policy, e.g. high-at-night)`);
+      else if (!/^[\w.-]{1,64}$/.test(name))
         problems.push(
-          `${label}: repeat: expected how many reminders at most, a whole number 1…${MAX_REPEAT}, got ${JSON.stringify(entry.repeat)}`,
+          `${label}: name: use letters, digits, "_", "-" or "." (at most 64), got ${JSON.stringify(name)}`,
         );
-      else repeat = n;
-    }
-
-    const hours = strings(entry.active_hours);
-    const activeHours: string[] = [];
-    if (hours === null) problems.push(`${label}: active_hours: expected a text or a list of texts`);
-    else {
-      for (const spec of hours) {
-        const parsed = parseActiveHours(spec);
-        if (parsed.ok) activeHours.push(spec);
-        else problems.push(`${label}: active_hours: ${parsed.problem}`);
+      else if (name.toLowerCase() === ENV_POLICY_NAME)
+        problems.push(
+          `${label}: name: "${ENV_POLICY_NAME}" is the policy of the BOT_REMIND_*/BOT_ESCALATE_* settings; choose another`,
+        );
+      else {
+        const earlier = seen.get(name);
+        if (earlier !== undefined)
+          problems.push(`${label}: name: the same as escalation[${earlier}]; names must be unique`);
+        else seen.set(name, index);
       }
-    }
 
-    let remind: EscalationPolicyConfig["remind"] = null;
-    let notify: EscalationPolicyConfig["notify"] = null;
-    if (!Array.isArray(entry.steps) || entry.steps.length === 0) {
-      problems.push(
-        `${label}: steps: required, a list of steps like "- after: 15m" with "action: remind" or "action: notify" and "chat: <id>"`,
-      );
-    } else {
-      entry.steps.forEach((step: unknown, s) => {
-        const stepLabel = `${label}: steps[${s}]`;
-        if (!isMap(step)) {
-          problems.push(`${stepLabel}: expected a map with "after:" and "action:"`);
-          return;
-        }
-        unknownKeys(step, STEP_KEYS, stepLabel, problems);
-        let after: number | null = null;
-        if (step.after === undefined) problems.push(`${stepLabel}: after: required (a duration like 15m)`);
-        else after = positiveDuration(step.after, `${stepLabel}: after`, problems);
-        const action = scalar(step.action)?.toLowerCase();
-        if (action !== "remind" && action !== "notify") {
+      const match = matchersField(entry, "match", label, problems);
+
+      let repeat = DEFAULT_REMIND_MAX;
+      if (entry.repeat !== undefined && entry.repeat !== null && entry.repeat !== "") {
+        const text = scalar(entry.repeat);
+        const n = text !== null && /^\d{1,4}$/.test(text) ? Number(text) : null;
+        if (n === null || n < 1 || n > MAX_REPEAT)
           problems.push(
-            `${stepLabel}: action: expected ${ACTIONS.join(" or ")}, got ${JSON.stringify(step.action ?? null)}`,
+            `${label}: repeat: expected how many reminders at most, a whole number 1…${MAX_REPEAT}, got ${JSON.stringify(entry.repeat)}`,
           );
-          return;
-        }
-        if (action === "remind") {
-          if (step.chat !== undefined)
+        else repeat = n;
+      }
+
+      const activeHours = activeHoursField(entry, label, problems);
+
+      let remind: EscalationPolicyConfig["remind"] = null;
+      let notify: EscalationPolicyConfig["notify"] = null;
+      if (!Array.isArray(entry.steps) || entry.steps.length === 0) {
+        problems.push(
+          `${label}: steps: required, a list of steps like "- after: 15m" with "action: remind" or "action: notify" and "chat: <id>"`,
+        );
+      } else {
+        entry.steps.forEach((step: unknown, s) => {
+          const stepLabel = `${label}: steps[${s}]`;
+          if (!isMap(step)) {
+            problems.push(`${stepLabel}: expected a map with "after:" and "action:"`);
+            return;
+          }
+          checkKnownFields(step, STEP_KEYS, stepLabel, problems);
+          let after: number | null = null;
+          if (step.after === undefined) problems.push(`${stepLabel}: after: required (a duration like 15m)`);
+          else after = positiveDuration(step.after, `${stepLabel}: after`, problems);
+          const action = scalar(step.action)?.toLowerCase();
+          if (action !== "remind" && action !== "notify") {
             problems.push(
-              `${stepLabel}: chat: only a notify step has a chat (a reminder goes to the chats that have the card)`,
+              `${stepLabel}: action: expected ${ACTIONS.join(" or ")}, got ${JSON.stringify(step.action ?? null)}`,
             );
-          const every =
-            step.every === undefined
-              ? DEFAULT_REMIND_EVERY_MS
-              : positiveDuration(step.every, `${stepLabel}: every`, problems);
-          if (remind !== null)
-            problems.push(`${stepLabel}: a policy has at most one remind step (repeat sets how many)`);
-          else if (after !== null && every !== null) remind = { afterMs: after, everyMs: every };
-          return;
-        }
-        if (step.every !== undefined)
-          problems.push(`${stepLabel}: every: only a remind step repeats (a notify step is sent once)`);
-        const chatText = scalar(step.chat);
-        const chatId = chatText !== null && /^[-+]?\d{1,16}$/.test(chatText) ? Number(chatText) : null;
-        if (step.chat === undefined)
-          problems.push(`${stepLabel}: chat: required for notify (the chat id, e.g. -1001234567890)`);
-        else if (chatId === null || chatId === 0 || !Number.isSafeInteger(chatId))
-          problems.push(
-            `${stepLabel}: chat: expected a chat id (a whole number), got ${JSON.stringify(chatText ?? step.chat)}`,
-          );
-        if (notify !== null)
-          problems.push(
-            `${stepLabel}: a policy has at most one notify step; use another policy for a second chat`,
-          );
-        else if (after !== null && chatId !== null && chatId !== 0) notify = { afterMs: after, chatId };
-      });
-    }
+            return;
+          }
+          if (action === "remind") {
+            if (step.chat !== undefined)
+              problems.push(
+                `${stepLabel}: chat: only a notify step has a chat (a reminder goes to the chats that have the card)`,
+              );
+            const every =
+              step.every === undefined
+                ? DEFAULT_REMIND_EVERY_MS
+                : positiveDuration(step.every, `${stepLabel}: every`, problems);
+            if (remind !== null)
+              problems.push(`${stepLabel}: a policy has at most one remind step (repeat sets how many)`);
+            else if (after !== null && every !== null) remind = { afterMs: after, everyMs: every };
+            return;
+          }
+          if (step.every !== undefined)
+            problems.push(`${stepLabel}: every: only a remind step repeats (a notify step is sent once)`);
+          const chatText = scalar(step.chat);
+          const chatId = nonZeroWholeNumber(chatText);
+          if (step.chat === undefined)
+            problems.push(`${stepLabel}: chat: required for notify (the chat id, e.g. -1001234567890)`);
+          else if (chatId === null)
+            problems.push(
+              `${stepLabel}: chat: expected a chat id (a whole number), got ${JSON.stringify(chatText ?? step.chat)}`,
+            );
+          if (notify !== null)
+            problems.push(
+              `${stepLabel}: a policy has at most one notify step; use another policy for a second chat`,
+            );
+          else if (after !== null && chatId !== null) notify = { afterMs: after, chatId };
+        });
+      }
 
-    if (problems.length === before && name !== null)
-      policies.push({ name, match, remind, notify, repeat, activeHours });
-  });
-  return policies;
+      return name === null ? undefined : { name, match, remind, notify, repeat, activeHours };
+    },
+  );
 }
 
 /** A policy as one line (the start-up log, /debug). */

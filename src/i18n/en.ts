@@ -247,7 +247,6 @@ export const en: Messages = {
         ? `Caught up on ${caughtUp} missed ${pluralEn(caughtUp, "incident", "incidents")}.`
         : "No new incidents in the meantime."),
     digestHeader: (count) => `${count} new ${pluralEn(count, "incident", "incidents")}`,
-    digestPart: (part, parts) => ` (${part}/${parts})`,
   },
 
   routing: routingEn,

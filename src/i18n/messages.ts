@@ -339,8 +339,6 @@ export interface Messages {
     siemRecovered(info: { downFor: string; caughtUp: number }): string;
     /** First line of a digest: "5 новых инцидентов". */
     digestHeader(count: number): string;
-    /** " (2/3)" suffix when a digest takes several messages. */
-    digestPart(part: number, parts: number): string;
   };
 
   routing: RoutingMessages;

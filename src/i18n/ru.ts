@@ -243,7 +243,6 @@ export const ru: Messages = {
         : "Новых инцидентов за это время не было."),
     digestHeader: (count) =>
       `${count} ${pluralRu(count, "новый инцидент", "новых инцидента", "новых инцидентов")}`,
-    digestPart: (part, parts) => ` (${part}/${parts})`,
   },
 
   routing: routingRu,

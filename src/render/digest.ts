@@ -1,5 +1,5 @@
 // A digest: many incidents as short lines (mark, key, linked name; the plain-text fallback without links), used when a flood would
-// otherwise hit Telegram's rate limits. Split into as many messages as the 4096 limit needs.
+// otherwise hit Telegram's rate limits. Each message holds as many as fit Telegram's 4096; the rest go in the next one.
 
 import { t } from "../i18n/index.js";
 import type { IncidentSummary } from "../siem/types.js";
@@ -89,55 +89,8 @@ function digestLine(
 }
 
 /**
- * Lists every item once, in the given order, over as few messages as fit (each ≤ 4096 visible
- * UTF-16 units in HTML and in plain). Each message starts with the header "N новых инцидентов",
- * with "(2/3)" when there are several. No items → no messages.
- */
-export function renderDigest(items: IncidentSummary[], opts: RenderOptions): DigestMessage[] {
-  if (items.length === 0) return [];
-  const m = t(opts.locale);
-  const header = m.notices.digestHeader(items.length);
-  // Room for the longest header any part could get, plus its newline.
-  const reserve = header.length + m.notices.digestPart(items.length, items.length).length + 1;
-  const budget = TELEGRAM_TEXT_LIMIT - reserve;
-
-  const groups: DigestLine[][] = [];
-  let current: DigestLine[] = [];
-  let htmlUsed = 0;
-  let plainUsed = 0;
-  for (const item of items) {
-    const line = digestLine(item, opts);
-    const sep = current.length > 0 ? 1 : 0;
-    if (
-      current.length > 0 &&
-      (htmlUsed + sep + line.htmlLength > budget || plainUsed + sep + line.plainLength > budget)
-    ) {
-      groups.push(current);
-      current = [];
-      htmlUsed = 0;
-      plainUsed = 0;
-    }
-    const gap = current.length > 0 ? 1 : 0;
-    current.push(line);
-    htmlUsed += gap + line.htmlLength;
-    plainUsed += gap + line.plainLength;
-  }
-  groups.push(current);
-
-  return groups.map((lines, index) => {
-    const title = header + (groups.length > 1 ? m.notices.digestPart(index + 1, groups.length) : "");
-    return {
-      html: [`<b>${escapeHtml(title)}</b>`, ...lines.map((l) => l.html)].join("\n"),
-      // A single line longer than the limit can only come from an absurd MPSIEM_URL: cut it.
-      plain: clipText([title, ...lines.map((l) => l.plain)].join("\n"), TELEGRAM_TEXT_LIMIT),
-      included: lines.map((l) => l.id),
-    };
-  });
-}
-
-/**
  * One digest message packed full: the longest prefix of `items` (in order) whose lines fit in one
- * message under a header that counts exactly what it holds ("113 новых инцидентов", no "(1/3)"), with
+ * message under a header that counts exactly what it holds ("113 новых инцидентов"), with
  * "🔕 без звука" after it when `silent`. Each line is measured, with the header for that count, against
  * Telegram's 4096 in HTML (visible text) and in plain. Undefined for no items; at least one line else.
  */

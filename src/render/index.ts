@@ -3,7 +3,6 @@
 export {
   type DigestMessage,
   lookupCommandOf,
-  renderDigest,
   renderDigestEdit,
   renderDigestPage,
   STATUS_MARK,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { t } from "../../src/i18n/index.js";
 import {
+  type DigestMessage,
   lookupCommandOf,
-  renderDigest,
   renderDigestEdit,
   renderDigestPage,
   statusMark,
@@ -9,6 +10,7 @@ import {
 } from "../../src/render/index.js";
 import type { RenderOptions } from "../../src/render/types.js";
 import type { IncidentSummary } from "../../src/siem/types.js";
+import { digestPages } from "./digest-pages.js";
 import { hasLoneSurrogate, shownText } from "./telegram-html.js";
 
 const RU: RenderOptions = {
@@ -38,40 +40,41 @@ function items(n: number, over: (i: number) => Partial<IncidentSummary> = () => 
   }));
 }
 
-function check(parts: ReturnType<typeof renderDigest>) {
-  for (const p of parts) {
+function check(messages: DigestMessage[]) {
+  for (const p of messages) {
     expect(shownText(p.html).length).toBeLessThanOrEqual(4096);
     expect(p.plain.length).toBeLessThanOrEqual(4096);
     expect(hasLoneSurrogate(p.html) || hasLoneSurrogate(p.plain)).toBe(false);
   }
 }
 
-describe("renderDigest", () => {
+describe("renderDigestPage", () => {
   it("gives nothing for no incidents", () => {
-    expect(renderDigest([], RU)).toEqual([]);
+    expect(renderDigestPage([], RU)).toBeUndefined();
+    expect(renderDigestEdit([], RU)).toBeUndefined();
   });
 
   it("lists mark, key and a linked name under a counted header", () => {
-    const parts = renderDigest(items(3), RU);
-    check(parts);
-    expect(parts).toHaveLength(1);
-    const [part] = parts;
-    expect(part!.included).toEqual([uuid(0), uuid(1), uuid(2)]);
-    expect(shownText(part!.html).split("\n")).toEqual([
+    const page = renderDigestPage(items(3), RU)!;
+    check([page]);
+    expect(page.included).toEqual([uuid(0), uuid(1), uuid(2)]);
+    expect(shownText(page.html).split("\n")).toEqual([
       "3 новых инцидента",
       "🔴 INC-1 Incident number 1 /inc_1",
       "🟠 INC-2 Incident number 2 /inc_2",
       "🟡 INC-3 Incident number 3 /inc_3",
     ]);
-    expect(part!.html).toContain(
+    expect(page.html).toContain(
       `<b>INC-1</b> <a href="https://siem.local/#/incident/incidents/view/${uuid(0)}">Incident number 1</a>`,
     );
-    expect(part!.plain.split("\n")).toEqual([
+    expect(page.plain.split("\n")).toEqual([
       "3 новых инцидента",
       "🔴 INC-1 Incident number 1 /inc_1",
       "🟠 INC-2 Incident number 2 /inc_2",
       "🟡 INC-3 Incident number 3 /inc_3",
     ]);
+    // An edit of the same incidents, unchanged, shows exactly what was sent.
+    expect(renderDigestEdit(items(3), RU)).toEqual(page);
   });
 
   it.each([
@@ -80,35 +83,38 @@ describe("renderDigest", () => {
     [5, "5 новых инцидентов", "5 new incidents"],
     [11, "11 новых инцидентов", "11 new incidents"],
     [21, "21 новый инцидент", "21 new incidents"],
-  ])("headers %i incidents with the right plural", (n, ru, en) => {
-    expect(shownText(renderDigest(items(n), RU)[0]!.html).split("\n")[0]).toBe(ru);
-    expect(shownText(renderDigest(items(n), EN)[0]!.html).split("\n")[0]).toBe(en);
+  ])("headers %i incidents with the right plural (sent and edited)", (n, ru, en) => {
+    for (const render of [renderDigestPage, renderDigestEdit]) {
+      expect(shownText(render(items(n), RU)!.html).split("\n")[0]).toBe(ru);
+      expect(shownText(render(items(n), EN)!.html).split("\n")[0]).toBe(en);
+    }
   });
 
-  it("splits a flood into numbered parts, each incident exactly once and in order", () => {
+  it("pages a flood: each page counts what it holds, packed, each incident exactly once and in order", () => {
     const input = items(600, (i) => ({ name: `${"Имя ".repeat(40)}${i}` }));
-    const parts = renderDigest(input, RU);
-    check(parts);
-    expect(parts.length).toBeGreaterThan(1);
-    expect(parts.flatMap((p) => p.included)).toEqual(input.map((i) => i.id));
-    parts.forEach((p, index) => {
+    const pages = digestPages(input, RU);
+    check(pages);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flatMap((p) => p.included)).toEqual(input.map((i) => i.id));
+    for (const p of pages) {
       const lines = shownText(p.html).split("\n");
-      expect(lines[0]).toBe(`600 новых инцидентов (${index + 1}/${parts.length})`);
+      expect(lines[0]!.startsWith(`${p.included.length} `)).toBe(true);
+      expect(lines[0]).toBe(t("ru").notices.digestHeader(p.included.length));
       expect(lines).toHaveLength(p.included.length + 1);
-    });
-    // Packed, not one per message: every part but the last is nearly full.
-    for (const p of parts.slice(0, -1)) expect(visibleLength(p.html)).toBeGreaterThan(3000);
+    }
+    // Packed, not one per message: every page but the last is nearly full.
+    for (const p of pages.slice(0, -1)) expect(visibleLength(p.html)).toBeGreaterThan(3000);
   });
 
   it("escapes names and keys, shows unknown severity, and shortens long names", () => {
-    const [part] = renderDigest(
+    const page = renderDigestPage(
       items(2, (i) =>
         i === 0 ? { name: "<b>&_*[evil]", key: "<i>" } : { name: "😀".repeat(3000), severity: "" },
       ),
       EN,
-    );
-    check([part!]);
-    const lines = shownText(part!.html).split("\n");
+    )!;
+    check([page]);
+    const lines = shownText(page.html).split("\n");
     expect(lines[1]).toBe("🔴 <i> <b>&_*[evil]");
     expect(lines[2]!.startsWith("⚪ INC-2 😀😀")).toBe(true);
     expect(lines[2]!.endsWith(" /inc_2")).toBe(true);

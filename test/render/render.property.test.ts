@@ -2,6 +2,7 @@
 // units, keeps its key line and link, and never holds a lone surrogate. Runs are bounded so the
 // file takes a few seconds.
 
+import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Locale } from "../../src/config/types.js";
@@ -12,12 +13,14 @@ import {
   clipText,
   escapeHtml,
   incidentUrl,
-  renderDigest,
+  renderDigestEdit,
+  renderDigestPage,
   renderIncident,
   visibleLength,
 } from "../../src/render/index.js";
 import type { IncidentView, RenderOptions } from "../../src/render/types.js";
 import type { IncidentSummary } from "../../src/siem/types.js";
+import { digestPages } from "./digest-pages.js";
 import { checkTelegramHtml, hasLoneSurrogate } from "./telegram-html.js";
 
 const NUM_RUNS = 200;
@@ -94,6 +97,12 @@ const summary: fc.Arbitrary<IncidentSummary> = fc.record({
   created: date,
   isConfirmed: fc.boolean(),
 });
+
+/** Mostly a few incidents; often a flood, so that a page is actually filled and the next one begins. */
+const summaryList = fc.oneof(
+  { arbitrary: fc.array(summary, { maxLength: 300 }), weight: 1 },
+  { arbitrary: fc.array(summary, { minLength: 30, maxLength: 300, size: "max" }), weight: 1 },
+);
 
 const options: fc.Arbitrary<RenderOptions> = fc.record({
   locale: fc.constantFrom<Locale>("ru", "en"),
@@ -194,22 +203,32 @@ describe("renderIncident properties", () => {
   });
 });
 
-describe("renderDigest properties", () => {
-  it("lists every incident once, in order, in valid messages within the limit", () => {
+describe("renderDigestPage properties", () => {
+  it("pages every incident once, in order, in valid messages within the limit, each header counting its page", () => {
     fc.assert(
-      fc.property(fc.array(summary, { maxLength: 300 }), options, (items, opts) => {
-        const parts = renderDigest(items, opts);
-        expect(parts.flatMap((p) => p.included)).toEqual(items.map((i) => i.id));
-        for (const p of parts) {
+      fc.property(summaryList, options, (items, opts) => {
+        const pages = digestPages(items, opts);
+        expect(pages.flatMap((p) => p.included)).toEqual(items.map((i) => i.id));
+        let from = 0;
+        for (const p of pages) {
           const check = checkTelegramHtml(p.html);
           if (!check.ok) throw new Error(check.error);
           expect(check.text.length).toBeLessThanOrEqual(4096);
           expect(p.plain.length).toBeLessThanOrEqual(4096);
           expect(hasLoneSurrogate(p.html) || hasLoneSurrogate(p.plain)).toBe(false);
           expect(p.included.length).toBeGreaterThan(0);
+          const header = t(opts.locale).notices.digestHeader(p.included.length);
+          expect(check.text.split("\n")[0]).toBe(header);
+          expect(p.plain.split("\n")[0]).toBe(header);
+          // An edit of the page's incidents, unchanged, shows exactly what was sent. (Compared without
+          // expect: a diff of two full messages at every shrinking step would take minutes.)
+          const held = items.slice(from, from + p.included.length);
+          if (!isDeepStrictEqual(renderDigestEdit(held, opts), p))
+            throw new Error("the edit differs from the page");
+          from += p.included.length;
         }
       }),
-      { numRuns: 100 },
+      { numRuns: 100, interruptAfterTimeLimit: 20_000 },
     );
   });
 });
@@ -251,7 +270,9 @@ describe("no direction overrides, isolates or zero-width characters", () => {
   it("in a digest", () => {
     fc.assert(
       fc.property(fc.array(summary, { maxLength: 100 }), options, (items, opts) => {
-        for (const part of renderDigest(items, opts)) assertNoInvisible(part.html, part.plain);
+        for (const page of digestPages(items, opts)) assertNoInvisible(page.html, page.plain);
+        const edited = renderDigestEdit(items, opts);
+        if (edited) assertNoInvisible(edited.html, edited.plain);
       }),
       { numRuns: 100 },
     );
@@ -282,9 +303,13 @@ describe("no direction overrides, isolates or zero-width characters", () => {
     for (const word of ["INC-1", "name", "type", "line one", "event", "@ivan", "High"]) {
       expect(card.plain).toContain(word);
     }
-    const [digest] = renderDigest([view.incident], opts);
-    assertNoInvisible(digest!.html, digest!.plain);
-    expect(digest!.plain).toContain("INC-1 name");
+    for (const digest of [
+      renderDigestPage([view.incident], opts)!,
+      renderDigestEdit([view.incident], opts)!,
+    ]) {
+      assertNoInvisible(digest.html, digest.plain);
+      expect(digest.plain).toContain("INC-1 name");
+    }
   });
 });
 
