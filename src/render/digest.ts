@@ -78,7 +78,9 @@ function digestLine(
   // The plain twin (used only if Telegram rejects the HTML) leaves the links out: with them it would
   // hold half as many incidents, and every digest of a flood would take twice the messages.
   const plain = `${lead} ${key} ${name}${tail}`;
-  const room = reserve && !status ? STATUS_MARK_ROOM : 0;
+  // Room for the widest mark to come: all of it without a mark, the difference with one (✅ is narrower
+  // than the others, so Approved → InProgress would otherwise overflow a page packed full).
+  const room = reserve ? STATUS_MARK_ROOM - (status ? status.length + 1 : 0) : 0;
   return {
     id: item.id,
     html,

@@ -123,6 +123,23 @@ describe("renderDigestPage", () => {
 });
 
 describe("digest lines: status marks and /inc_N", () => {
+  it("a page packed full still fits when its lines change from one status mark to a wider one", () => {
+    // ✅ is one UTF-16 unit narrower than the other marks; one-letter names leave an edit nothing to shorten.
+    for (const [from, to] of [
+      ["Approved", "InProgress"],
+      ["Approved", "Closed"],
+      ["New", "Resolved"],
+      ["InProgress", "Closed"],
+    ] as const) {
+      const input = items(600, () => ({ name: "n", severity: "High", status: from }));
+      const page = renderDigestPage(input, EN)!;
+      expect(page.included.length).toBeLessThan(600);
+      const shown = input.filter((i) => page.included.includes(i.id)).map((i) => ({ ...i, status: to }));
+      const edit = renderDigestEdit(shown, EN)!;
+      check([edit]);
+      expect(edit.included, `${from} → ${to}`).toEqual(page.included);
+    }
+  });
   it("ends every line with the /inc_N of its key, and only for INC-<n> keys", () => {
     expect(lookupCommandOf("INC-42")).toBe("/inc_42");
     expect(lookupCommandOf("inc-7")).toBe("/inc_7");
