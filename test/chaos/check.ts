@@ -97,6 +97,8 @@ export interface InstanceRecord {
   /** Which of the run's instances (BOT_INSTANCE_NAME) this process was, when there are several. */
   slot?: string;
   startedAt: number;
+  /** When it logged "service started" (absent: it never did). */
+  readyAt?: number;
   endedAt: number | null;
   endedBy: InstanceEnd | null;
   exitCode: number | null;
@@ -379,6 +381,17 @@ function lastSentTo(
     );
 }
 
+/** How soon after a send its sender's end may have kept it from recording the message. */
+const RECORD_WITHIN_MS = 5_000;
+
+/** The message was the last its term sent to the chat, and the term ended by a kill or a lost lease just after. */
+function cutShort(m: MessageRecord, obs: Observations, index: TermIndex): boolean {
+  const term = index.of(m.instance, m.at);
+  if (term === undefined || (term.endedBy !== "killed" && term.endedBy !== "lost") || term.endedAt === null)
+    return false;
+  return term.endedAt - m.at <= RECORD_WITHIN_MS && lastSentTo(obs, index, term, m.chatId) === m;
+}
+
 /**
  * What may explain an earlier copy of a message being followed by another: its answer was lost, or the
  * term that sent it ended — its process killed, or its lease lost — before the later copy was sent.
@@ -522,7 +535,7 @@ const ONLY_FALSE: Outcomes = new Set([false]);
 const EITHER: Outcomes = new Set([true, false]);
 
 /** A queue window: the incident was queued at some moment in [from, to] (to: Infinity when never sent). */
-interface Window {
+export interface Window {
   from: number;
   to: number;
 }
@@ -540,7 +553,7 @@ interface MuteSpan {
  * The rules a group may have had in force at any moment, from the commands sent and the replies seen.
  * Commands are handled in the order they were sent (one admin chat, updates in order).
  */
-class RoutingModel {
+export class RoutingModel {
   private readonly filters = new Map<string, RuleChange[]>();
   private readonly mutes = new Map<string, MuteSpan[]>();
   private readonly silentBelowRank: number | null;
@@ -611,6 +624,20 @@ class RoutingModel {
       filters.push(matchers === null ? "off" : matchersText(matchers));
     }
     return { outcomes: seen, filters };
+  }
+
+  /** Whether a mute of the group matching the incident may have run at some moment of `w` (reminders: held). */
+  mayMute(group: string, facts: IncidentFacts, w: Window): boolean {
+    return (this.mutes.get(group) ?? []).some(
+      (m) => allHold(m.matchers, facts) && m.possible.from <= w.to && w.from < m.possible.to,
+    );
+  }
+
+  /** The mutes of the group matching the incident, over the stretch each surely ran. */
+  sureMutes(group: string, facts: IncidentFacts): Array<{ from: number; to: number; text: string }> {
+    return (this.mutes.get(group) ?? []).flatMap((m) =>
+      m.sure !== null && allHold(m.matchers, facts) ? [{ ...m.sure, text: m.text }] : [],
+    );
   }
 
   belowSilentThreshold(facts: IncidentFacts): boolean {
@@ -790,8 +817,10 @@ export function judge(obs: Observations): Verdict {
     for (const [id, m] of newest) {
       const incident = known.get(id);
       const siemStatus = obs.siemStatus.get(id);
-      // A card whose answer was lost is one the bot never learnt the id of: it cannot edit it.
+      // A card whose answer was lost is one the bot never learnt the id of: it cannot edit it. Nor one
+      // whose sender ended right after sending it (a kill, a lost lease), before it recorded the card.
       if (incident === undefined || siemStatus === undefined || m.answerLost) continue;
+      if (cutShort(m, obs, index)) continue;
       const stale = staleCopy(m, incident, siemStatus, obs);
       if (stale !== null) {
         staleStatus++;
