@@ -270,6 +270,19 @@ describe("the reminders' verdict", () => {
         retryAfter: null,
       }));
       expect(judgeReminders({ ...o, calls: busy }).violations).toEqual([]);
+      // A group's budget (~20 a minute, edits included) spent: its lane waits for the minute to roll on.
+      const group = observations();
+      group.settings = { ...group.settings, escalation: null, remindMax: 1 };
+      group.messages = [card(GROUP, 10, 1_000), reminder(GROUP, 95_000)];
+      expect(judgeReminders(group).violations.length).toBe(1);
+      const edits = Array.from({ length: 17 }, (_, i) => ({
+        at: 20_000 + i * 2_000,
+        method: "editMessageText",
+        chatId: GROUP,
+        ok: true,
+        retryAfter: null,
+      }));
+      expect(judgeReminders({ ...group, calls: edits }).violations).toEqual([]);
       const backfill = silent();
       backfill.settings = { ...backfill.settings, remindAfterMs: 0, remindMax: 0 };
       backfill.incidents = [{ ...backfill.incidents[0]!, createdAt: -11 * 60_000 }];

@@ -272,7 +272,10 @@ export function deadline(
   return d;
 }
 
-/** Merged stretches when a chat's lane was busy: calls to it close together, a group at its minute's budget. */
+/**
+ * Merged stretches when a chat's lane was busy: calls to it close together, a group at its minute's budget
+ * (sends and edits). Reminders go through the chat's lane after its incident copies and edits.
+ */
 function busyStretches(calls: readonly ReminderCall[], chatId: number): Stretch[] {
   const mine = calls
     .filter((c) => c.chatId === chatId && (c.method === "sendMessage" || c.method === "editMessageText"))
@@ -281,8 +284,11 @@ function busyStretches(calls: readonly ReminderCall[], chatId: number): Stretch[
   const gap = chatId < 0 ? GROUP_BUSY_GAP_MS : BUSY_GAP_MS;
   const spans: Array<{ from: number; to: number }> = mine.map((at) => ({ from: at - gap, to: at }));
   if (chatId < 0) {
+    // Edits take from the same budget as messages.
     const sends = calls
-      .filter((c) => c.chatId === chatId && c.method === "sendMessage" && c.ok)
+      .filter(
+        (c) => c.chatId === chatId && (c.method === "sendMessage" || c.method === "editMessageText") && c.ok,
+      )
       .map((c) => c.at)
       .sort((a, b) => a - b);
     for (let i = GROUP_MESSAGES_PER_MIN - 1; i < sends.length; i++) {
