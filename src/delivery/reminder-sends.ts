@@ -220,8 +220,17 @@ export class ReminderSends {
         return { next: "retry", at: this.deps.now() + this.deps.backoff(attempts) };
       }
       case "cannot_post":
-      case "migrated":
         await store.reminders.settle(claimed, "pending");
+        await this.deps.onChatFailure(chatId, failure);
+        return { next: "stop" };
+      case "migrated":
+        // The group became a supergroup: the cards they answer stay in the old one, where the bot can no
+        // longer post (and the old id is forgotten, so they would be tried again and again).
+        await store.reminders.settle(claimed, "dropped");
+        log.warn(
+          { chatId, newChatId: failure.newChatId },
+          "the chat moved to a supergroup; its reminders are dropped",
+        );
         await this.deps.onChatFailure(chatId, failure);
         return { next: "stop" };
       case "chat_gone":

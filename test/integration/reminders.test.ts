@@ -59,14 +59,15 @@ describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) =>
     offset = 0;
   });
 
-  async function begin(reminders: Partial<ReminderConfig> = {}): Promise<World> {
+  async function begin(reminders: Partial<ReminderConfig> = {}, moreChats: number[] = []): Promise<World> {
     world = await startWorld({
       fakeLimits: SCALED_FAKE_LIMITS,
       emulator: { now: () => new Date(now()) },
       ...(dialect === "postgres" ? { dbUrl: database.target } : {}),
     });
     world.fake.addChat({ id: DUTY, type: "supergroup", title: "Duty leads" });
-    await world.allowInStore([...CHATS, DUTY]);
+    for (const id of moreChats) world.fake.addChat({ id, type: "group", title: `Group ${id}` });
+    await world.allowInStore([...CHATS, DUTY, ...moreChats]);
     running = await start(world, { ...SETTINGS, ...reminders });
     return world;
   }
@@ -376,6 +377,38 @@ describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) =>
       expect(message.plainText).toMatch(new RegExp(`^⏰ ${keys.length} incidents without a reaction`));
       expect(new Set(keys)).toEqual(new Set(incidents.map((i) => i.key)));
     }
+  }, 60_000);
+
+  it("a reminder owed to a group that became a supergroup is given up, not retried every tick", async () => {
+    const BASIC = -4_070_001;
+    const w = await begin({}, [BASIC]);
+    const incident = w.emu.state.addIncident({ status: "New", eventsCount: 1, severity: "High" });
+    await waitForKeys(w, [...CHATS, BASIC], [incident.key], 15_000);
+    await running!.service.parts.delivery.idle({ timeoutMs: 15_000 });
+    // The reminders are queued and wait out a 429 (5 s); meanwhile the group is upgraded.
+    w.fake.failNext(
+      "sendMessage",
+      { code: 429, description: "Too Many Requests: retry after 5", retryAfter: 5 },
+      4,
+    );
+    offset += MINUTE + 1_000;
+    const queued = async () =>
+      (await running!.service.parts.store.reminders.messagesOf(incident.id)).filter(
+        (m) => m.chatId === BASIC,
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await queued()).length === 0 && Date.now() < deadline) await sleep(50);
+    w.fake.migrateChat(BASIC, -1_004_070_001);
+    await sleep(9_000);
+    const attempts = w.fake.calls.filter(
+      (c) =>
+        c.method === "sendMessage" &&
+        Number(c.params.chat_id) === BASIC &&
+        (c.response as { error_code?: number } | undefined)?.error_code === 400,
+    );
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    expect(attempts.length).toBeLessThanOrEqual(2);
+    expect((await queued()).map((m) => m.state)).toEqual(["dropped"]);
   }, 60_000);
 
   it("a mute in a chat holds its reminders there; the other chat still gets them", async () => {
