@@ -381,17 +381,6 @@ function lastSentTo(
     );
 }
 
-/** How soon after a send its sender's end may have kept it from recording the message. */
-const RECORD_WITHIN_MS = 5_000;
-
-/** The message was the last its term sent to the chat, and the term ended by a kill or a lost lease just after. */
-function cutShort(m: MessageRecord, obs: Observations, index: TermIndex): boolean {
-  const term = index.of(m.instance, m.at);
-  if (term === undefined || (term.endedBy !== "killed" && term.endedBy !== "lost") || term.endedAt === null)
-    return false;
-  return term.endedAt - m.at <= RECORD_WITHIN_MS && lastSentTo(obs, index, term, m.chatId) === m;
-}
-
 /**
  * What may explain an earlier copy of a message being followed by another: its answer was lost, or the
  * term that sent it ended — its process killed, or its lease lost — before the later copy was sent.
@@ -817,10 +806,8 @@ export function judge(obs: Observations): Verdict {
     for (const [id, m] of newest) {
       const incident = known.get(id);
       const siemStatus = obs.siemStatus.get(id);
-      // A card whose answer was lost is one the bot never learnt the id of: it cannot edit it. Nor one
-      // whose sender ended right after sending it (a kill, a lost lease), before it recorded the card.
+      // A card whose answer was lost is one the bot never learnt the id of: it cannot edit it.
       if (incident === undefined || siemStatus === undefined || m.answerLost) continue;
-      if (cutShort(m, obs, index)) continue;
       const stale = staleCopy(m, incident, siemStatus, obs);
       if (stale !== null) {
         staleStatus++;
