@@ -10,6 +10,7 @@
 // - Caps against storms: at most REMINDERS_PER_CHAT_PER_HOUR reminder messages per chat per hour; more
 //   than COLLAPSE_ABOVE owed at once go out as one "N incidents without a reaction" message, each with its
 //   /inc_N; beyond the hourly cap they are dropped (the incident's next reminder, if any, comes later).
+//   Several steps of one incident still waiting in a chat (its lane was held up) go out as its latest one.
 // - Each message is claimed before it is sent and never sent twice; a call cut short by a stop keeps its
 //   claim (losing a reminder beats showing it twice).
 import type { Logger } from "pino";
@@ -80,7 +81,19 @@ export class ReminderSends {
       if (step.next !== "continue") return step;
       sent ||= step.sent;
     }
-    const reminders = live.filter((m) => m.kind === "remind");
+    // Several steps of one incident waiting together (the chat was held up): only the latest says anything.
+    const latest = new Map<string, ReminderMessage>();
+    for (const m of live) {
+      if (m.kind !== "remind") continue;
+      const before = latest.get(m.incidentId);
+      if (before === undefined || m.id > before.id) latest.set(m.incidentId, m);
+    }
+    const superseded = live
+      .filter((m) => m.kind === "remind" && latest.get(m.incidentId) !== m)
+      .map((m) => m.id);
+    if (superseded.length > 0)
+      await store.reminders.settle(await store.reminders.claim(superseded), "dropped");
+    const reminders = [...latest.values()].sort((a, b) => a.id - b.id);
     if (reminders.length === 0) return { next: "continue", sent };
     const room =
       REMINDERS_PER_CHAT_PER_HOUR -
@@ -207,8 +220,17 @@ export class ReminderSends {
         return { next: "retry", at: this.deps.now() + this.deps.backoff(attempts) };
       }
       case "cannot_post":
-      case "migrated":
         await store.reminders.settle(claimed, "pending");
+        await this.deps.onChatFailure(chatId, failure);
+        return { next: "stop" };
+      case "migrated":
+        // The group became a supergroup: the cards they answer stay in the old one, where the bot can no
+        // longer post (and the old id is forgotten, so they would be tried again and again).
+        await store.reminders.settle(claimed, "dropped");
+        log.warn(
+          { chatId, newChatId: failure.newChatId },
+          "the chat moved to a supergroup; its reminders are dropped",
+        );
         await this.deps.onChatFailure(chatId, failure);
         return { next: "stop" };
       case "chat_gone":

@@ -195,6 +195,8 @@ export class ChatsRepository {
         await trx.updateTable("chat_filters").set({ chat_id: newId }).where("chat_id", "=", oldId).execute();
       }
       await trx.updateTable("mutes").set({ chat_id: newId }).where("chat_id", "=", oldId).execute();
+      // Cards /inc (and escalations) sent to the old group cannot be edited any more either.
+      await trx.deleteFrom("lookup_copies").where("chat_id", "=", oldId).execute();
       const generation = randomUUID();
       await trx
         .insertInto("settings")

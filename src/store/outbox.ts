@@ -355,8 +355,9 @@ export class OutboxRepository {
   }
 
   /**
-   * Cards /inc sent that show an older version than the store has: in a chat the bot still serves, or an
-   * admin's private chat it never stored. A chat that moved (its row is gone) or was banned is not edited.
+   * Cards /inc sent (and escalations) that show an older version than the store has: in a chat the bot
+   * still serves, or one it never stored (an admin's private chat, an escalation chat set by id alone). A
+   * chat that was banned is not edited; one that moved took its cards with it (chats.migrate drops them).
    */
   private staleLookupQuery() {
     return this.db
@@ -366,7 +367,7 @@ export class OutboxRepository {
       .whereRef("lookup_copies.rendered_version", "<", "incidents.version")
       .where((eb) =>
         eb.or([
-          eb.and([eb("chats.id", "is", null), eb("lookup_copies.chat_id", ">", 0)]),
+          eb("chats.id", "is", null),
           eb.and([eb("chats.state", "!=", "banned"), eb("chats.active", "=", 1)]),
         ]),
       );

@@ -391,6 +391,19 @@ export class RemindersRepository {
     return rows.map((r) => ({ ...toMessage(r), state: r.state }));
   }
 
+  /** Drops an incident's messages still waiting to be sent (a Snooze: what was queued before it goes too). */
+  async dropPending(incidentId: string): Promise<number> {
+    const result = await this.fence.run((db) =>
+      db
+        .updateTable("reminder_messages")
+        .set({ state: "dropped" })
+        .where("incident_id", "=", incidentId)
+        .where("state", "=", "pending")
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows);
+  }
+
   /** Leftovers of a sender cut short: a claim it never settled is treated as sent (never twice). */
   async settleAbandoned(): Promise<number> {
     const result = await this.fence.run((db) =>

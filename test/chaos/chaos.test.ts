@@ -1,6 +1,7 @@
 // The short chaos run inside `npm test`: the same engine as `npm run chaos`, a fixed seed, about
 // half a minute of incidents, faults in both fakes and kills, filters and mutes changed by the admin,
-// buttons pressed by several people (a stranger among them) and /inc lookups, then every invariant checked.
+// buttons pressed by several people (a stranger among them) and /inc lookups, reminders and an escalation
+// policy on (Snooze pressed, incidents assigned in the SIEM UI), then every invariant checked.
 
 import { describe, expect, it } from "vitest";
 import { ensureBuilt } from "./build.js";
@@ -42,6 +43,12 @@ describe("chaos (short run)", () => {
       summary,
     ).toBeGreaterThanOrEqual(1);
     expect(report.workflow.lookups, summary).toBeGreaterThanOrEqual(1);
+    // Reminders and escalations fired (6 s after delivery in this run) and were judged, Snooze was pressed.
+    const reminders = report.reminders.verdict;
+    expect(reminders.single + reminders.collapsed, summary).toBeGreaterThan(0);
+    expect(reminders.escalations, summary).toBeGreaterThan(0);
+    expect(reminders.got, summary).toBeGreaterThan(0);
+    expect(report.reminders.snoozes, summary).toBeGreaterThan(0);
     expect(report.verdict.violations, `${summary}\n${progress.join("\n")}`).toEqual([]);
   }, 180_000);
 });

@@ -97,6 +97,8 @@ export interface InstanceRecord {
   /** Which of the run's instances (BOT_INSTANCE_NAME) this process was, when there are several. */
   slot?: string;
   startedAt: number;
+  /** When it logged "service started" (absent: it never did). */
+  readyAt?: number;
   endedAt: number | null;
   endedBy: InstanceEnd | null;
   exitCode: number | null;
@@ -522,7 +524,7 @@ const ONLY_FALSE: Outcomes = new Set([false]);
 const EITHER: Outcomes = new Set([true, false]);
 
 /** A queue window: the incident was queued at some moment in [from, to] (to: Infinity when never sent). */
-interface Window {
+export interface Window {
   from: number;
   to: number;
 }
@@ -540,7 +542,7 @@ interface MuteSpan {
  * The rules a group may have had in force at any moment, from the commands sent and the replies seen.
  * Commands are handled in the order they were sent (one admin chat, updates in order).
  */
-class RoutingModel {
+export class RoutingModel {
   private readonly filters = new Map<string, RuleChange[]>();
   private readonly mutes = new Map<string, MuteSpan[]>();
   private readonly silentBelowRank: number | null;
@@ -611,6 +613,20 @@ class RoutingModel {
       filters.push(matchers === null ? "off" : matchersText(matchers));
     }
     return { outcomes: seen, filters };
+  }
+
+  /** Whether a mute of the group matching the incident may have run at some moment of `w` (reminders: held). */
+  mayMute(group: string, facts: IncidentFacts, w: Window): boolean {
+    return (this.mutes.get(group) ?? []).some(
+      (m) => allHold(m.matchers, facts) && m.possible.from <= w.to && w.from < m.possible.to,
+    );
+  }
+
+  /** The mutes of the group matching the incident, over the stretch each surely ran. */
+  sureMutes(group: string, facts: IncidentFacts): Array<{ from: number; to: number; text: string }> {
+    return (this.mutes.get(group) ?? []).flatMap((m) =>
+      m.sure !== null && allHold(m.matchers, facts) ? [{ ...m.sure, text: m.text }] : [],
+    );
   }
 
   belowSilentThreshold(facts: IncidentFacts): boolean {

@@ -1,17 +1,20 @@
 // A failing chaos run is replayed from its seed: the plan must be a pure function of seed and length.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { makePlan, ROUTING_KINDS, WORKFLOW_KINDS } from "./plan.js";
+import { makePlan, REMINDER_KINDS, ROUTING_KINDS, WORKFLOW_KINDS } from "./plan.js";
 import { matchersText } from "./rules.js";
 
 /**
- * A digest of what a plan does (its shape, its routing and its workflow left out: each is drawn from a
- * stream of its own), to pin plans drawn before shapes, routing and the workflow existed.
+ * A digest of what a plan does (its shape, its routing, its workflow and its reminders left out: each is
+ * drawn from a stream of its own), to pin plans drawn before shapes, routing, the workflow and reminders existed.
  */
 function digest(plan: ReturnType<typeof makePlan>): string {
   const { seed, durationMs, pollIntervalSec, emulatorSeed } = plan;
   const actions = plan.actions.filter(
-    (a) => !ROUTING_KINDS.has(a.action.kind) && !WORKFLOW_KINDS.has(a.action.kind),
+    (a) =>
+      !ROUTING_KINDS.has(a.action.kind) &&
+      !WORKFLOW_KINDS.has(a.action.kind) &&
+      !REMINDER_KINDS.has(a.action.kind),
   );
   const text = JSON.stringify({ seed, durationMs, pollIntervalSec, emulatorSeed, actions });
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
@@ -144,5 +147,35 @@ describe("chaos plan", () => {
     const short = makePlan(20_240_611, 30_000);
     expect(short.actions.filter((a) => a.action.kind === "press").length).toBeGreaterThanOrEqual(5);
     expect(short.actions.filter((a) => a.action.kind === "link").length).toBe(1);
+  });
+  it("turns reminders on with delays that fire within the run, escalates by env or by a file policy, snoozes and assigns", () => {
+    const vias = new Set<string>();
+    const severities = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const plan = makePlan(seed, 180_000);
+      expect(makePlan(seed, 180_000).reminders).toEqual(plan.reminders);
+      const r = plan.reminders;
+      for (const sec of [r.remindAfterSec, r.remindEverySec]) {
+        expect(sec, `seed ${seed}`).toBeGreaterThanOrEqual(14);
+        expect(sec, `seed ${seed}`).toBeLessThanOrEqual(30);
+      }
+      expect([2, 3]).toContain(r.remindMax);
+      expect(r.escalation.afterSec).toBeGreaterThan(r.remindAfterSec);
+      if (r.escalation.via === "env") expect(r.escalation.minSeverity).toBe(r.minSeverity);
+      vias.add(r.escalation.via);
+      severities.add(r.minSeverity);
+      const snoozes = plan.actions.filter((a) => a.action.kind === "snooze");
+      const assigns = plan.actions.flatMap(({ action: a }) => (a.kind === "siemAssign" ? [a] : []));
+      expect(snoozes.length, `seed ${seed}`).toBeGreaterThanOrEqual(4);
+      expect(assigns.length, `seed ${seed}`).toBeGreaterThanOrEqual(4);
+      expect(assigns.length, `seed ${seed}`).toBeLessThanOrEqual(20);
+    }
+    expect(vias).toEqual(new Set(["env", "file"]));
+    expect(severities.size).toBeGreaterThanOrEqual(2);
+    // A half-minute run reminds (6 s, the shortest), snoozes and assigns too.
+    const short = makePlan(20_240_611, 30_000);
+    expect(short.reminders.remindAfterSec).toBe(6);
+    expect(short.actions.filter((a) => a.action.kind === "snooze").length).toBeGreaterThanOrEqual(2);
+    expect(short.actions.filter((a) => a.action.kind === "siemAssign").length).toBeGreaterThanOrEqual(2);
   });
 });

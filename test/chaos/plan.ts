@@ -75,7 +75,14 @@ export type ChaosAction =
   /** The admin opens a card in their private chat: `/inc KEY` of an incident so far, or a digest's `/inc_N`. */
   | { kind: "lookup"; pick: number; fromDigest: boolean }
   /** The admin links Alice to her MP account (`/link`), so that her Take assigns. */
-  | { kind: "link" };
+  | { kind: "link" }
+  /** Someone presses Snooze under a copy that shows it (`pick` among the presser's copies showing it). */
+  | { kind: "snooze"; presser: Presser; pick: number }
+  /**
+   * Someone in the SIEM UI assigns an incident (`pick` among those so far) to an MP user, or clears its
+   * assignee (null): an incident someone holds gets no reminders, even while New.
+   */
+  | { kind: "siemAssign"; pick: number; to: "alice" | "operator" | null };
 
 /**
  * Who presses: the admin (in the group, or under a card /inc sent to their private chat), Alice (allowed
@@ -87,6 +94,9 @@ export type CloseChoice = "close_yes" | "close_duplicate" | "close_authorised" |
 
 /** The workflow's actions, as a set of kinds (they are drawn from their own stream). */
 export const WORKFLOW_KINDS: ReadonlySet<ChaosAction["kind"]> = new Set(["press", "lookup", "link"]);
+
+/** The reminder actions, as a set of kinds (they are drawn from their own stream). */
+export const REMINDER_KINDS: ReadonlySet<ChaosAction["kind"]> = new Set(["snooze", "siemAssign"]);
 
 /** The chats whose routing the run changes: Alice, and the group (its supergroup after the migration). */
 export type RoutedChat = "alice" | "group";
@@ -118,7 +128,27 @@ export interface ChaosPlan {
   emulatorSeed: number;
   /** BOT_SILENT_BELOW for this run; null: not set. */
   silentBelow: SeverityWord | null;
+  /** The reminder and escalation policies of the run (issue 15). */
+  reminders: ReminderPlan;
   actions: PlannedAction[];
+}
+
+/**
+ * The run's reminder policies: the env one (BOT_REMIND_*) always; the escalation either in the env
+ * settings (BOT_ESCALATE_*, then BOT_REMIND_MIN_SEVERITY applies to it too) or as a `notify` policy of
+ * the YAML file's `escalation:`, with a severity matcher of its own.
+ */
+export interface ReminderPlan {
+  remindAfterSec: number;
+  remindEverySec: number;
+  remindMax: number;
+  minSeverity: SeverityWord;
+  escalation: {
+    via: "env" | "file";
+    afterSec: number;
+    /** The file policy's `match: severity>=…` (low: no match, every incident); env: minSeverity. */
+    minSeverity: SeverityWord;
+  };
 }
 
 export const STATUSES: readonly IncidentStatus[] = ["New", "Approved", "InProgress", "Resolved", "Closed"];
@@ -229,6 +259,7 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
 
   const silentBelow = addRoutingChanges(seed, end, add);
   addWorkflow(seed, end, add);
+  const reminders = addReminders(seed, end, add);
 
   if (shape.instances > 1) addLeadershipFaults(rng, end, add);
   else {
@@ -256,6 +287,7 @@ export function makePlan(seed: number, durationMs: number, shape: PlanShape = DE
     pollIntervalSec,
     emulatorSeed,
     silentBelow,
+    reminders,
     actions: ordered.map((x) => x.a),
   };
 }
@@ -326,6 +358,51 @@ function addWorkflow(seed: number, end: number, add: (atMs: number, action: Chao
   for (let t = 5_000 + rng.gap(lookupMean); t < end; t += rng.gap(lookupMean, 1_000)) {
     add(t, { kind: "lookup", pick: rng.next(), fromDigest: rng.chance(0.5) });
   }
+}
+
+/** Mixed into the seed for the reminders stream (policies, snoozes, assignments in the SIEM UI). */
+const REMINDER_STREAM = 0x5e1f_0a15;
+
+/**
+ * The reminder policies, with delays short enough to fire many times in a run (a tenth or so of it: 14–28
+ * s in three minutes, never under 6 s), repeated 2 or 3 times, and an escalation 1.5–2.5 times the first
+ * delay later; a Snooze press about every 20 s (more often in a short run), by any of the four, Carol's
+ * changing nothing; an assignment in the SIEM UI about every 20 s, one in four clearing the assignee.
+ */
+function addReminders(
+  seed: number,
+  end: number,
+  add: (atMs: number, action: ChaosAction) => void,
+): ReminderPlan {
+  const rng = new Prng(Math.imul((seed ^ REMINDER_STREAM) >>> 0, 0xc2b2_ae35) >>> 0);
+  const delay = () => Math.min(30, Math.max(6, Math.round((rng.between(0.08, 0.16) * end) / 1000)));
+  const remindAfterSec = delay();
+  const remindEverySec = delay();
+  const remindMax = rng.int(2, 3);
+  const minSeverity = rng.weighted<SeverityWord>({ low: 3, medium: 2, high: 1 });
+  const via = rng.chance(0.5) ? "env" : "file";
+  const afterSec = Math.round(remindAfterSec * rng.between(1.5, 2.5));
+  const escalationSeverity =
+    via === "env" ? minSeverity : rng.weighted<SeverityWord>({ low: 2, medium: 2, high: 1 });
+  const mean = Math.min(20_000, end / 5);
+  for (let t = 2_000 + rng.gap(mean); t < end; t += rng.gap(mean, 1_000)) {
+    add(t, {
+      kind: "snooze",
+      presser: rng.weighted<Presser>({ admin: 1, alice: 2, bob: 1, carol: 1 }),
+      pick: rng.next(),
+    });
+  }
+  for (let t = 4_000 + rng.gap(mean); t < end; t += rng.gap(mean, 1_000)) {
+    const to = rng.weighted<"alice" | "operator" | "clear">({ alice: 1.5, operator: 1.5, clear: 1 });
+    add(t, { kind: "siemAssign", pick: rng.next(), to: to === "clear" ? null : to });
+  }
+  return {
+    remindAfterSec,
+    remindEverySec,
+    remindMax,
+    minSeverity,
+    escalation: { via, afterSec, minSeverity: escalationSeverity },
+  };
 }
 
 /**

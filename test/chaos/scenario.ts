@@ -39,11 +39,20 @@ import {
   judge,
   MAX_CONFLICTS_PER_TAKEOVER,
   type MessageRecord,
+  RoutingModel,
   type RuleChange,
   retryAfterBreaches,
   type TermRecord,
   type Verdict,
 } from "./check.js";
+import {
+  type BotMessage,
+  judgeReminders,
+  type ReminderVerdict,
+  type SnoozePress,
+  type Stretch,
+  type TruthChange,
+} from "./check-reminders.js";
 import {
   type Allowed,
   type ApiTransition,
@@ -59,6 +68,7 @@ import {
   makePlan,
   type PlanShape,
   type Presser,
+  type ReminderPlan,
   type RoutedChat,
   STATUSES,
 } from "./plan.js";
@@ -68,7 +78,7 @@ import {
   terminateConnectionsOf,
   terminateLeaseConnection,
 } from "./postgres-faults.js";
-import { canonicalText, matchersText } from "./rules.js";
+import { canonicalText, matchersText, type SeverityWord } from "./rules.js";
 
 export { CLI_PATH, REPO } from "../helpers/build.js";
 
@@ -86,6 +96,10 @@ const ALICE_MP_LOGIN = "a.smirnova";
 /** A basic group that receives incidents and becomes a supergroup during the run. */
 export const GROUP_ID = -4_070_001;
 export const SUPERGROUP_ID = -1_004_070_001;
+/** The chat escalations go to (BOT_ESCALATE_CHAT or a file policy's notify step): set by id alone, never allowed. */
+export const ESCALATION_ID = -4_070_099;
+/** The MP account the SIEM UI assigns incidents to, besides Alice's. */
+const OPERATOR_MP_LOGIN = "d.ivanov";
 /** The chat groups as the verdict names them (the routing commands name them too). */
 const ALICE_GROUP = "Alice (private)";
 const BOB_GROUP = "Bob (private, blocks the bot once)";
@@ -159,6 +173,14 @@ export interface ChaosReport {
   leadership?: LeadershipReport;
   /** The workflow: presses, lookups, the link, and what the checker found of them. */
   workflow: { lookups: number; linked: boolean; pressesBy: Record<string, number>; verdict: WorkflowVerdict };
+  /** Reminders and escalation (issue 15): the policies, what the run did to them, and the verdict. */
+  reminders: {
+    plan: ReminderPlan;
+    snoozes: number;
+    snoozesAccepted: number;
+    siemAssigns: number;
+    verdict: ReminderVerdict;
+  };
 }
 
 /** A digest line as a person reads it: "🔴 ✅ INC-12 Name /inc_12" (severity, status mark once past New, key). */
@@ -370,6 +392,7 @@ class ServiceProcess {
       }, START_TIMEOUT_MS);
       const check = () => {
         if (output.includes(STARTED_LINE)) {
+          record.readyAt = this.clock();
           cleanup();
           done();
         }
@@ -575,6 +598,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   fake.addChat({ id: ALICE.id, type: "private", first_name: ALICE.first_name, username: ALICE.username });
   fake.addChat({ id: BOB.id, type: "private", first_name: BOB.first_name, username: BOB.username });
   fake.addChat({ id: GROUP_ID, type: "group", title: "SOC duty" });
+  fake.addChat({ id: ESCALATION_ID, type: "group", title: "SOC leads" });
 
   // Every message the bot sends, with the process that sent it and the call that carried it.
   const sent: SentMessage[] = [];
@@ -638,6 +662,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     ...(plan.silentBelow === null ? {} : { BOT_SILENT_BELOW: plan.silentBelow }),
     BOT_HTTP_PORT: String(httpPort),
     LOG_LEVEL: "info",
+    ...reminderSettings(plan.reminders, tmp.dir),
   };
   // One instance: as it always ran. Several: each with its name, its HTTP port and, per process, its
   // own tagging proxy to Telegram.
@@ -755,6 +780,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const links: LinkRecord[] = [];
   let lookups = 0;
   const aliceMp = emu.state.addUser({ userName: ALICE_MP_LOGIN, firstName: "Alice", lastName: "Smirnova" });
+  const operatorMp = emu.state.addUser({
+    userName: OPERATOR_MP_LOGIN,
+    firstName: "Dmitry",
+    lastName: "Ivanov",
+  });
+
+  // Reminders: what the run does to them, and the times the bot could not look at the SIEM or send.
+  const snoozes: Array<Omit<SnoozePress, "accepted"> & { callbackId: string }> = [];
+  const uiAssigns: TruthChange[] = [];
+  const lagChanges: Array<{ at: number; ms: number }> = [];
+  const siemTrouble: Stretch[] = [];
+  const telegramTrouble: Stretch[] = [];
+  /** A slow SIEM phase under way (its end closes it). */
+  const slow: { since: { at: number; ms: number } | null } = { since: null };
+  const trouble = (list: Stretch[], what: string, lengthMs: number, more: Partial<Stretch> = {}) => {
+    const at = clock();
+    list.push({ from: at, to: at + lengthMs, what, ...more });
+  };
   const groupNow = () => (migratedAt === null ? GROUP_ID : SUPERGROUP_ID);
   const userOf: Record<Presser, FakeUser> = { admin: ADMIN, alice: ALICE, bob: BOB, carol: CAROL };
 
@@ -821,7 +864,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     if (cards.length === 0) return;
     const card = cards[Math.min(cards.length - 1, Math.floor(action.pick * cards.length))]!;
     const incidentId = card.sentIds[0]!;
-    const shown = buttonsOf(card.chatId, card.messageId).filter((a) => a !== "refresh");
+    // Snooze is pressed by its own actions (the reminders' stream), so a seed presses what it always did.
+    const shown = buttonsOf(card.chatId, card.messageId).filter((a) => a !== "refresh" && a !== "snooze");
     const what =
       action.fresh && shown.length > 0
         ? shown[action.choice % shown.length]!
@@ -837,6 +881,45 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         press(action.presser, card.chatId, card.messageId, incidentId, action.reason);
       })(),
     );
+  }
+
+  /** Someone presses Snooze under one of their copies that shows it. */
+  function snoozeSomething(action: Extract<ChaosAction, { kind: "snooze" }>): void {
+    const chats = chatsOf(action.presser);
+    const cards = sent.filter(
+      (m) =>
+        chats.includes(m.chatId) &&
+        m.sentIds.length === 1 &&
+        buttonsOf(m.chatId, m.messageId).includes("snooze"),
+    );
+    if (cards.length === 0) return;
+    const card = cards[Math.min(cards.length - 1, Math.floor(action.pick * cards.length))]!;
+    const incidentId = card.sentIds[0]!;
+    const at = clock();
+    const data = encodeCallbackData({ kind: "incident", action: "snooze", incidentId });
+    const callbackId = fake.pressButton(userOf[action.presser], card.chatId, card.messageId, data);
+    const allowed = allowedAt(action.presser, at);
+    presses.push({
+      callbackId,
+      at,
+      userId: userOf[action.presser].id,
+      chatId: card.chatId,
+      messageId: card.messageId,
+      incidentId,
+      action: "snooze",
+      allowed,
+    });
+    pressesBy[action.presser] = (pressesBy[action.presser] ?? 0) + 1;
+    snoozes.push({ incidentId, at, allowed, callbackId });
+  }
+
+  /** Someone in the SIEM UI assigns an incident, or clears its assignee. */
+  function assignInUi(action: Extract<ChaosAction, { kind: "siemAssign" }>): void {
+    if (incidents.length === 0) return;
+    const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
+    const to = action.to === null ? null : action.to === "alice" ? aliceMp.id : operatorMp.id;
+    emu.state.assign(target.id, to);
+    uiAssigns.push({ incidentId: target.id, at: clock(), assigned: to });
   }
 
   /** The admin asks for a card in their private chat: a digest's /inc_N, or /inc KEY. */
@@ -895,6 +978,139 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       processEnds: registry.instances.flatMap((i) =>
         i.endedAt !== null && i.endedBy !== "self" ? [{ at: i.endedAt }] : [],
       ),
+    });
+  }
+
+  /**
+   * Reminders and escalation (check-reminders.ts), judged from the fake's messages and the emulator's
+   * records of every status and assignee, with the times the bot could not look or send.
+   */
+  function judgeRemindersNow(): ReminderVerdict {
+    const r = plan.reminders;
+    const pollIntervalMs = plan.pollIntervalSec * 1000;
+    const texts = new Map(fake.messages().map((m) => [`${m.chatId}:${m.messageId}`, m.plainText]));
+    const messages: BotMessage[] = sent.map((m) => ({
+      chatId: m.chatId,
+      messageId: m.messageId,
+      at: m.at,
+      plain: texts.get(`${m.chatId}:${m.messageId}`) ?? "",
+      replyTo: replyToOf(m.call),
+      sentIds: m.sentIds,
+      answerLost: m.call?.response === CONNECTION_RESET,
+    }));
+    const changes: TruthChange[] = [
+      ...incidents.flatMap((incident) =>
+        emu.state.transitionsOf(incident.id).map((h) => ({
+          incidentId: incident.id,
+          at: Date.parse(h.timestamp) - t0,
+          status: h.nextStatus as string,
+        })),
+      ),
+      ...emu.state.updatesOf().flatMap((u) =>
+        u.status === 204 && typeof u.body === "object" && u.body !== null && "assigned" in u.body
+          ? [
+              {
+                incidentId: u.incidentId,
+                at: Date.parse(u.at) - t0,
+                assigned: (u.body as { assigned: string | null }).assigned || null,
+              },
+            ]
+          : [],
+      ),
+      ...uiAssigns,
+    ];
+    const created = new Map(emu.state.listAll().map((i) => [i.id, Date.parse(i.created) - t0]));
+    // Nobody could act: a process down until it started and polled once; with several, no leader.
+    const down: Stretch[] = [];
+    if (several) {
+      const terms = [...registry.terms].sort((a, b) => a.startedAt - b.startedAt);
+      for (const term of terms) {
+        if (term.endedAt === null) continue;
+        const next = terms.find((x) => x.startedAt >= term.endedAt!);
+        down.push({ from: term.endedAt, to: (next?.startedAt ?? clock()) + 2_000, what: "no leader" });
+      }
+    } else {
+      registry.instances.forEach((instance, i) => {
+        if (instance.endedAt === null) return;
+        const next = registry.instances[i + 1];
+        const to = next?.readyAt ?? next?.startedAt ?? clock();
+        down.push({ from: instance.endedAt, to: to + pollIntervalMs + 1_000, what: `process #${i} down` });
+      });
+    }
+    const processEnds = several
+      ? registry.terms.flatMap((t) => (t.endedAt !== null ? [t.endedAt] : []))
+      : registry.instances.flatMap((i) => (i.endedAt !== null && i.endedBy !== "self" ? [i.endedAt] : []));
+    const unavailable: Stretch[] = [];
+    if (bob.blockedAt !== null)
+      unavailable.push({
+        from: bob.blockedAt,
+        to: bob.reallowedAt ?? Number.POSITIVE_INFINITY,
+        chatId: BOB.id,
+        what: "Bob blocked the bot",
+      });
+    if (migratedAt !== null)
+      unavailable.push({
+        from: migratedAt,
+        to: Number.POSITIVE_INFINITY,
+        chatId: GROUP_ID,
+        what: "the group became a supergroup",
+      });
+    const model = new RoutingModel({ silentBelow: plan.silentBelow, changes: ruleChanges() });
+    const factsOf = new Map(incidents.map((i) => [i.id, i.facts]));
+    const groupOf = (chatId: number) =>
+      chatId === ALICE.id ? ALICE_GROUP : chatId === GROUP_ID || chatId === SUPERGROUP_ID ? SOC_GROUP : null;
+    const answers = fake.answeredCallbacks();
+    return judgeReminders({
+      settings: {
+        pollIntervalMs,
+        remindAfterMs: r.remindAfterSec * 1000,
+        remindEveryMs: r.remindEverySec * 1000,
+        remindMax: r.remindMax,
+        minSeverity: r.minSeverity,
+        escalation: {
+          afterMs: r.escalation.afterSec * 1000,
+          chatId: ESCALATION_ID,
+          minSeverity: r.escalation.minSeverity,
+        },
+      },
+      incidents: incidents.map((i) => ({
+        id: i.id,
+        key: i.key,
+        appearedAt: i.appearedAt,
+        createdAt: created.get(i.id) ?? i.appearedAt,
+        severity: i.facts?.severity ?? null,
+      })),
+      changes,
+      lagChanges,
+      messages,
+      chatIds: [ALICE.id, BOB.id, GROUP_ID, SUPERGROUP_ID],
+      calls: callRecords().map((c) => ({
+        at: c.at,
+        method: c.method,
+        chatId: c.chatId,
+        ok: c.errorCode === null && !c.answerLost,
+        retryAfter: c.retryAfter,
+      })),
+      siemTrouble,
+      telegramTrouble,
+      down,
+      processEnds,
+      unavailable,
+      snoozes: snoozes.map(({ callbackId, ...p }) => ({
+        ...p,
+        accepted: snoozeAccepted(answers.get(callbackId)?.text, answers.has(callbackId)),
+      })),
+      mayBeMuted: (chatId, incidentId, from, to) => {
+        const group = groupOf(chatId);
+        const facts = factsOf.get(incidentId);
+        return group !== null && facts !== undefined && model.mayMute(group, facts, { from, to });
+      },
+      surelyMuted: (chatId, incidentId) => {
+        const group = groupOf(chatId);
+        const facts = factsOf.get(incidentId);
+        return group === null || facts === undefined ? [] : model.sureMutes(group, facts);
+      },
+      endAt: clock(),
     });
   }
 
@@ -959,11 +1175,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
       case "readLag":
         state.setReadModelLag(action.ms);
+        lagChanges.push({ at: clock(), ms: action.ms });
         if (action.ms === 0) return; // the end of a lagging phase is not a fault of its own
         break;
       case "incidentFault": {
         if (incidents.length === 0) return;
         const target = incidents[Math.min(incidents.length - 1, Math.floor(action.pick * incidents.length))]!;
+        // Its reads fail until the bot has made them (a change, a reminder's re-read), then back off.
+        trouble(siemTrouble, `incident fault ${action.fault} ×${action.count}`, 90_000, {
+          incidentId: target.id,
+        });
         state.failIncident(target.id, {
           ...(action.fault === "malformed"
             ? { malformed: true }
@@ -986,22 +1207,36 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         return;
       }
       case "siem503":
+        trouble(siemTrouble, `503 for ${action.seconds} s`, action.seconds * 1000);
         state.failWith503(action.seconds);
         break;
       case "siemMalformed":
+        trouble(siemTrouble, `malformed ×${action.count}`, 2 ** action.count * 1000);
         state.malformedJson(action.count);
         break;
       case "siemHang":
+        trouble(siemTrouble, `hang ×${action.count}`, action.count * 4_000);
         state.hang(action.count);
         break;
       case "siemLatency":
+        if (slow.since !== null) {
+          siemTrouble.push({
+            from: slow.since.at,
+            to: clock() + 4 * slow.since.ms,
+            what: `latency ${slow.since.ms} ms`,
+          });
+          slow.since = null;
+        }
+        if (action.ms > 0) slow.since = { at: clock(), ms: action.ms };
         state.setLatency(action.ms);
         if (action.ms === 0) return; // the end of a slow phase is not a fault of its own
         break;
       case "tokenExpiry":
+        trouble(siemTrouble, "tokens expired", 2_000);
         state.expireAllTokens();
         break;
       case "tg429":
+        trouble(telegramTrouble, `429 ×${action.times}`, action.retryAfter * 1000 * action.times + 2_000);
         fake.failNext(
           action.method,
           {
@@ -1014,6 +1249,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         break;
       case "tg5xx": {
         const description = { 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
+        trouble(telegramTrouble, `${action.code} ×${action.times}`, 10_000 * action.times);
         fake.failNext(
           action.method,
           { code: action.code, description: description[action.code] },
@@ -1022,6 +1258,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         break;
       }
       case "tgReset":
+        trouble(telegramTrouble, `reset ×${action.count}`, 5_000 * action.count);
         fake.resetConnections(
           action.count,
           action.afterProcessing ? { afterProcessing: true, method: "sendMessage" } : undefined,
@@ -1029,6 +1266,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         fault(action.afterProcessing ? "tgResetAfterSend" : "tgReset");
         return;
       case "tgOutage":
+        // The backoff after it may be as long again.
+        trouble(telegramTrouble, `outage ${action.ms} ms`, 2 * action.ms + 2_000);
         fake.outage(action.ms, { mode: action.mode });
         break;
       case "block":
@@ -1058,6 +1297,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         return;
       case "lookup":
         lookUp(action);
+        return;
+      case "snooze":
+        snoozeSomething(action);
+        return;
+      case "siemAssign":
+        assignInUi(action);
         return;
       case "link": {
         const text = `/link ${ALICE.id} ${ALICE_MP_LOGIN}`;
@@ -1190,6 +1435,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(followUps);
     // Settling: faults off, the service up, Bob allowed again, then wait until nothing is missing.
     say(`chaos phase over at +${clock()} ms: faults off, settling`);
+    if (slow.since !== null) {
+      siemTrouble.push({
+        from: slow.since.at,
+        to: clock() + 4 * slow.since.ms,
+        what: `latency ${slow.since.ms} ms`,
+      });
+      slow.since = null;
+    }
+    if (lagChanges.at(-1)?.ms) lagChanges.push({ at: clock(), ms: 0 });
     emu.state.clearFaults();
     fake.outage(0);
     for (const slot of slots) {
@@ -1257,6 +1511,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     finalVerdict.violations.push(...endViolations);
     const workflowVerdict = judgeWorkflowNow();
     finalVerdict.violations.push(...workflowVerdict.violations);
+    const reminderVerdict = judgeRemindersNow();
+    finalVerdict.violations.push(...reminderVerdict.violations);
+    const answers = fake.answeredCallbacks();
+    const snoozesAccepted = snoozes.filter(
+      (p) => snoozeAccepted(answers.get(p.callbackId)?.text) === true,
+    ).length;
     for (const { slot, stop } of stops) {
       const who = several ? `instance ${slot.slot}` : "the service";
       if (stop === null) finalVerdict.violations.push(`${who} was not running at the end`);
@@ -1309,6 +1569,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       keptDir: null,
       shape,
       workflow: { lookups, linked: links.length > 0, pressesBy, verdict: workflowVerdict },
+      reminders: {
+        plan: plan.reminders,
+        snoozes: snoozes.length,
+        snoozesAccepted,
+        siemAssigns: uiAssigns.length,
+        verdict: reminderVerdict,
+      },
       ...(several
         ? {
             leadership: {
@@ -1414,7 +1681,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ...(several ? { terms: registry.terms, calls } : {}),
       routing: { silentBelow: plan.silentBelow, changes: ruleChanges() },
       ...(queuedAt ? { queuedAt } : {}),
-      lookupChatIds: [ADMIN.id],
+      // The escalation chat holds cards too (each escalation is kept up to date like an /inc card).
+      lookupChatIds: [ADMIN.id, ESCALATION_ID],
     });
     // The plan draws only matchers the grammar allows (design.md §3): the bot must take every one.
     for (const text of refusedMatchers) verdict.violations.push(`the bot refused valid matchers: ${text}`);
@@ -1525,6 +1793,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       lines(callRecords().map((c, i) => ({ seq: i + 1, ...c, messageId: fake.calls[i]?.params.message_id }))),
     );
     writeFileSync(join(dir, "sent-messages.jsonl"), lines(sent.map(({ call: _call, ...rest }) => rest)));
+    // Reminders: every reminder, collapsed message and escalation, with what it replied to.
+    const texts = new Map(fake.messages().map((m) => [`${m.chatId}:${m.messageId}`, m.plainText]));
+    writeFileSync(
+      join(dir, "reminders.jsonl"),
+      lines(
+        sent
+          .map((m) => ({ ...m, text: texts.get(`${m.chatId}:${m.messageId}`) ?? "" }))
+          .filter((m) => m.text.startsWith("⏰") || m.text.startsWith("🚨"))
+          .map(({ call, ...m }) => ({ ...m, replyTo: replyToOf(call) })),
+      ),
+    );
+    writeFileSync(join(dir, "snoozes.jsonl"), lines(snoozes));
+    writeFileSync(join(dir, "siem-assigns.jsonl"), lines(uiAssigns));
     writeFileSync(join(dir, "processes.jsonl"), lines(registry.instances));
     // The workflow: every press, and every transition and PUT through the API, with runner times.
     writeFileSync(join(dir, "presses.jsonl"), lines(presses));
@@ -1543,6 +1824,58 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ),
     );
   }
+}
+
+/** The env settings (and the YAML file, for a file policy) of the run's reminder policies. */
+function reminderSettings(r: ReminderPlan, dir: string): Record<string, string> {
+  const env: Record<string, string> = {
+    BOT_REMIND_AFTER: `${r.remindAfterSec}s`,
+    BOT_REMIND_EVERY: `${r.remindEverySec}s`,
+    BOT_REMIND_MAX: String(r.remindMax),
+    BOT_REMIND_MIN_SEVERITY: r.minSeverity,
+  };
+  if (r.escalation.via === "env") {
+    env.BOT_ESCALATE_AFTER = `${r.escalation.afterSec}s`;
+    env.BOT_ESCALATE_CHAT = String(ESCALATION_ID);
+    return env;
+  }
+  const file = join(dir, "chaos-config.yaml");
+  const match: Record<SeverityWord, string> = { low: "", medium: "severity>=medium", high: "severity>=high" };
+  writeFileSync(
+    file,
+    [
+      "escalation:",
+      "  - name: chaos-escalation",
+      ...(match[r.escalation.minSeverity] ? [`    match: "${match[r.escalation.minSeverity]}"`] : []),
+      "    steps:",
+      `      - after: ${r.escalation.afterSec}s`,
+      "        action: notify",
+      `        chat: ${ESCALATION_ID}`,
+      "",
+    ].join("\n"),
+  );
+  env.MPSIEM_TELEGRAM_CONFIG = file;
+  return env;
+}
+
+/** reply_parameters.message_id of a sendMessage call (sent as JSON text or as an object). */
+function replyToOf(call: RecordedCall | undefined): number | null {
+  let value: unknown = call?.params.reply_parameters;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
+  const id = (value as { message_id?: unknown } | undefined)?.message_id;
+  return typeof id === "number" ? id : typeof id === "string" && /^\d+$/.test(id) ? Number(id) : null;
+}
+
+/** Whether the bot's answer to a Snooze press said it was snoozed (null: no answer seen). */
+function snoozeAccepted(text: string | undefined, answered = true): boolean | null {
+  if (!answered) return null;
+  return text?.startsWith("Reminders and escalation snoozed") === true;
 }
 
 function groupOfRoutedChat(chat: RoutedChat): string {
@@ -1658,6 +1991,21 @@ function workflowLine(r: ChaosReport): string {
   );
 }
 
+function remindersLine(r: ChaosReport): string {
+  const { plan: p, verdict: v } = r.reminders;
+  const excused = Object.entries(v.excused)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  return (
+    `reminders: after ${p.remindAfterSec} s every ${p.remindEverySec} s ×${p.remindMax} (from ${p.minSeverity}), ` +
+    `escalation after ${p.escalation.afterSec} s (${p.escalation.via === "env" ? "BOT_ESCALATE_*" : "a file policy"}, from ${p.escalation.minSeverity}); ` +
+    `sent ${v.single} reminders and ${v.collapsed} collapsed (${v.collapsedLines} lines), ${v.escalations} escalations; ` +
+    `owed steps ${v.owed}, got ${v.got}, lost in flight at a process end ${v.lostInFlight}; escalations owed ${v.escalationsOwed}, got ${v.escalationsGot}; ` +
+    `excused: ${excused || "none"}; not yet due at the end ${v.notYetDue}; sent after leaving New within the allowance ${v.afterLeavingWithinAllowance}; ` +
+    `Snooze presses ${r.reminders.snoozes} (${r.reminders.snoozesAccepted} accepted); SIEM UI assignments ${r.reminders.siemAssigns}`
+  );
+}
+
 function leadershipLines(l: LeadershipReport): string[] {
   const ends = Object.entries(l.termEnds)
     .map(([k, n]) => `${k} ${n}`)
@@ -1692,6 +2040,7 @@ export function formatReport(r: ChaosReport): string {
     `requests inside a retry_after window: ${r.retryAfterBreaches} (excused, their 429 answer lost on the way: ${v.excusedBreaches})`,
     routingLine(r),
     workflowLine(r),
+    remindersLine(r),
     `Bob re-allowed: ${r.bobReallowed ? "yes" : "no"}; group migrated: ${r.migrated ? "yes" : "no"}; settled in ${(r.settleMs / 1000).toFixed(1)} s`,
     ...(r.leadership ? leadershipLines(r.leadership) : []),
     ...r.notes.map((n) => `note: ${n}`),

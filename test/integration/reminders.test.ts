@@ -59,14 +59,15 @@ describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) =>
     offset = 0;
   });
 
-  async function begin(reminders: Partial<ReminderConfig> = {}): Promise<World> {
+  async function begin(reminders: Partial<ReminderConfig> = {}, moreChats: number[] = []): Promise<World> {
     world = await startWorld({
       fakeLimits: SCALED_FAKE_LIMITS,
       emulator: { now: () => new Date(now()) },
       ...(dialect === "postgres" ? { dbUrl: database.target } : {}),
     });
     world.fake.addChat({ id: DUTY, type: "supergroup", title: "Duty leads" });
-    await world.allowInStore([...CHATS, DUTY]);
+    for (const id of moreChats) world.fake.addChat({ id, type: "group", title: `Group ${id}` });
+    await world.allowInStore([...CHATS, DUTY, ...moreChats]);
     running = await start(world, { ...SETTINGS, ...reminders });
     return world;
   }
@@ -329,6 +330,119 @@ describe.each(DIALECTS)("%s: reminders and escalation, end to end", (dialect) =>
     expect(counts(w, snoozed)).toEqual([1, 1]);
     expect(counts(w, approved)).toEqual([0, 0]);
     expect(escalations().map((m) => keysOf(m))).toEqual([[snoozed.key]]);
+  }, 60_000);
+
+  it("Snooze also drops a reminder already queued but not yet sent (a chat waiting out a retry_after)", async () => {
+    const w = await begin({ remindMax: 3 });
+    const incident = await newIncident(w);
+    await running!.service.parts.delivery.idle({ timeoutMs: 15_000 });
+    // Every chat that receives (the duty chat too) gets reminders; the first to reach Telegram is answered
+    // 429: that chat's reminder waits 5 s (real time).
+    const all = () => [...CHATS, DUTY].map((c) => remindersIn(w, c, incident).length).sort();
+    w.fake.failNext(
+      "sendMessage",
+      { code: 429, description: "Too Many Requests: retry after 5", retryAfter: 5 },
+      1,
+    );
+    offset += MINUTE + 1_000;
+    await waitUntil("two chats have the reminder, one waits", () => all().join() === "0,1,1", 10_000, {
+      pollMs: 20,
+      detail: () => JSON.stringify(all()),
+    });
+    expect(await press(w, incident, /Snooze/)).toMatch(/snoozed until/);
+    // Past the retry_after: the waiting reminder is not sent; nothing more comes within the hour.
+    await sleep(6_000);
+    offset += 2 * MINUTE;
+    await severalTicks();
+    expect(all()).toEqual([0, 1, 1]);
+  }, 60_000);
+
+  it("a collapsed message names each incident once, and counts incidents, when several steps wait at once", async () => {
+    const w = await begin();
+    const incidents: EmulatorIncident[] = [];
+    for (let i = 0; i < 4; i++)
+      incidents.push(w.emu.state.addIncident({ status: "New", eventsCount: 1, severity: "Medium" }));
+    await waitForKeys(
+      w,
+      [...CHATS, DUTY],
+      incidents.map((i) => i.key),
+      20_000,
+    );
+    await running!.service.parts.delivery.idle({ timeoutMs: 15_000 });
+    const collapsed = () =>
+      [...CHATS, DUTY]
+        .flatMap((c) => w.fake.messages(c))
+        .filter((m) => /^⏰ \d+ incidents without a reaction/.test(m.plainText));
+    // The first collapsed messages are answered 429: they wait 5 s while the second step falls due too.
+    w.fake.failNext(
+      "sendMessage",
+      { code: 429, description: "Too Many Requests: retry after 5", retryAfter: 5 },
+      3,
+    );
+    offset += MINUTE + 1_000;
+    // (Telegram's 429 holds every chat's sends for those 5 s.)
+    await waitUntil(
+      "the 429",
+      () => w.fake.calls.some((c) => (c.response as { error_code?: number } | undefined)?.error_code === 429),
+      10_000,
+      { pollMs: 20 },
+    );
+    expect(collapsed()).toHaveLength(0);
+    offset += MINUTE;
+    await waitUntil(
+      "every chat has its collapsed messages",
+      () => new Set(collapsed().map((m) => m.chatId)).size === 3,
+      15_000,
+      {
+        pollMs: 50,
+        detail: () =>
+          collapsed()
+            .map((m) => m.plainText.split("\n")[0])
+            .join("; "),
+      },
+    );
+    await severalTicks();
+    for (const message of collapsed()) {
+      const keys = message.plainText
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(" ")[0]);
+      expect(keys.length, message.plainText).toBe(new Set(keys).size);
+      expect(message.plainText).toMatch(new RegExp(`^⏰ ${keys.length} incidents without a reaction`));
+      expect(new Set(keys)).toEqual(new Set(incidents.map((i) => i.key)));
+    }
+  }, 60_000);
+
+  it("a reminder owed to a group that became a supergroup is given up, not retried every tick", async () => {
+    const BASIC = -4_070_001;
+    const w = await begin({}, [BASIC]);
+    const incident = w.emu.state.addIncident({ status: "New", eventsCount: 1, severity: "High" });
+    await waitForKeys(w, [...CHATS, BASIC], [incident.key], 15_000);
+    await running!.service.parts.delivery.idle({ timeoutMs: 15_000 });
+    // The reminders are queued and wait out a 429 (5 s); meanwhile the group is upgraded.
+    w.fake.failNext(
+      "sendMessage",
+      { code: 429, description: "Too Many Requests: retry after 5", retryAfter: 5 },
+      4,
+    );
+    offset += MINUTE + 1_000;
+    const queued = async () =>
+      (await running!.service.parts.store.reminders.messagesOf(incident.id)).filter(
+        (m) => m.chatId === BASIC,
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await queued()).length === 0 && Date.now() < deadline) await sleep(50);
+    w.fake.migrateChat(BASIC, -1_004_070_001);
+    await sleep(9_000);
+    const attempts = w.fake.calls.filter(
+      (c) =>
+        c.method === "sendMessage" &&
+        Number(c.params.chat_id) === BASIC &&
+        (c.response as { error_code?: number } | undefined)?.error_code === 400,
+    );
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    expect(attempts.length).toBeLessThanOrEqual(2);
+    expect((await queued()).map((m) => m.state)).toEqual(["dropped"]);
   }, 60_000);
 
   it("a mute in a chat holds its reminders there; the other chat still gets them", async () => {

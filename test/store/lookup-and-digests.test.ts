@@ -69,6 +69,34 @@ describe.each(DIALECTS)("%s: lookup copies and digest messages", (dialect) => {
     expect((await s.outbox.staleCopiesForChat(CHAT)).map((c) => c.messageId)).toEqual([800]);
   });
 
+  it("an escalation card in a group the store never stored (BOT_ESCALATE_CHAT by id alone) is stale after a change; an old group's after it moved is not", async () => {
+    const s = await open();
+    const ESCALATION_CHAT = -1_001_234_567_890;
+    const OLD_GROUP = -4_070_001;
+    await s.chats.remember({ id: OLD_GROUP, kind: "group", title: "SOC duty" });
+    await s.chats.setState(OLD_GROUP, "allowed", 1);
+    await s.incidents.ingest([incidentSummary(4)], null, { queue: false });
+    for (const [chatId, messageId] of [
+      [ESCALATION_CHAT, 900],
+      [OLD_GROUP, 901],
+    ] as const) {
+      await s.outbox.addLookupCopy({
+        incidentId: incidentSummary(4).id,
+        chatId,
+        threadId: null,
+        messageId,
+        renderedVersion: 1,
+        askedBy: null,
+      });
+    }
+    // The group becomes a supergroup: its old messages cannot be edited any more.
+    expect(await s.chats.migrate(OLD_GROUP, -1_004_070_001)).toBe(true);
+    await changeStatus(s, 4, "Closed");
+    expect((await s.outbox.staleCopiesForChat(ESCALATION_CHAT)).map((c) => c.messageId)).toEqual([900]);
+    expect(await s.outbox.staleCopiesForChat(OLD_GROUP)).toEqual([]);
+    expect(await s.outbox.staleChatIds()).toEqual([ESCALATION_CHAT]);
+  });
+
   it("a digest remembers its lines in order, is stale when one of them changes, and not once shown", async () => {
     const s = await open();
     await s.incidents.ingest(
