@@ -391,13 +391,18 @@ export class RemindersRepository {
     return rows.map((r) => ({ ...toMessage(r), state: r.state }));
   }
 
-  /** Drops an incident's messages still waiting to be sent (a Snooze: what was queued before it goes too). */
-  async dropPending(incidentId: string): Promise<number> {
+  /**
+   * Drops an incident's reminders still waiting to be sent (a Snooze: what was queued before it goes too).
+   * Not an escalation already queued: it was decided before the press and the cards already say where it
+   * went, so it goes out, as a page already sent does; the snooze holds the ones not yet due.
+   */
+  async dropPendingReminders(incidentId: string): Promise<number> {
     const result = await this.fence.run((db) =>
       db
         .updateTable("reminder_messages")
         .set({ state: "dropped" })
         .where("incident_id", "=", incidentId)
+        .where("kind", "=", "remind")
         .where("state", "=", "pending")
         .executeTakeFirst(),
     );

@@ -185,8 +185,8 @@ async function snooze(p: Press): Promise<void> {
   }
   const until = s.now() + SNOOZE_MS;
   await s.store.reminders.bump(p.incidentId, { snoozedUntil: until });
-  // A reminder or escalation queued before the press but not yet sent is paused too.
-  await s.store.reminders.dropPending(p.incidentId);
+  // A reminder queued before the press but not yet sent goes too (an escalation already queued does not).
+  await s.store.reminders.dropPendingReminders(p.incidentId);
   await record(p, "ok", new Date(until).toISOString());
   await p.answer.answer(r.snoozed(formatClock(new Date(until), s.config.bot.timeZone, s.config.bot.locale)));
 }

@@ -411,6 +411,17 @@ describe("the reminders' verdict", () => {
         snoozes: [{ incidentId: A, at: 5_000, allowed: "yes", accepted: false }],
       });
       expect(judgeReminders(refused).violations).toEqual([]);
+      // The escalation (due at +41 s) came at +60 s: held by a Snooze at +30 s it should not have come; after
+      // a Snooze at +45 s it may (queued before the press, it still goes out, as a page already sent does).
+      const late = (at: number) =>
+        observations({
+          messages: [card(ALICE, 10, 1_000), escalation(60_000)],
+          snoozes: [{ incidentId: A, at, allowed: "yes", accepted: true }],
+        });
+      expect(judgeReminders(late(30_000)).violations.join("\n")).toMatch(
+        /the escalation of INC-1 at \+60000 ms, snoozed at \+30000 ms/,
+      );
+      expect(judgeReminders(late(45_000)).violations.join("\n")).not.toMatch(/the escalation of INC-1/);
       const muted = observations({
         surelyMuted: (chatId) => (chatId === ALICE ? [{ from: 30_000, to: 90_000, text: "/mute 60s" }] : []),
       });

@@ -559,10 +559,23 @@ export function judgeReminders(obs: ReminderObservations): ReminderVerdict {
         unheld.push(`${keyOf(n.incidentId)} in chat ${n.chatId} at +${n.at} ms under ${mute.text}`);
     }
   }
+  // The product's anchor (its first recorded delivery) is at most the newest copy of any chat.
+  const anchorOf = (incidentId: string): number => {
+    let anchor = Number.POSITIVE_INFINITY;
+    for (const chatId of obs.chatIds) {
+      const cards = cardsIn.get(`${incidentId}:${chatId}`);
+      if (cards) anchor = Math.min(anchor, Math.max(...cards.map((c) => c.at)));
+    }
+    return anchor;
+  };
   for (const e of escalations) {
     for (const id of e.sentIds) {
+      // An escalation due before the press may have been queued before it: it still goes out (as a page
+      // already sent does; the cards already say where it went). Only one due after the press is held.
+      const escalationDue =
+        s.escalation === null ? Number.POSITIVE_INFINITY : anchorOf(id) + s.escalation.afterMs;
       for (const p of obs.snoozes) {
-        if (p.incidentId !== id || p.accepted !== true || p.at > e.at) continue;
+        if (p.incidentId !== id || p.accepted !== true || p.at > e.at || escalationDue <= p.at) continue;
         const by = deadline(p.at, s.pollIntervalMs + WORK_MS, [...obs.down, ...telegram(e.chatId)]);
         if (e.at > by) unheld.push(`the escalation of ${keyOf(id)} at +${e.at} ms, snoozed at +${p.at} ms`);
       }
@@ -591,12 +604,7 @@ export function judgeReminders(obs: ReminderObservations): ReminderVerdict {
     const t = truth(incident.id);
     const first = firstCopy.get(incident.id);
     if (first === undefined) continue;
-    // The product's anchor (its first recorded delivery) is at most the newest copy of any chat.
-    let anchor = Number.POSITIVE_INFINITY;
-    for (const chatId of obs.chatIds) {
-      const cards = cardsIn.get(`${incident.id}:${chatId}`);
-      if (cards) anchor = Math.min(anchor, Math.max(...cards.map((c) => c.at)));
-    }
+    const anchor = anchorOf(incident.id);
     if (rank(incident.severity) >= minRank) {
       for (const chatId of obs.chatIds) {
         const cards = cardsIn.get(`${incident.id}:${chatId}`);

@@ -114,6 +114,41 @@ describe.each(DIALECTS)("%s: reminder jobs", (dialect) => {
     expect(await store.reminders.due(now, 10)).toEqual([]);
   });
 
+  it("Snooze's drop takes the incident's queued reminders, not an escalation already queued", async () => {
+    await delivered(2);
+    await store.reminders.schedule(job(1));
+    await store.reminders.schedule(job(2));
+    now = T0 + 60_000;
+    const due = await store.reminders.due(now, 10);
+    const owed = (n: number) => [
+      ...CHATS.map((chatId, i) => ({
+        incidentId: incidentSummary(n).id,
+        chatId,
+        threadId: null,
+        kind: "remind" as const,
+        replyTo: 100 + i,
+        newForMs: 60_000,
+      })),
+      {
+        incidentId: incidentSummary(n).id,
+        chatId: -999,
+        threadId: null,
+        kind: "escalate" as const,
+        replyTo: null,
+        newForMs: 60_000,
+      },
+    ];
+    expect(
+      await store.reminders.steps(due.map((j, i) => ({ job: j, patch: {}, messages: owed(i + 1) }))),
+    ).toEqual([true, true]);
+    expect(await store.reminders.dropPendingReminders(incidentSummary(1).id)).toBe(2);
+    const states = async (n: number) =>
+      (await store.reminders.messagesOf(incidentSummary(n).id)).map((m) => `${m.kind}:${m.state}`);
+    expect(await states(1)).toEqual(["remind:dropped", "remind:dropped", "escalate:pending"]);
+    // Another incident's are untouched.
+    expect(await states(2)).toEqual(["remind:pending", "remind:pending", "escalate:pending"]);
+  });
+
   it("the card's line makes single cards stale, never a digest (whose lines do not show it)", async () => {
     await store.incidents.ingest([incidentSummary(1, T0 - 1_000)], null);
     const [single, digest] = await store.outbox.pending();
