@@ -7,7 +7,13 @@
 // and with the incident work elsewhere in the service.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { autoRetry } from "@grammyjs/auto-retry";
-import { createConcurrentSink, createRunner, createSource, type RunnerHandle } from "@grammyjs/runner";
+import {
+  createConcurrentSink,
+  createRunner,
+  createSource,
+  type RunnerHandle,
+  sequentialize,
+} from "@grammyjs/runner";
 import { Bot, GrammyError, type Transformer, webhookCallback } from "grammy";
 import type { BotCommand, Update } from "grammy/types";
 import type { Logger } from "pino";
@@ -236,6 +242,10 @@ export function createTelegramBot(deps: TelegramDeps): TelegramBot {
       handling--;
     }
   });
+  // A chat's messages are handled one after another, in the order they came: updates are handled
+  // concurrently (the runner's sink, a takeover's replay), and "/filter X" then "/filter off" typed in quick
+  // succession must end with the filter off. Button presses stay concurrent (each guards its incident).
+  bot.use(sequentialize((ctx) => ((ctx.message ?? ctx.channelPost) ? `chat:${ctx.chat?.id}` : undefined)));
   // Then the inbox: an update comes through once, whichever instance received it (inbox.ts).
   const inbox = new UpdateInbox({
     store,

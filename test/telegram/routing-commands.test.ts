@@ -161,6 +161,39 @@ describe("/filter", () => {
   });
 });
 
+describe("commands typed one after another", () => {
+  it("take effect in the order they were typed, even when they arrive together", async () => {
+    // A chat's messages come in one batch (a restart, a takeover replaying them); the last word counts.
+    const sequence = [
+      `/filter${GROUP} severity>=high`,
+      `/filter${GROUP} off`,
+      `/filter${GROUP} category=Malware`,
+      `/filter${GROUP} off`,
+      `/filter${GROUP} type=Network name=~"^Web_"`,
+    ];
+    for (let round = 0; round < 3; round++) {
+      const before = h.fake.messages(admin.id).length;
+      for (const text of sequence) h.fake.sendText(admin, admin.id, text);
+      await h.fake.waitFor(() => h.fake.messages(admin.id).length >= before + sequence.length, 10_000);
+      expect((await h.store.routing.destinationsOf(GROUP)).map((d) => d.filter)).toEqual([
+        "type=Network name=~^Web_",
+      ]);
+      const answers = h.fake
+        .messages(admin.id)
+        .slice(before)
+        .map((m) => m.plainText);
+      expect(answers.map((a) => (/everything again|no filter/.test(a) ? "off" : "set"))).toEqual([
+        "set",
+        "off",
+        "set",
+        "off",
+        "set",
+      ]);
+    }
+    await h.say(admin, admin.id, `/filter${GROUP} off`);
+  });
+});
+
 describe("/mute and /unmute", () => {
   it("an admin mutes a chat for a while; /mute lists it with who and until when; /unmute ends it", async () => {
     now = T0;
