@@ -266,7 +266,9 @@ export class ReminderEngine {
       anchorAt: anchor,
       nextDueAt,
       escalateAt,
-      snoozedUntil: null,
+      // Snoozed before its job existed (pressed before this policy saw a copy go out): the job starts so.
+      snoozedUntil:
+        incident.snoozedUntil !== null && incident.snoozedUntil > now ? incident.snoozedUntil : null,
       doneAt: nextDueAt === null ? now : null,
     });
   }

@@ -34,6 +34,8 @@ export interface Unscheduled {
   firstSeenAt: number;
   /** When its first copy went out. */
   firstSentAt: number;
+  /** A Snooze pressed before the job existed. */
+  snoozedUntil: number | null;
 }
 
 export interface ReminderMessage {
@@ -53,6 +55,8 @@ export type NewReminderMessage = Omit<ReminderMessage, "id" | "createdAt">;
 export interface ReminderNote {
   newForMs?: number;
   escalatedTo?: string;
+  /** A Snooze pressed before the job existed (not shown on the card). */
+  snoozedUntil?: number;
 }
 
 /** One step of a job: what it becomes, the messages it owes, the card's note. */
@@ -103,6 +107,7 @@ export class RemindersRepository {
         "incidents.status as status",
         "incidents.created_at as createdAt",
         "incidents.first_seen_at as firstSeenAt",
+        "incidents.reminder_json as reminderJson",
         eb.fn.min("outbox.sent_at").as("firstSentAt"),
       ])
       .groupBy([
@@ -111,12 +116,17 @@ export class RemindersRepository {
         "incidents.status",
         "incidents.created_at",
         "incidents.first_seen_at",
+        "incidents.reminder_json",
       ])
       .orderBy("firstSentAt")
       .orderBy("outbox.incident_id")
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...r, firstSentAt: Number(r.firstSentAt) }));
+    return rows.map(({ reminderJson, ...r }) => ({
+      ...r,
+      firstSentAt: Number(r.firstSentAt),
+      snoozedUntil: readNote(reminderJson).snoozedUntil ?? null,
+    }));
   }
 
   /** Creates the job unless (incident, policy) already has one. Returns whether this call created it. */
@@ -265,25 +275,47 @@ export class RemindersRepository {
 
   /**
    * Bumps every job of an incident (a status change, a snooze, a mute): a job read before this exits.
-   * `snoozedUntil` pauses them (null: the snooze is over); `done` ends them.
+   * `snoozedUntil` pauses them (null: the snooze is over); `done` ends them. The snooze is also kept on the
+   * incident, for the jobs not made yet: a card pressed before the incident's copy in some chat went out
+   * (an /inc card, a chat's busy lane) has no job to pause, and the one scheduled later starts snoozed.
    */
   async bump(
     incidentId: string,
     change: { snoozedUntil?: number | null; done?: boolean } = {},
   ): Promise<number> {
     const now = this.now();
-    const result = await this.db
-      .updateTable("reminder_jobs")
-      .set((eb) => ({
-        generation: eb("generation", "+", 1),
-        updated_at: now,
-        ...(change.snoozedUntil !== undefined ? { snoozed_until: change.snoozedUntil } : {}),
-        ...(change.done === true ? { done_at: now, next_due_at: null, snoozed_until: null } : {}),
-      }))
-      .where("incident_id", "=", incidentId)
-      .where("done_at", "is", null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable("reminder_jobs")
+        .set((eb) => ({
+          generation: eb("generation", "+", 1),
+          updated_at: now,
+          ...(change.snoozedUntil !== undefined ? { snoozed_until: change.snoozedUntil } : {}),
+          ...(change.done === true ? { done_at: now, next_due_at: null, snoozed_until: null } : {}),
+        }))
+        .where("incident_id", "=", incidentId)
+        .where("done_at", "is", null)
+        .executeTakeFirst();
+      if (change.snoozedUntil !== undefined) {
+        const row = await trx
+          .selectFrom("incidents")
+          .select("reminder_json")
+          .where("id", "=", incidentId)
+          .executeTakeFirst();
+        if (row) {
+          const { snoozedUntil: _, ...rest } = readNote(row.reminder_json);
+          const note: ReminderNote =
+            change.snoozedUntil === null ? rest : { ...rest, snoozedUntil: change.snoozedUntil };
+          // Not a version bump: the cards do not show it.
+          await trx
+            .updateTable("incidents")
+            .set({ reminder_json: JSON.stringify(note) })
+            .where("id", "=", incidentId)
+            .execute();
+        }
+      }
+      return Number(result.numUpdatedRows);
+    });
   }
 
   /** The forum topic the incident's row went to in a chat (null: the chat's own thread). */

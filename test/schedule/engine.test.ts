@@ -237,6 +237,30 @@ describe("the reminder scheduler", () => {
     expect(await scheduler.tick()).toMatchObject({ reminded: 1 });
   });
 
+  it("a Snooze pressed before the incident's job existed pauses the job made later", async () => {
+    // An /inc card, or a chat whose copy went out first, can be snoozed before the scheduler has seen the
+    // incident's copies: no job to pause yet (chaos seed 1749713782: a reminder 164 s after the Snooze).
+    const { h, time, incidents, engine } = await world();
+    const id = incidents[0]!.id;
+    expect(await h.store.reminders.bump(id, { snoozedUntil: time.now() + 60 * MINUTE })).toBe(0);
+    const scheduler = engine({ escalateAfterMs: 30 * MINUTE });
+    expect(await scheduler.tick()).toMatchObject({ scheduled: 1 });
+    expect(await h.store.reminders.job(id, ENV_POLICY)).toMatchObject({
+      snoozedUntil: time.now() + 60 * MINUTE,
+    });
+    time.advance(10 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, rereads: 0 });
+    time.advance(30 * MINUTE);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 0, escalated: 0, rereads: 0 });
+    // The hour is over: one reminder and the escalation, not every one missed.
+    time.advance(20 * MINUTE + 1_000);
+    expect(await scheduler.tick()).toMatchObject({ reminded: 1, escalated: 1 });
+    // A status change ends the kept snooze with the jobs.
+    expect((await h.store.incidents.get(id))?.reminderNote?.snoozedUntil).toBeGreaterThan(0);
+    await h.store.reminders.bump(id, { snoozedUntil: null, done: true });
+    expect((await h.store.incidents.get(id))?.reminderNote?.snoozedUntil).toBeUndefined();
+  });
+
   it("does not escalate an incident that was already old when first seen (a backfill); it still reminds", async () => {
     const { h, time, incidents, engine } = await world({ created: [Date.now() - 2 * 60 * MINUTE] });
     const scheduler = engine();
