@@ -30,7 +30,11 @@ describe("chaos (short run)", () => {
     // on (this seed), and messages went both silently and with sound.
     const routing = report.verdict.routing!;
     expect(report.routing.silentBelow, summary).toBe("high");
-    expect(routing.confirmed, summary).toBeGreaterThanOrEqual(3);
+    // At least three routing commands were carried out, by the service's own audit log. (Counted there, not
+    // by replies: a reply waiting behind a retry_after when a graceful stop comes is lost — a known limit,
+    // shown in the summary as "unanswered" and judged as maybe in force; at least one reply is seen.)
+    expect(report.routing.carriedOut, summary).toBeGreaterThanOrEqual(3);
+    expect(routing.confirmed, summary).toBeGreaterThanOrEqual(1);
     expect(routing.filteredOut + routing.filterStraddled, summary).toBeGreaterThan(0);
     expect(routing.silentMessages, summary).toBeGreaterThan(0);
     expect(routing.loudMessages, summary).toBeGreaterThan(0);

@@ -162,8 +162,11 @@ export interface ChaosReport {
   /** Requests the fake caught inside a retry_after window (excused ones included). */
   retryAfterBreaches: number;
   settleMs: number;
-  /** The routing commands sent, by kind, and BOT_SILENT_BELOW. */
-  routing: { silentBelow: string | null; commands: Record<string, number> };
+  /**
+   * The routing commands sent, by kind, and BOT_SILENT_BELOW; `carriedOut`: those the store's audit log
+   * shows done (a reply cut short by a graceful stop is lost, so replies alone can undercount).
+   */
+  routing: { silentBelow: string | null; commands: Record<string, number>; carriedOut: number };
   bobReallowed: boolean;
   migrated: boolean;
   notes: string[];
@@ -1548,6 +1551,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       );
     }
 
+    // Routing commands the service carried out, by its own audit log (read once every process has stopped).
+    let carriedOut = 0;
+    const audit = await openStore(dbTarget);
+    try {
+      carriedOut = (await audit.audit.recent(100_000)).filter(
+        (e) => e.action.startsWith("routing.") && ["ok", "nothing_set", "none_running"].includes(e.result),
+      ).length;
+    } finally {
+      await audit.close();
+    }
+
     const report: ChaosReport = {
       seed: opts.seed,
       durationMs: opts.durationMs,
@@ -1562,7 +1576,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       tooManyRequests: fake.stats().tooManyRequests,
       retryAfterBreaches: fake.stats().duringRetryAfter,
       settleMs,
-      routing: { silentBelow: plan.silentBelow, commands: routingCounts },
+      routing: { silentBelow: plan.silentBelow, commands: routingCounts, carriedOut },
       bobReallowed: bob.reallowedAt !== null,
       migrated: migratedAt !== null,
       notes,
@@ -1968,7 +1982,7 @@ function routingLine(r: ChaosReport): string {
     .join(", ");
   const v = r.verdict.routing;
   const judged = v
-    ? `; confirmed ${v.confirmed}, refused ${v.refused}, unanswered ${v.unconfirmed}; ` +
+    ? `; confirmed ${v.confirmed}, refused ${v.refused}, unanswered ${v.unconfirmed}, carried out by the audit log ${r.routing.carriedOut}; ` +
       `filtered out ${v.filteredOut} (incident, chat) pairs, ${v.filterStraddled} across a filter change; ` +
       `messages silent ${v.silentMessages}, with sound ${v.loudMessages}, ${v.soundStraddled} across a mute's start or end`
     : "";
