@@ -122,13 +122,26 @@ export class ChatsRepository {
     opts: { keepUndelivered: boolean },
   ): Promise<{ before: Chat | undefined; cancelled: number }> {
     return this.db.transaction().execute(async (trx) => {
-      const before = await trx.selectFrom("chats").selectAll().where("id", "=", id).executeTakeFirst();
-      if (!before) return { before: undefined, cancelled: 0 };
-      await trx
+      const read = await trx.selectFrom("chats").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!read) return { before: undefined, cancelled: 0 };
+      // Only one of several simultaneous reports may see the chat change: the update is conditional, and on
+      // PostgreSQL a second one waits for the first's row lock and then finds it inactive already (the read
+      // above, without a lock, may have seen it active in both).
+      const changed = await trx
         .updateTable("chats")
         .set({ active: 0, inactive_reason: reason.slice(0, 500) })
         .where("id", "=", id)
-        .execute();
+        .where("active", "=", 1)
+        .executeTakeFirst();
+      const madeInactive = Number(changed.numUpdatedRows) > 0;
+      if (!madeInactive) {
+        await trx
+          .updateTable("chats")
+          .set({ inactive_reason: reason.slice(0, 500) })
+          .where("id", "=", id)
+          .execute();
+      }
+      const before: Chat = madeInactive ? read : { ...read, active: 0 };
       if (opts.keepUndelivered) return { before, cancelled: 0 };
       const res = await trx
         .updateTable("outbox")
