@@ -384,7 +384,11 @@ export function judgeReminders(obs: ReminderObservations): ReminderVerdict {
   for (const m of obs.messages) {
     const one = REMINDER_TEXT.exec(m.plain);
     const many = COLLAPSED_TEXT.exec(m.plain);
-    if (ESCALATION_TEXT.test(m.plain)) {
+    // An escalation: its header, or any card in the escalation chat (it gets nothing else; an edit of the
+    // card re-renders it without the header, and the message's text is the latest one).
+    const inEscalationChat =
+      s.escalation !== null && m.chatId === s.escalation.chatId && m.sentIds.length > 0 && m.replyTo === null;
+    if (ESCALATION_TEXT.test(m.plain) || inEscalationChat) {
       escalations.push(m);
       continue;
     }
